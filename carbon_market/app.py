@@ -1,0 +1,67 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+import swagger_ui_bundle
+from flask import Flask, send_from_directory
+from werkzeug.wrappers import Response
+
+from carbon_market import health, http, problems
+from carbon_market.audit import api as audit_api
+from carbon_market.auth import api as auth_api
+from carbon_market.clock import Clock
+from carbon_market.config import Config, load_config
+from carbon_market.db import make_engine, make_session_factory
+from carbon_market.emitters import api as emitters_api
+
+SWAGGER_UI_DIR = Path(swagger_ui_bundle.swagger_ui_path)
+
+
+def create_app(
+    config: Config | Mapping[str, str] | None = None, *, clock: Clock | None = None
+) -> Flask:
+    """Build the platform's Flask app.
+
+    ``config`` is a ready :class:`Config`, a mapping of environment variables (tests), or None
+    to read the process environment. ``clock`` replaces the system clock (tests).
+    """
+    cfg = config if isinstance(config, Config) else load_config(config)
+    logging.basicConfig(level=cfg.log_level)
+    app = Flask(__name__, instance_path=str(cfg.instance_path))
+    app.config.update(
+        SECRET_KEY=cfg.secret_key,
+        MAX_CONTENT_LENGTH=cfg.max_upload_length,
+        API_TITLE="Carbon market and green finance platform",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        # Served from the swagger-ui-bundle package: nothing is fetched from a CDN.
+        OPENAPI_SWAGGER_UI_URL="/api/docs/static/",
+        API_SPEC_OPTIONS={
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"bearerAuth": []}],
+        },
+    )
+    engine = make_engine(cfg.database_url)
+    app.extensions["carbon_market.config"] = cfg
+    app.extensions["carbon_market.engine"] = engine
+    app.extensions["carbon_market.session_factory"] = make_session_factory(engine, clock)
+
+    api = http.Api(app)
+    http.init_app(app)
+    health.init_app(app)
+    problems.init_app(app)
+    for feature in (auth_api, emitters_api, audit_api):
+        feature.init_app(app, api)
+
+    @app.get("/api/docs/static/<path:filename>")
+    def swagger_static(filename: str) -> Response:
+        return send_from_directory(SWAGGER_UI_DIR, filename)
+
+    return app

@@ -1,0 +1,69 @@
+"""Who may do what: the one authorization table of the platform.
+
+Services call :func:`authorize` before anything else. Enterprise users are tenants: for any
+action on an enterprise's data they must be bound to that enterprise. A tenant touching
+another enterprise's data gets :class:`~carbon_market.errors.NotFound`, the same answer as
+for data that does not exist, so ids cannot be probed (OWASP API1, BOLA).
+"""
+
+from __future__ import annotations
+
+from carbon_market.auth.roles import Actor, Role
+from carbon_market.errors import NotFound, PermissionDenied
+
+R, E, V, F, A = (
+    Role.REGULATOR,
+    Role.ENTERPRISE,
+    Role.VERIFIER,
+    Role.FINANCE_OFFICER,
+    Role.AUDITOR,
+)
+READERS = frozenset({R, E, V, F, A})
+
+#: action -> roles allowed. Enterprise users are further limited to their own enterprise.
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    "enterprise.read": READERS,
+    "enterprise.register": frozenset({R}),
+    "enterprise.update": frozenset({R}),
+    "enterprise.update_contacts": frozenset({R, E}),
+    "enterprise.change_status": frozenset({R}),
+    "enterprise.import": frozenset({R}),
+    "facility.read": READERS,
+    "facility.create": frozenset({R}),
+    "facility.update": frozenset({R}),
+    "catalogue.manage": frozenset({R}),
+    "audit.read": frozenset({R, A}),
+    "user.read": frozenset({R, A}),
+    "user.create": frozenset({R}),
+    "user.deactivate": frozenset({R}),
+    "token.revoke_any": frozenset({R}),
+}
+
+
+def is_allowed(actor: Actor, action: str) -> bool:
+    if actor.is_system:
+        return True
+    roles = PERMISSIONS.get(action)
+    if roles is None:
+        raise KeyError(f"unknown action {action!r}: add it to PERMISSIONS")
+    return actor.role in roles
+
+
+def authorize(actor: Actor, action: str, *, enterprise_id: int | None = None) -> None:
+    """Raise unless ``actor`` may perform ``action`` on data of ``enterprise_id``.
+
+    Raises PermissionDenied when the role may not perform the action at all, and NotFound
+    when an enterprise user reaches for another enterprise's data.
+    """
+    if not is_allowed(actor, action):
+        raise PermissionDenied(f"role {actor.role} may not perform {action}")
+    is_tenant = actor.role is Role.ENTERPRISE and enterprise_id is not None
+    if is_tenant and actor.enterprise_id != enterprise_id:
+        raise NotFound("no such resource")
+
+
+def tenant_scope(actor: Actor) -> int | None:
+    """The enterprise id a list must be restricted to, or None for no restriction."""
+    if actor.role is Role.ENTERPRISE:
+        return actor.enterprise_id
+    return None

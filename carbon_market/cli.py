@@ -1,0 +1,307 @@
+"""The ``carbon-market`` command line: thin callers of the same services as the API.
+
+Bootstrap commands (``db``, ``users create``, ``tokens create``) act as the system operator:
+whoever can run them already holds the database credentials. Domain commands act as a named
+user (``--as NAME`` or ``CARBON_MARKET_USER``) and obey that user's role, as the API would.
+Errors print one line, ``error: <title>: <detail>``, to stderr and exit 1.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import click
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from tqdm import tqdm
+
+from carbon_market import migrate
+from carbon_market.auth import service as auth_service
+from carbon_market.auth.models import User
+from carbon_market.auth.roles import Actor, Role
+from carbon_market.config import Config, ConfigError, load_config
+from carbon_market.db import make_engine, make_session_factory
+from carbon_market.emitters import bulk, importing
+from carbon_market.errors import DomainError, NotFound
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+def reports_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn domain and configuration errors into one line on stderr and exit status 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except DomainError as exc:
+            click.echo(f"error: {exc.title}: {exc.detail}", err=True)
+            for error in exc.errors:
+                where = (
+                    f"row {error.row}, {error.column}" if error.row is not None else error.pointer
+                )
+                click.echo(f"  {where}: {error.detail}", err=True)
+            sys.exit(1)
+        except ConfigError as exc:
+            _fail(f"configuration: {exc}")
+            raise AssertionError("unreachable") from exc
+
+    return wrapper
+
+
+def _config() -> Config:
+    return load_config()
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    config = _config()
+    engine = make_engine(config.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def _request_id() -> str:
+    return f"cli-{uuid.uuid4().hex[:16]}"
+
+
+def _system() -> Actor:
+    return Actor.system(name=f"system:{os.environ.get('USER', 'cli')}", request_id=_request_id())
+
+
+def _acting_user(session: Session, name: str | None) -> Actor:
+    if not name:
+        raise click.UsageError("name the user to act as with --as NAME or CARBON_MARKET_USER")
+    user = session.scalar(select(User).where(User.name == name))
+    if user is None or not user.is_active:
+        raise NotFound(f"no active user named {name!r}")
+    return auth_service.actor_for(user, _request_id())
+
+
+@click.group(help="Carbon market and green finance operations platform.")
+@click.version_option(package_name="carbon-market")
+def main() -> None:
+    pass
+
+
+# --- db -----------------------------------------------------------------------------------
+
+
+@main.group(help="Database schema (Alembic migrations).")
+def db() -> None:
+    pass
+
+
+@db.command("upgrade", help="Migrate the database to REVISION (default: the newest).")
+@click.argument("revision", default="head")
+@reports_errors
+def db_upgrade(revision: str) -> None:
+    migrate.upgrade(_config().database_url, revision)
+    click.echo(f"database at {revision}")
+
+
+@db.command("downgrade", help="Migrate the database back to REVISION ('base' empties it).")
+@click.argument("revision")
+@reports_errors
+def db_downgrade(revision: str) -> None:
+    migrate.downgrade(_config().database_url, revision)
+    click.echo(f"database at {revision}")
+
+
+@db.command("current", help="Show the database's revision and the newest one.")
+@reports_errors
+def db_current() -> None:
+    config = _config()
+    engine = make_engine(config.database_url)
+    current = migrate.current_revisions(engine)
+    engine.dispose()
+    heads = migrate.head_revisions(config.database_url)
+    click.echo(f"current: {', '.join(sorted(current)) or '(empty)'}")
+    click.echo(f"head:    {', '.join(sorted(heads))}")
+    if current != heads:
+        sys.exit(1)
+
+
+# --- users and tokens ---------------------------------------------------------------------
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        password: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        return password
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@main.group(help="Users and their roles.")
+def users() -> None:
+    pass
+
+
+@users.command(
+    "create",
+    help="Create a user. The password is prompted for, or read from "
+    "the first line of stdin when stdin is not a terminal.",
+)
+@click.argument("name")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--enterprise", "credit_code", help="Credit code (role enterprise only).")
+@click.option(
+    "--initiator/--no-initiator",
+    default=None,
+    help="Enterprise users: may initiate (default: yes).",
+)
+@click.option(
+    "--approver/--no-approver", default=None, help="Enterprise users: may approve (default: yes)."
+)
+@reports_errors
+def users_create(
+    name: str, role: str, credit_code: str | None, initiator: bool | None, approver: bool | None
+) -> None:
+    password = _read_password()
+    with _session() as session:
+        user = auth_service.create_user(
+            session,
+            _system(),
+            name=name,
+            role=Role(role),
+            password=password,
+            enterprise_credit_code=credit_code,
+            can_initiate=initiator,
+            can_approve=approver,
+        )
+    click.echo(f"created user {user.name} ({user.role})")
+
+
+@main.group(help="API tokens.")
+def tokens() -> None:
+    pass
+
+
+@tokens.command("create", help="Issue an API token for user NAME and print it (shown once).")
+@click.argument("name")
+@click.option("--days", default=90, show_default=True, help="Days until the token expires.")
+@click.option("--label", default="cli", show_default=True)
+@reports_errors
+def tokens_create(name: str, days: int, label: str) -> None:
+    with _session() as session:
+        _record, token = auth_service.issue_token(
+            session, _system(), user_name=name, label=label, ttl_days=days
+        )
+    click.echo(token)
+
+
+@tokens.command("revoke", help="Revoke the token with id TOKEN_ID.")
+@click.argument("token_id", type=int)
+@reports_errors
+def tokens_revoke(token_id: int) -> None:
+    with _session() as session:
+        auth_service.revoke_token(session, _system(), token_id)
+    click.echo(f"revoked token {token_id}")
+
+
+# --- import -------------------------------------------------------------------------------
+
+
+@main.group("import", help="All-or-nothing bulk imports from CSV or XLSX.")
+def import_() -> None:
+    pass
+
+
+AS_USER = click.option(
+    "--as",
+    "as_user",
+    envvar="CARBON_MARKET_USER",
+    help="The user to act as (a regulator); or set CARBON_MARKET_USER.",
+)
+
+
+def _run_import(as_user: str | None, batch: importing.ImportBatch) -> None:
+    bars: dict[str, tqdm[Any]] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit="row", file=sys.stderr)
+        bar.update(done - bar.n)
+
+    with _session() as session:
+        actor = _acting_user(session, as_user)
+        try:
+            result = bulk.import_enterprises(session, actor, batch=batch, progress=progress)
+        finally:
+            for bar in bars.values():
+                bar.close()
+    click.echo(
+        f"imported {result['enterprises_created']} enterprises and "
+        f"{result['facilities_created']} facilities"
+    )
+
+
+@import_.command(
+    "enterprises",
+    help="Import enterprises from FILE (CSV, or XLSX with an "
+    "'enterprises' and optional 'facilities' sheet).",
+)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--facilities",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A facilities CSV imported in the same all-or-nothing run.",
+)
+@AS_USER
+@reports_errors
+def import_enterprises(file: Path, facilities: Path | None, as_user: str | None) -> None:
+    with file.open("rb") as fh:
+        if facilities is None:
+            batch = importing.read_batch(fh, file.name)
+        else:
+            with facilities.open("rb") as fac:
+                batch = importing.read_batch(fh, file.name, fac, facilities.name)
+    _run_import(as_user, batch)
+
+
+@import_.command("facilities", help="Import facilities of registered enterprises from FILE.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@AS_USER
+@reports_errors
+def import_facilities(file: Path, as_user: str | None) -> None:
+    with file.open("rb") as fh:
+        batch = importing.read_batch(None, facilities=fh, facilities_name=file.name)
+    _run_import(as_user, batch)
+
+
+# --- serve --------------------------------------------------------------------------------
+
+
+@main.command(help="Serve the platform with gunicorn (bound to 127.0.0.1 unless told).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+@reports_errors
+def serve(host: str, port: int, workers: int) -> None:
+    from carbon_market.server import run_gunicorn
+
+    config = _config()
+    engine = make_engine(config.database_url)
+    at_head = migrate.is_at_head(engine)
+    engine.dispose()
+    if not at_head:
+        _fail("the database is not at the newest migration; run 'carbon-market db upgrade'")
+    click.echo(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/api/docs)")
+    run_gunicorn(f"{host}:{port}", workers)

@@ -1,0 +1,100 @@
+"""Configuration, read from the environment exactly once.
+
+No other module reads ``os.environ``: everything that varies between a laptop, CI and the
+bureau's servers is a field here, so a test can build a ``Config`` by hand and know that
+nothing else leaks in.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+#: Secrets that have appeared in docs, examples or tests. Production refuses all of them.
+KNOWN_DEFAULT_SECRETS = frozenset({"", "dev", "change-me", "changeme", "secret", "test", "testing"})
+
+DEFAULT_MAX_CONTENT_LENGTH = 1 * 1024 * 1024  # 1 MiB: JSON bodies are small
+DEFAULT_MAX_UPLOAD_LENGTH = 20 * 1024 * 1024  # 20 MiB: a 10,000-row XLSX is about 1 MiB
+
+
+class ConfigError(RuntimeError):
+    """The environment describes a configuration the platform must not start with."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the platform reads from its environment."""
+
+    database_url: str
+    secret_key: str
+    env: str = "development"
+    instance_path: Path = Path("instance")
+    deadline_tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    max_content_length: int = DEFAULT_MAX_CONTENT_LENGTH
+    max_upload_length: int = DEFAULT_MAX_UPLOAD_LENGTH
+    token_ttl_days: int = 90
+    log_level: str = "INFO"
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def with_overrides(self, **changes: Any) -> Config:
+        return replace(self, **changes)
+
+    def check(self) -> None:
+        """Refuse to run production on a secret that anyone could know."""
+        if self.is_production and (
+            self.secret_key in KNOWN_DEFAULT_SECRETS or len(self.secret_key) < 32
+        ):
+            raise ConfigError(
+                "SECRET_KEY is a known default or shorter than 32 characters; "
+                "production mode refuses to start with it"
+            )
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """Read the generated secret key, creating it on first run.
+
+    A fresh checkout must run without the newcomer inventing a secret, yet the key must not
+    change between restarts (it signs sessions), so it lives in ``instance/`` with mode 0600.
+    """
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(key + "\n")
+    return key
+
+
+def load_config(environ: Mapping[str, str] | None = None) -> Config:
+    """Build the configuration from environment variables (documented in README)."""
+    env = os.environ if environ is None else environ
+    instance_path = Path(env.get("CARBON_MARKET_INSTANCE", "instance")).resolve()
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'carbon_market.db'}"
+    secret_key = env.get("SECRET_KEY") or _instance_secret(instance_path)
+    config = Config(
+        database_url=database_url,
+        secret_key=secret_key,
+        env=env.get("CARBON_MARKET_ENV", "development"),
+        instance_path=instance_path,
+        deadline_tz=ZoneInfo(env.get("DEADLINE_TZ", "Asia/Shanghai")),
+        max_content_length=int(env.get("MAX_CONTENT_LENGTH", DEFAULT_MAX_CONTENT_LENGTH)),
+        max_upload_length=int(env.get("MAX_UPLOAD_LENGTH", DEFAULT_MAX_UPLOAD_LENGTH)),
+        token_ttl_days=int(env.get("TOKEN_TTL_DAYS", "90")),
+        log_level=env.get("LOG_LEVEL", "INFO"),
+    )
+    config.check()
+    return config

@@ -1,0 +1,298 @@
+"""Reading and shape-checking bulk import files (pure: no database).
+
+An import file is a CSV or an XLSX workbook. Enterprises come from a CSV or from the
+workbook's ``enterprises`` sheet (or its first sheet); facilities from a second CSV or the
+workbook's ``facilities`` sheet. Cells are read as text so that codes keep their leading zeros
+and decimals stay exact. Rows are numbered as a spreadsheet shows them: the header is row 1.
+
+Columns are documented in ``docs/import-format.md``. A missing required column or an unknown
+column is an error, not something to guess about: a column silently ignored is data lost.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+import pandas as pd
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from carbon_market.emitters.schemas import (
+    CODE,
+    CreditCodeField,
+    FacilityCreateSchema,
+)
+from carbon_market.errors import FieldError, ValidationFailed
+from carbon_market.schemas import Schema
+
+FIRST_DATA_ROW = 2  # the header is row 1
+
+
+class EnterpriseRowSchema(Schema):
+    """One enterprise row: the API's fields, with the first contact flattened into columns."""
+
+    credit_code = CreditCodeField(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name_en = fields.String(load_default=None, validate=validate.Length(max=200))
+    sector = fields.String(required=True, validate=CODE)
+    district = fields.String(required=True, validate=CODE)
+    status_effective_from = fields.Date(load_default=None)
+    contact_name = fields.String(load_default=None, validate=validate.Length(max=100))
+    contact_title = fields.String(load_default=None, validate=validate.Length(max=100))
+    contact_phone = fields.String(
+        load_default=None,
+        validate=validate.Regexp(r"^\+?[0-9][0-9 \-]{4,24}$", error="is not a phone number"),
+    )
+    contact_email = fields.Email(load_default=None)
+
+    @validates_schema
+    def _contact_needs_name(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        # Otherwise the phone or email of a nameless contact would be dropped without a word.
+        if not data.get("contact_name") and any(
+            data.get(f"contact_{k}") for k in ("title", "phone", "email")
+        ):
+            raise ValidationError("a contact needs a name", "contact_name")
+
+
+class FacilityRowSchema(FacilityCreateSchema):
+    """One facility row: the API's fields plus the owner's credit code."""
+
+    credit_code = CreditCodeField(required=True)
+
+
+ENTERPRISE_COLUMNS = tuple(EnterpriseRowSchema().fields)
+FACILITY_COLUMNS = tuple(FacilityRowSchema().fields)
+
+
+@dataclass
+class Table:
+    """Rows of one sheet: (spreadsheet row number, {column: text}), and its header.
+
+    ``kind`` is ``enterprises`` or ``facilities``; error pointers start with it.
+    """
+
+    kind: str
+    source: str
+    columns: list[str]
+    rows: list[tuple[int, dict[str, str]]]
+
+
+@dataclass
+class ImportBatch:
+    enterprises: Table | None = None
+    facilities: Table | None = None
+
+
+@dataclass
+class CheckedBatch:
+    """Rows that passed the shape checks, and every error found in the others."""
+
+    enterprises: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    facilities: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    errors: list[FieldError] = field(default_factory=list)
+
+
+class UnreadableFile(ValidationFailed):
+    slug = "unreadable-file"
+    title = "File cannot be read"
+
+
+def _clean(value: Any) -> str:
+    text = "" if value is None else str(value).strip()
+    # openpyxl hands dates back as datetimes, which become "2021-06-30 00:00:00" as text.
+    if len(text) == 19 and text.endswith(" 00:00:00"):
+        text = text[:10]
+    return text
+
+
+def _table(kind: str, source: str, frame: pd.DataFrame) -> Table:
+    columns = [str(c).strip() for c in frame.columns]
+    records = frame.to_dict(orient="records")
+    rows = [
+        (FIRST_DATA_ROW + i, {c: _clean(v) for c, v in zip(columns, record.values(), strict=True)})
+        for i, record in enumerate(records)
+    ]
+    # A trailing run of empty lines in a spreadsheet is not a row anybody meant.
+    rows = [(n, r) for n, r in rows if any(r.values())]
+    return Table(kind=kind, source=source, columns=columns, rows=rows)
+
+
+def _read_csv(data: bytes, kind: str, source: str) -> Table:
+    try:
+        frame = pd.read_csv(
+            io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8-sig"
+        )
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise UnreadableFile(f"{source}: not a readable UTF-8 CSV file ({exc})") from exc
+    return _table(kind, source, frame)
+
+
+def _read_xlsx(data: bytes, source: str) -> dict[str, pd.DataFrame]:
+    try:
+        sheets = pd.read_excel(
+            io.BytesIO(data), sheet_name=None, dtype=str, keep_default_na=False, engine="openpyxl"
+        )
+    except Exception as exc:  # openpyxl raises a zoo of types for a damaged workbook
+        raise UnreadableFile(f"{source}: not a readable XLSX workbook ({exc})") from exc
+    return {str(name).strip().lower(): frame for name, frame in sheets.items()}
+
+
+def _is_xlsx(source: str, data: bytes) -> bool:
+    return source.lower().endswith(".xlsx") or data.startswith(b"PK\x03\x04")
+
+
+def read_batch(
+    enterprises: IO[bytes] | None,
+    enterprises_name: str = "enterprises.csv",
+    facilities: IO[bytes] | None = None,
+    facilities_name: str = "facilities.csv",
+) -> ImportBatch:
+    """Read the enterprise file (CSV, or XLSX with an optional ``facilities`` sheet) and an
+    optional separate facilities file."""
+    batch = ImportBatch()
+    if enterprises is not None:
+        data = enterprises.read()
+        if _is_xlsx(enterprises_name, data):
+            sheets = _read_xlsx(data, enterprises_name)
+            others = [name for name in sheets if name != "facilities"]
+            main = "enterprises" if "enterprises" in sheets else (others[0] if others else None)
+            if main is not None:
+                batch.enterprises = _table("enterprises", enterprises_name, sheets[main])
+            if "facilities" in sheets:
+                batch.facilities = _table("facilities", enterprises_name, sheets["facilities"])
+        else:
+            batch.enterprises = _read_csv(data, "enterprises", enterprises_name)
+    if facilities is not None:
+        if batch.facilities is not None:
+            raise UnreadableFile("facilities given twice: as a sheet and as a separate file")
+        data = facilities.read()
+        if _is_xlsx(facilities_name, data):
+            sheets = _read_xlsx(data, facilities_name)
+            frame = sheets.get("facilities", next(iter(sheets.values())))
+            batch.facilities = _table("facilities", facilities_name, frame)
+        else:
+            batch.facilities = _read_csv(data, "facilities", facilities_name)
+    if batch.enterprises is None and batch.facilities is None:
+        raise UnreadableFile("the file holds no enterprises or facilities sheet")
+    return batch
+
+
+def read_upload(file: Any, facilities: Any | None = None) -> ImportBatch:
+    """Read werkzeug ``FileStorage`` uploads."""
+    return read_batch(
+        file.stream,
+        file.filename or "upload.csv",
+        facilities.stream if facilities is not None else None,
+        (facilities.filename or "facilities.csv") if facilities is not None else "facilities.csv",
+    )
+
+
+def _column_errors(table: Table, schema: Schema) -> list[FieldError]:
+    errors = []
+    known = set(schema.fields)
+    for column in table.columns:
+        if column not in known:
+            errors.append(
+                FieldError(
+                    f"#/{table.kind}/columns/{column}",
+                    f"unknown column {column!r}",
+                    "import.unknown_column",
+                    column=column,
+                )
+            )
+    for name, schema_field in schema.fields.items():
+        if schema_field.required and name not in table.columns:
+            errors.append(
+                FieldError(
+                    f"#/{table.kind}/columns/{name}",
+                    f"required column {name!r} is missing",
+                    "import.missing_column",
+                    column=name,
+                )
+            )
+    return errors
+
+
+def _load_rows(
+    table: Table, schema: Schema
+) -> tuple[list[tuple[int, dict[str, Any]]], list[FieldError]]:
+    """Load every row with ``schema``; empty cells count as absent."""
+    loaded, errors = [], []
+    for row_number, row in table.rows:
+        present = {k: v for k, v in row.items() if v != ""}
+        try:
+            loaded.append((row_number, schema.load(present)))
+        except ValidationError as exc:
+            messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+            for column, reasons in messages.items():
+                for reason in reasons if isinstance(reasons, list) else [reasons]:
+                    errors.append(
+                        FieldError(
+                            f"#/{table.kind}/rows/{row_number}/{column}",
+                            str(reason),
+                            row=row_number,
+                            column=column,
+                        )
+                    )
+    return loaded, errors
+
+
+def _duplicates(
+    rows: list[tuple[int, dict[str, Any]]], key: tuple[str, ...], kind: str, what: str
+) -> list[FieldError]:
+    seen: dict[tuple[Any, ...], int] = {}
+    errors = []
+    for row_number, row in rows:
+        value = tuple(row[k] for k in key)
+        if value in seen:
+            errors.append(
+                FieldError(
+                    f"#/{kind}/rows/{row_number}/{key[-1]}",
+                    f"{what} repeats row {seen[value]}",
+                    "import.duplicate_row",
+                    row=row_number,
+                    column=key[-1],
+                )
+            )
+        else:
+            seen[value] = row_number
+    return errors
+
+
+def check_batch(batch: ImportBatch) -> CheckedBatch:
+    """Shape-check every row of the batch and collect every error (no database)."""
+    checked = CheckedBatch()
+    for table, schema, key, what, target in (
+        (
+            batch.enterprises,
+            EnterpriseRowSchema(),
+            ("credit_code",),
+            "credit code",
+            checked.enterprises,
+        ),
+        (
+            batch.facilities,
+            FacilityRowSchema(),
+            ("credit_code", "name"),
+            "facility name",
+            checked.facilities,
+        ),
+    ):
+        if table is None:
+            continue
+        column_errors = _column_errors(table, schema)
+        if column_errors:  # row errors would only repeat the header's problem
+            checked.errors.extend(column_errors)
+            continue
+        loaded, errors = _load_rows(table, schema)
+        target.extend(loaded)
+        checked.errors.extend(errors)
+        checked.errors.extend(_duplicates(loaded, key, table.kind, what))
+    return checked
+
+
+def contacts_of(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """The flattened first-contact columns as the API's contacts list."""
+    contact = {k: row.get(f"contact_{k}") for k in ("name", "title", "phone", "email")}
+    return [contact] if contact["name"] else []

@@ -1,0 +1,210 @@
+"""The HTTP edge: the smorest ``Api``, a strict ``Blueprint``, problem+json, request ids,
+bearer-token authentication and the request-scoped database session.
+
+Every error leaves the API as RFC 9457 problem details with ``application/problem+json``:
+domain errors, werkzeug's routing errors (404/405), 413, webargs' 400/422 and any unexpected
+exception (a 500 that is logged with its request id and never shows a traceback).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from typing import Any
+
+from flask import Flask, Response, current_app, g, json, request
+from flask_smorest import Api as SmorestApi
+from flask_smorest import Blueprint as SmorestBlueprint
+from sqlalchemy.orm import Session, sessionmaker
+from webargs.flaskparser import FlaskParser
+from werkzeug.exceptions import HTTPException
+
+from carbon_market.auth.roles import Actor
+from carbon_market.errors import (
+    HTTP_PROBLEMS,
+    DomainError,
+    FieldError,
+    NotAuthenticated,
+    marshmallow_errors,
+    problem,
+)
+from carbon_market.pagination import PageRequest
+from carbon_market.schemas import ProblemSchema
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class StrictParser(FlaskParser):
+    """Let the schema's ``unknown = RAISE`` apply to query strings and forms too."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {  # noqa: RUF012  (an instance variable upstream)
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": None,
+        "querystring": None,
+        "form": None,
+        "files": None,
+    }
+
+
+class Blueprint(SmorestBlueprint):  # type: ignore[misc]
+    ARGUMENTS_PARSER = StrictParser()
+
+
+# --- problem rendering --------------------------------------------------------------------
+
+
+def problem_response(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    *,
+    errors: list[FieldError] | None = None,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body = problem(
+        status,
+        slug,
+        title,
+        detail,
+        instance=request.path if request else None,
+        errors=errors,
+        request_id=g.get("request_id"),
+        extra=extra,
+    )
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def render_domain_error(exc: DomainError) -> Response:
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticated) else None
+    return problem_response(
+        exc.status,
+        exc.slug,
+        exc.title,
+        exc.detail,
+        errors=exc.errors,
+        extra=exc.extra,
+        headers=headers,
+    )
+
+
+def _webargs_errors(messages: dict[str, Any]) -> list[FieldError]:
+    # webargs nests messages by location: {"json": {...}, "query": {...}}. Body fields are
+    # pointed at from the document root; other locations get their name as the first step.
+    errors: list[FieldError] = []
+    for location, inner in messages.items():
+        prefix = "#" if location == "json" else f"#/{location}"
+        errors.extend(marshmallow_errors(inner, prefix))
+    return errors
+
+
+def render_http_exception(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    if status >= 500:
+        return render_unexpected(getattr(exc, "original_exception", None) or exc)
+    slug, title = HTTP_PROBLEMS.get(status, ("http-error", exc.name))
+    data = getattr(exc, "data", None) or {}
+    messages = data.get("messages") or data.get("errors")
+    errors = _webargs_errors(messages) if isinstance(messages, dict) else []
+    if status == 422 and errors:
+        detail = f"{len(errors)} field(s) are invalid."
+    elif status == 400 and errors:
+        detail = errors[0].detail
+    else:
+        detail = exc.description or title
+    headers = dict(data.get("headers") or {})
+    if status == 405 and exc.valid_methods:  # type: ignore[attr-defined]
+        headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+    return problem_response(status, slug, title, detail, errors=errors, headers=headers)
+
+
+def render_unexpected(exc: BaseException) -> Response:
+    log.error("unhandled error in request %s", g.get("request_id"), exc_info=exc)
+    slug, title = HTTP_PROBLEMS[500]
+    return problem_response(
+        500, slug, title, "The server failed to handle the request; it has been logged."
+    )
+
+
+class Api(SmorestApi):  # type: ignore[misc]
+    """smorest's Api with problem+json for every HTTP exception it handles."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def handle_http_exception(self, error: HTTPException) -> Response:
+        return render_http_exception(error)
+
+
+# --- request lifecycle --------------------------------------------------------------------
+
+
+def _assign_request_id() -> None:
+    incoming = request.headers.get("X-Request-ID", "")
+    g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+
+def _limit_body_size() -> None:
+    # JSON bodies are small; only multipart uploads (bulk import files) may be large.
+    config = current_app.extensions["carbon_market.config"]
+    is_upload = request.mimetype == "multipart/form-data"
+    request.max_content_length = (
+        config.max_upload_length if is_upload else config.max_content_length
+    )
+
+
+def _echo_request_id(response: Response) -> Response:
+    if "request_id" in g:
+        response.headers["X-Request-ID"] = g.request_id
+    return response
+
+
+def db_session() -> Session:
+    """The request's session, created on first use and closed at teardown."""
+    if "db_session" not in g:
+        factory: sessionmaker[Session] = current_app.extensions["carbon_market.session_factory"]
+        g.db_session = factory()
+    session: Session = g.db_session
+    return session
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def current_actor() -> Actor:
+    """The authenticated actor, or 401. Bearer tokens only (the API keeps no cookies)."""
+    if "actor" not in g:
+        from carbon_market.auth.service import authenticate
+
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise NotAuthenticated("send 'Authorization: Bearer <token>'")
+        g.actor = authenticate(db_session(), token.strip(), g.get("request_id"))
+    actor: Actor = g.actor
+    return actor
+
+
+def page_request(args: dict[str, Any]) -> PageRequest:
+    """Pop ``page`` and ``page_size`` from parsed query args into a PageRequest."""
+    return PageRequest(page=args.pop("page"), page_size=args.pop("page_size"))
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_assign_request_id)
+    app.before_request(_limit_body_size)
+    app.after_request(_echo_request_id)
+    app.teardown_appcontext(_close_session)
+    app.register_error_handler(DomainError, render_domain_error)
+    app.register_error_handler(HTTPException, render_http_exception)
+    app.register_error_handler(Exception, render_unexpected)

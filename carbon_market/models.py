@@ -1,0 +1,30 @@
+"""Every ORM model of the platform, imported in one place.
+
+Alembic's ``env.py`` and the test fixtures import this module so that ``Base.metadata`` holds
+the whole schema; new features add their models here.
+"""
+
+from carbon_market.audit.models import AuditEvent
+from carbon_market.auth.models import ApiToken, User
+from carbon_market.db import Base
+from carbon_market.emitters.models import (
+    District,
+    Enterprise,
+    EnterpriseStatusChange,
+    Facility,
+    Sector,
+)
+from carbon_market.ledger.models import Account
+
+__all__ = [
+    "Account",
+    "ApiToken",
+    "AuditEvent",
+    "Base",
+    "District",
+    "Enterprise",
+    "EnterpriseStatusChange",
+    "Facility",
+    "Sector",
+    "User",
+]
