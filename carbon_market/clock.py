@@ -37,4 +37,6 @@ class FixedClock:
 
 def local_date(at: datetime, tz: ZoneInfo = SHANGHAI) -> date:
     """The calendar date at ``at`` in the deadline time zone (Asia/Shanghai by default)."""
+    if at.tzinfo is None:
+        raise ValueError("local_date needs a timezone-aware datetime")
     return at.astimezone(tz).date()

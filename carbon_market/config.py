@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 #: Secrets that have appeared in docs, examples or tests. Production refuses all of them.
 KNOWN_DEFAULT_SECRETS = frozenset({"", "dev", "change-me", "changeme", "secret", "test", "testing"})
@@ -88,13 +88,33 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
     config = Config(
         database_url=database_url,
         secret_key=secret_key,
-        env=env.get("CARBON_MARKET_ENV", "development"),
+        env=env.get("CARBON_MARKET_ENV", "development").strip().lower(),
         instance_path=instance_path,
-        deadline_tz=ZoneInfo(env.get("DEADLINE_TZ", "Asia/Shanghai")),
-        max_content_length=int(env.get("MAX_CONTENT_LENGTH", DEFAULT_MAX_CONTENT_LENGTH)),
-        max_upload_length=int(env.get("MAX_UPLOAD_LENGTH", DEFAULT_MAX_UPLOAD_LENGTH)),
-        token_ttl_days=int(env.get("TOKEN_TTL_DAYS", "90")),
-        log_level=env.get("LOG_LEVEL", "INFO"),
+        deadline_tz=_zone(env.get("DEADLINE_TZ", "Asia/Shanghai")),
+        max_content_length=_positive_int(env, "MAX_CONTENT_LENGTH", DEFAULT_MAX_CONTENT_LENGTH),
+        max_upload_length=_positive_int(env, "MAX_UPLOAD_LENGTH", DEFAULT_MAX_UPLOAD_LENGTH),
+        token_ttl_days=_positive_int(env, "TOKEN_TTL_DAYS", 90),
+        log_level=env.get("LOG_LEVEL", "INFO").upper(),
     )
     config.check()
     return config
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive, got {value}")
+    return value
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"DEADLINE_TZ {name!r} is not a known time zone") from None

@@ -138,12 +138,17 @@ def problem(
     return body
 
 
+def pointer_token(key: Any) -> str:
+    """``key`` as one JSON pointer reference token: ``~`` -> ``~0``, ``/`` -> ``~1`` (RFC 6901)."""
+    return str(key).replace("~", "~0").replace("/", "~1")
+
+
 def marshmallow_errors(messages: Any, prefix: str = "#") -> list[FieldError]:
     """Flatten marshmallow's nested ``{"field": ["msg"]}`` into JSON-pointer field errors."""
     out: list[FieldError] = []
     if isinstance(messages, dict):
         for key, value in messages.items():
-            pointer = prefix if key == "_schema" else f"{prefix}/{key}"
+            pointer = prefix if key == "_schema" else f"{prefix}/{pointer_token(key)}"
             out.extend(marshmallow_errors(value, pointer))
     elif isinstance(messages, list | tuple):
         for item in messages:

@@ -60,9 +60,11 @@ class ScaledDecimal(TypeDecorator[Decimal]):
     def process_bind_param(self, value: Decimal | int | None, dialect: Dialect) -> int | None:
         if value is None:
             return None
-        if not isinstance(value, Decimal | int):
+        if isinstance(value, bool) or not isinstance(value, Decimal | int):
             raise TypeError(f"{value!r} is not a Decimal: never store floats as quantities")
         scaled = Decimal(value).scaleb(self.scale)
+        if not scaled.is_finite():
+            raise ValueError(f"{value} is not a finite quantity")
         if scaled != scaled.to_integral_value():
             raise ValueError(f"{value} has more than {self.scale} decimal places")
         return int(scaled)

@@ -23,7 +23,7 @@ from carbon_market.emitters.schemas import (
     CreditCodeField,
     FacilityCreateSchema,
 )
-from carbon_market.errors import FieldError, ValidationFailed
+from carbon_market.errors import FieldError, ValidationFailed, pointer_token
 from carbon_market.schemas import Schema
 
 FIRST_DATA_ROW = 2  # the header is row 1
@@ -108,6 +108,9 @@ def _clean(value: Any) -> str:
 
 def _table(kind: str, source: str, frame: pd.DataFrame) -> Table:
     columns = [str(c).strip() for c in frame.columns]
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if repeated:  # two cells would be read into one field and one of them lost
+        raise UnreadableFile(f"{source}: column(s) {', '.join(repeated)} appear more than once")
     records = frame.to_dict(orient="records")
     rows = [
         (FIRST_DATA_ROW + i, {c: _clean(v) for c, v in zip(columns, record.values(), strict=True)})
@@ -120,11 +123,20 @@ def _table(kind: str, source: str, frame: pd.DataFrame) -> Table:
 
 def _read_csv(data: bytes, kind: str, source: str) -> Table:
     try:
+        # Keep blank lines as empty rows (dropped in _table) so later row numbers don't shift.
         frame = pd.read_csv(
-            io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8-sig"
+            io.BytesIO(data),
+            dtype=str,
+            keep_default_na=False,
+            encoding="utf-8-sig",
+            skip_blank_lines=False,
         )
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise UnreadableFile(f"{source}: not a readable UTF-8 CSV file ({exc})") from exc
+    if not isinstance(frame.index, pd.RangeIndex):
+        # pandas reads the surplus leading cells of a first row longer than the header as an
+        # index, shifting every value into the wrong column: refuse rather than misread.
+        raise UnreadableFile(f"{source}: row 2 has more cells than the header (row 1)")
     return _table(kind, source, frame)
 
 
@@ -195,7 +207,7 @@ def _column_errors(table: Table, schema: Schema) -> list[FieldError]:
         if column not in known:
             errors.append(
                 FieldError(
-                    f"#/{table.kind}/columns/{column}",
+                    f"#/{table.kind}/columns/{pointer_token(column)}",
                     f"unknown column {column!r}",
                     "import.unknown_column",
                     column=column,
