@@ -31,6 +31,8 @@ def create_app(
     """
     cfg = config if isinstance(config, Config) else load_config(config)
     logging.basicConfig(level=cfg.log_level)
+    # /readyz inspects the migration state on every probe; Alembic would log each one.
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
     app = Flask(__name__, instance_path=str(cfg.instance_path))
     app.config.update(
         SECRET_KEY=cfg.secret_key,

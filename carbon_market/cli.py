@@ -50,8 +50,12 @@ def reports_errors(fn: Callable[P, R]) -> Callable[P, R]:
         except DomainError as exc:
             click.echo(f"error: {exc.title}: {exc.detail}", err=True)
             for error in exc.errors:
+                # Import pointers are #/<enterprises|facilities>/rows/<n>/<column>: name the
+                # file, since one run reads two and both have a row 2.
                 where = (
-                    f"row {error.row}, {error.column}" if error.row is not None else error.pointer
+                    f"{error.pointer.split('/')[1]} row {error.row}, {error.column}"
+                    if error.row is not None
+                    else error.pointer
                 )
                 click.echo(f"  {where}: {error.detail}", err=True)
             sys.exit(1)
@@ -284,6 +288,46 @@ def import_facilities(file: Path, as_user: str | None) -> None:
     with file.open("rb") as fh:
         batch = importing.read_batch(None, facilities=fh, facilities_name=file.name)
     _run_import(as_user, batch)
+
+
+# --- serve --------------------------------------------------------------------------------
+
+
+def _has_regulator(session: Session) -> bool:
+    return session.scalar(select(User.id).where(User.role == Role.REGULATOR).limit(1)) is not None
+
+
+@main.command(
+    help="Set up and run: migrate the database, create the first regulator if there "
+    "is none (password prompted, or read from stdin), then serve."
+)
+@click.option(
+    "--regulator",
+    "regulator_name",
+    default="regulator",
+    show_default=True,
+    help="Name of the first regulator, when one must be created.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.pass_context
+@reports_errors
+def quickstart(ctx: click.Context, regulator_name: str, host: str, port: int) -> None:
+    config = _config()
+    migrate.upgrade(config.database_url)
+    click.echo(f"database ready: {config.database_url}")
+    with _session() as session:
+        if not _has_regulator(session):
+            click.echo(f"creating the first regulator, {regulator_name!r}")
+            auth_service.create_user(
+                session,
+                _system(),
+                name=regulator_name,
+                role=Role.REGULATOR,
+                password=_read_password(),
+            )
+    click.echo('log in: POST /api/v1/auth/login {"name": ..., "password": ...}')
+    ctx.invoke(serve, host=host, port=port, workers=2)
 
 
 # --- serve --------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
 from carbon_market.auth.roles import Actor
+from carbon_market.auth.service import authenticate
 from carbon_market.errors import (
     HTTP_PROBLEMS,
     DomainError,
@@ -184,8 +185,6 @@ def _close_session(_exc: BaseException | None) -> None:
 def current_actor() -> Actor:
     """The authenticated actor, or 401. Bearer tokens only (the API keeps no cookies)."""
     if "actor" not in g:
-        from carbon_market.auth.service import authenticate
-
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():

@@ -61,8 +61,9 @@ def _create_pg_database(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def database_template(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-                      ) -> str:
+def database_template(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> str:
     """A migrated database: a file to copy (SQLite) or the worker's database (PostgreSQL)."""
     worker = _worker_id(request)
     if ON_POSTGRES:
@@ -86,9 +87,13 @@ def _truncate_pg(url: str) -> None:
         # The audit log refuses TRUNCATE; replica mode skips that trigger for test cleanup.
         conn.execute(text("SET LOCAL session_replication_role = replica"))
         conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        conn.execute(text("DELETE FROM sector WHERE code NOT IN ("
-                          "'power','heat','cement','petrochemical','other_industry',"
-                          "'services','transport')"))
+        conn.execute(
+            text(
+                "DELETE FROM sector WHERE code NOT IN ("
+                "'power','heat','cement','petrochemical','other_industry',"
+                "'services','transport')"
+            )
+        )
     engine.dispose()
 
 
@@ -152,7 +157,8 @@ class AuthActions:
 
     def headers(self, user: Any) -> dict[str, str]:
         _record, token = auth_service.issue_token(
-            self.session, Actor.system(), user_name=user.name, ttl_days=1)
+            self.session, Actor.system(), user_name=user.name, ttl_days=1
+        )
         return {"Authorization": f"Bearer {token}"}
 
 

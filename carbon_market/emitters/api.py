@@ -178,7 +178,8 @@ class EnterpriseImport(MethodView):
 
         ``file`` holds enterprises (an XLSX may also carry a ``facilities`` sheet);
         ``facilities`` may be a second CSV. Every bad row is reported at once, as
-        ``#/rows/<row>/<column>`` pointers with spreadsheet row numbers.
+        ``#/enterprises/rows/<row>/<column>`` (or ``#/facilities/…``) pointers with
+        spreadsheet row numbers.
         """
         actor = current_actor()
         batch = importing.read_upload(files["file"], files.get("facilities"))

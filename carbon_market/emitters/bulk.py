@@ -94,9 +94,7 @@ def _facility_owner_errors(
                 select(Enterprise.credit_code, Enterprise.id).where(
                     Enterprise.credit_code.in_(chunk)
                 )
-            )
-            .tuples()
-            .all()
+            ).all()
         )
     pairs = [
         (existing[r["credit_code"]], r["name"])
@@ -110,9 +108,7 @@ def _facility_owner_errors(
                 select(Facility.enterprise_id, Facility.name).where(
                     tuple_(Facility.enterprise_id, Facility.name).in_(chunk)
                 )
-            )
-            .tuples()
-            .all()
+            ).all()
         )
     errors = []
     for row_number, row in checked.facilities:
@@ -235,16 +231,12 @@ def _insert_enterprises(
     ids: dict[str, int] = {}
     numbers = _fresh_account_numbers(session, len(rows))
     for chunk in _chunks(rows):
-        returned = (
-            session.execute(
-                insert(Enterprise).returning(
-                    Enterprise.id, Enterprise.credit_code, sort_by_parameter_order=True
-                ),
-                chunk,
-            )
-            .tuples()
-            .all()
-        )
+        returned = session.execute(
+            insert(Enterprise).returning(
+                Enterprise.id, Enterprise.credit_code, sort_by_parameter_order=True
+            ),
+            chunk,
+        ).all()
         chunk_ids = [(eid, code) for eid, code in returned]
         ids.update({code: eid for eid, code in chunk_ids})
         session.execute(
@@ -331,9 +323,7 @@ def _insert_facilities(
                 select(Enterprise.credit_code, Enterprise.id).where(
                     Enterprise.credit_code.in_(chunk)
                 )
-            )
-            .tuples()
-            .all()
+            ).all()
         )
     rows = [
         {

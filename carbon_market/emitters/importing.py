@@ -27,6 +27,8 @@ from carbon_market.errors import FieldError, ValidationFailed, pointer_token
 from carbon_market.schemas import Schema
 
 FIRST_DATA_ROW = 2  # the header is row 1
+#: Rows per sheet, blank lines included. A 20 MiB upload could otherwise be 20 million rows.
+MAX_ROWS = 100_000
 
 
 class EnterpriseRowSchema(Schema):
@@ -108,6 +110,8 @@ def _clean(value: Any) -> str:
 
 def _table(kind: str, source: str, frame: pd.DataFrame) -> Table:
     columns = [str(c).strip() for c in frame.columns]
+    if len(frame) > MAX_ROWS:  # read no further: a file of blank lines must not fill memory
+        raise UnreadableFile(f"{source}: more than {MAX_ROWS:,} rows; split the file")
     repeated = sorted({c for c in columns if columns.count(c) > 1})
     if repeated:  # two cells would be read into one field and one of them lost
         raise UnreadableFile(f"{source}: column(s) {', '.join(repeated)} appear more than once")
@@ -126,6 +130,7 @@ def _read_csv(data: bytes, kind: str, source: str) -> Table:
         # Keep blank lines as empty rows (dropped in _table) so later row numbers don't shift.
         frame = pd.read_csv(
             io.BytesIO(data),
+            nrows=MAX_ROWS + 1,
             dtype=str,
             keep_default_na=False,
             encoding="utf-8-sig",
@@ -143,7 +148,12 @@ def _read_csv(data: bytes, kind: str, source: str) -> Table:
 def _read_xlsx(data: bytes, source: str) -> dict[str, pd.DataFrame]:
     try:
         sheets = pd.read_excel(
-            io.BytesIO(data), sheet_name=None, dtype=str, keep_default_na=False, engine="openpyxl"
+            io.BytesIO(data),
+            sheet_name=None,
+            nrows=MAX_ROWS + 1,
+            dtype=str,
+            keep_default_na=False,
+            engine="openpyxl",
         )
     except Exception as exc:  # openpyxl raises a zoo of types for a damaged workbook
         raise UnreadableFile(f"{source}: not a readable XLSX workbook ({exc})") from exc

@@ -154,7 +154,8 @@ class FacilitySchema(Schema):
     enterprise_id = fields.Integer()
     name = fields.String()
     facility_type = fields.String()
-    capacity = fields.Decimal(as_string=True, allow_none=True)
+    # places=3: the column's scale, so a new facility reads "116.500" as it will once reloaded.
+    capacity = fields.Decimal(as_string=True, allow_none=True, places=3)
     capacity_unit = fields.Enum(CapacityUnit, by_value=True, allow_none=True)
     commissioned_on = fields.Date(allow_none=True)
     created_at = fields.AwareDateTime()

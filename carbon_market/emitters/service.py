@@ -236,12 +236,12 @@ def list_enterprises(
     if filters.status:
         query = query.where(Enterprise.status == filters.status)
     if filters.q:
-        pattern = f"%{filters.q}%"
+        # autoescape: a '%' or '_' typed into the search box is a character, not a wildcard.
         query = query.where(
             or_(
-                Enterprise.name.ilike(pattern),
-                Enterprise.name_en.ilike(pattern),
-                Enterprise.credit_code.ilike(pattern),
+                Enterprise.name.icontains(filters.q, autoescape=True),
+                Enterprise.name_en.icontains(filters.q, autoescape=True),
+                Enterprise.credit_code.icontains(filters.q, autoescape=True),
             )
         )
     return paginate(session, query.order_by(Enterprise.id), page)

@@ -47,8 +47,14 @@ def bind_factories(session: Session) -> None:
     UserFactory._meta.sqlalchemy_session = session
 
 
-def make_user(session: Session, *, role: Role, name: str | None = None,
-              enterprise: Enterprise | None = None, **kwargs: Any) -> User:
+def make_user(
+    session: Session,
+    *,
+    role: Role,
+    name: str | None = None,
+    enterprise: Enterprise | None = None,
+    **kwargs: Any,
+) -> User:
     if role is Role.ENTERPRISE:
         kwargs.setdefault("can_initiate", True)
         kwargs.setdefault("can_approve", True)
@@ -67,8 +73,14 @@ def make_enterprise(session: Session, **overrides: Any) -> Enterprise:
         "name_en": "Beijing Test Thermal Power Co., Ltd.",
         "sector": "power",
         "district": "chaoyang",
-        "contacts": [{"name": "王工", "title": "能源主管", "phone": "010-12345678",
-                      "email": "wang@example.com"}],
+        "contacts": [
+            {
+                "name": "王工",
+                "title": "能源主管",
+                "phone": "010-12345678",
+                "email": "wang@example.com",
+            }
+        ],
     }
     values.update(overrides)
     return emitters.register_enterprise(session, Actor.system(name="system:test"), **values)

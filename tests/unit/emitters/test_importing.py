@@ -527,3 +527,14 @@ def test_a_header_that_repeats_a_column_after_trimming_spaces_is_unreadable():
     data = b"credit_code,name, name,sector,district\n"
     with pytest.raises(UnreadableFile, match="name appear"):
         read_batch(io.BytesIO(data), "e.csv")
+
+
+def test_a_sheet_longer_than_the_row_limit_is_refused_without_reading_it_all(monkeypatch):
+    import io
+
+    from carbon_market.emitters import importing
+
+    monkeypatch.setattr(importing, "MAX_ROWS", 3)
+    data = b"credit_code,name,sector,district\n" + b"\n" * 10
+    with pytest.raises(importing.UnreadableFile, match="more than 3 rows"):
+        importing.read_batch(io.BytesIO(data), "e.csv")
