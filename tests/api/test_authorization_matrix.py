@@ -1,0 +1,256 @@
+"""Every endpoint × every role, with the status each must get (OWASP API1 BOLA and API5).
+
+The target is always enterprise ``own``: its user must get through where tenants may, the
+user of enterprise ``other`` must get 404 (never 403: that would confirm the id exists),
+read-only roles must get 403 on writes, and anonymous callers 401 on everything not public.
+A refused request must also leave every table as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from carbon_market.auth import service as auth_service
+from carbon_market.auth.roles import Actor
+from tests.api.helpers import (
+    ROLES,
+    Tenants,
+    assert_problem,
+    csv_text,
+    multipart,
+    writes_nothing,
+)
+from tests.factories import PASSWORD, credit_code
+
+SLUGS = {401: "not-authenticated", 403: "permission-denied", 404: "not-found"}
+#: Marks the bulk import row: its body is a multipart CSV upload, built per test.
+UPLOAD = object()
+
+E = "/api/v1/enterprises"
+
+
+def _statuses(ok: int, **by_role: int) -> dict[str, int]:
+    return {role: by_role.get(role, ok) for role in ROLES}
+
+
+def public(ok: int = 200) -> dict[str, int]:
+    """Anyone, even without a token."""
+    return _statuses(ok)
+
+
+def any_user(ok: int = 200) -> dict[str, int]:
+    """Any authenticated user; results are scoped by the service where needed."""
+    return _statuses(ok, anonymous=401)
+
+
+def tenant_read(ok: int = 200) -> dict[str, int]:
+    """Every role may read, but an enterprise user only their own enterprise's data."""
+    return _statuses(ok, enterprise_other=404, anonymous=401)
+
+
+def regulator_only(ok: int) -> dict[str, int]:
+    return _statuses(403, regulator=ok, anonymous=401)
+
+
+def regulator_and_auditor(ok: int = 200) -> dict[str, int]:
+    return _statuses(403, regulator=ok, auditor=ok, anonymous=401)
+
+
+ENDPOINTS: list[tuple[str, str, Any, dict[str, int]]] = [
+    # enterprises
+    ("GET", E, None, any_user()),
+    (
+        "POST",
+        E,
+        {
+            "credit_code": credit_code(900001),
+            "name": "新企业",
+            "sector": "power",
+            "district": "bda",
+        },
+        regulator_only(201),
+    ),
+    ("GET", E + "/{own}", None, tenant_read()),
+    ("PATCH", E + "/{own}", {"name_en": "Corrected Name"}, regulator_only(200)),
+    (
+        "PUT",
+        E + "/{own}/contacts",
+        {"contacts": [{"name": "周工", "phone": "010-55556666"}]},
+        _statuses(403, regulator=200, enterprise_own=200, enterprise_other=404, anonymous=401),
+    ),
+    ("GET", E + "/{own}/status", None, tenant_read()),
+    (
+        "POST",
+        E + "/{own}/status",
+        {"status": "active", "effective_from": "2026-06-01"},
+        regulator_only(200),
+    ),
+    # facilities
+    ("GET", E + "/{own}/facilities", None, tenant_read()),
+    (
+        "POST",
+        E + "/{own}/facilities",
+        {"name": "2号燃煤机组", "facility_type": "coal_unit"},
+        regulator_only(201),
+    ),
+    ("GET", E + "/{own}/facilities/{facility}", None, tenant_read()),
+    (
+        "PATCH",
+        E + "/{own}/facilities/{facility}",
+        {"facility_type": "gas_unit"},
+        regulator_only(200),
+    ),
+    # another enterprise's facility reached through this enterprise's URL: nobody finds it
+    ("GET", E + "/{own}/facilities/{other_facility}", None, _statuses(404, anonymous=401)),
+    # catalogues and imports
+    ("GET", "/api/v1/catalogues/sectors", None, public()),
+    ("GET", "/api/v1/catalogues/districts", None, public()),
+    (
+        "POST",
+        "/api/v1/catalogues/sectors",
+        {"code": "steel", "label_zh": "钢铁", "label_en": "Iron and steel"},
+        regulator_only(201),
+    ),
+    ("POST", "/api/v1/imports/enterprises", UPLOAD, regulator_only(201)),
+    # audit log
+    ("GET", "/api/v1/audit-events", None, regulator_and_auditor()),
+    # auth and users
+    ("POST", "/api/v1/auth/login", {"name": "alpha", "password": PASSWORD}, public(201)),
+    ("GET", "/api/v1/auth/me", None, any_user()),
+    ("GET", "/api/v1/auth/tokens", None, any_user()),
+    (
+        "DELETE",
+        "/api/v1/auth/tokens/{token}",  # a token of the own enterprise's user
+        None,
+        _statuses(404, regulator=200, enterprise_own=200, anonymous=401),
+    ),
+    ("GET", "/api/v1/users", None, regulator_and_auditor()),
+    (
+        "POST",
+        "/api/v1/users",
+        {"name": "new.verifier", "role": "verifier", "password": "a-long-enough-password"},
+        regulator_only(201),
+    ),
+    # documentation
+    ("GET", "/api/openapi.json", None, public()),
+    ("GET", "/api/problems/not-found", None, public()),
+]
+
+#: The table the test runs: (method, url template, body, role, expected status).
+MATRIX = [
+    pytest.param(method, url, body, role, expected[role], id=f"{method} {url} as {role}")
+    for method, url, body, expected in ENDPOINTS
+    for role in ROLES
+]
+
+
+def _request_kwargs(body: Any) -> dict[str, Any]:
+    if body is UPLOAD:
+        upload = csv_text(
+            ["credit_code", "name", "sector", "district"],
+            [[credit_code(900002), "导入企业", "heat", "daxing"]],
+        )
+        return multipart(file=("enterprises.csv", upload))
+    if body is None:
+        return {}
+    return {"json": body}
+
+
+@pytest.mark.parametrize(("method", "url", "body", "role", "expected"), MATRIX)
+def test_endpoint_answers_each_role_with_the_expected_status(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    tenants: Tenants,
+    headers_for: Callable[[str], dict[str, str]],
+    method: str,
+    url: str,
+    body: Any,
+    role: str,
+    expected: int,
+) -> None:
+    token, _ = auth_service.issue_token(
+        session, Actor.system(), user_name=tenants.users["enterprise_own"].name
+    )
+    path = url.format(**tenants.ids(), token=token.id)
+    headers = headers_for(role)
+    kwargs = _request_kwargs(body)
+
+    if expected >= 400:
+        with writes_nothing(app):
+            response = client.open(path, method=method, headers=headers, **kwargs)
+        assert_problem(response, expected, SLUGS[expected])
+    else:
+        response = client.open(path, method=method, headers=headers, **kwargs)
+        assert response.status_code == expected, response.get_data(as_text=True)
+
+
+def test_every_registered_api_route_and_method_appears_in_the_matrix(app: Flask) -> None:
+    # A new endpoint must join the matrix, or it could ship without a tenancy check.
+    def template(rule: str) -> str:
+        for converter, slot in (
+            ("<int:enterprise_id>", "{own}"),
+            ("<int:facility_id>", "{facility}"),
+            ("<int:token_id>", "{token}"),
+            ("<slug>", "not-found"),
+        ):
+            rule = rule.replace(converter, slot)
+        return rule
+
+    covered = {(method, url) for method, url, _, _ in ENDPOINTS}
+    routed = {
+        (method, template(rule.rule))
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/") and "/docs" not in rule.rule
+        for method in rule.methods or ()
+        if method not in {"HEAD", "OPTIONS"}
+    }
+    assert ("PATCH", E + "/{own}/facilities/{facility}") in routed  # templates line up
+    assert routed <= covered, sorted(routed - covered)
+
+
+def test_enterprise_user_gets_the_same_404_for_another_tenants_id_as_for_a_missing_id(
+    client: FlaskClient, tenants: Tenants, headers_for: Callable[[str], dict[str, str]]
+) -> None:
+    headers = headers_for("enterprise_other")
+    theirs = client.get(f"{E}/{tenants.own.id}", headers=headers)
+    missing = client.get(f"{E}/987654", headers=headers)
+
+    first = assert_problem(theirs, 404, "not-found")
+    second = assert_problem(missing, 404, "not-found")
+    # Nothing but the path and the request id may tell the two apart.
+    for body in (first, second):
+        del body["instance"], body["request_id"]
+    assert first == second
+
+
+@pytest.mark.parametrize(
+    ("role", "visible"),
+    [
+        ("enterprise_own", {"own"}),
+        ("enterprise_other", {"other"}),
+        ("regulator", {"own", "other"}),
+        ("verifier", {"own", "other"}),
+        ("finance_officer", {"own", "other"}),
+        ("auditor", {"own", "other"}),
+    ],
+)
+def test_enterprise_list_shows_each_role_exactly_the_enterprises_it_may_see(
+    client: FlaskClient,
+    tenants: Tenants,
+    headers_for: Callable[[str], dict[str, str]],
+    role: str,
+    visible: set[str],
+) -> None:
+    response = client.get(E, headers=headers_for(role))
+    assert response.status_code == 200
+    body = response.get_json()
+    ids = tenants.ids()
+    assert {item["id"] for item in body["items"]} == {ids[name] for name in visible}
+    assert body["page"]["total"] == len(visible)
