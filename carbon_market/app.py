@@ -17,6 +17,7 @@ from carbon_market.clock import Clock
 from carbon_market.config import Config, load_config
 from carbon_market.db import make_engine, make_session_factory
 from carbon_market.emitters import api as emitters_api
+from carbon_market.ledger import api as ledger_api
 
 SWAGGER_UI_DIR = Path(swagger_ui_bundle.swagger_ui_path)
 
@@ -53,13 +54,13 @@ def create_app(
     engine = make_engine(cfg.database_url)
     app.extensions["carbon_market.config"] = cfg
     app.extensions["carbon_market.engine"] = engine
-    app.extensions["carbon_market.session_factory"] = make_session_factory(engine, clock)
+    app.extensions["carbon_market.session_factory"] = make_session_factory(engine, clock, cfg)
 
     api = http.Api(app)
     http.init_app(app)
     health.init_app(app)
     problems.init_app(app)
-    for feature in (auth_api, emitters_api, audit_api):
+    for feature in (auth_api, emitters_api, ledger_api, audit_api):
         feature.init_app(app, api)
 
     @app.get("/api/docs/static/<path:filename>")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import click
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
@@ -30,6 +30,7 @@ from carbon_market.config import Config, ConfigError, load_config
 from carbon_market.db import make_engine, make_session_factory
 from carbon_market.emitters import bulk, importing
 from carbon_market.errors import DomainError, NotFound
+from carbon_market.ledger.models import LedgerTransaction
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -75,7 +76,7 @@ def _session() -> Iterator[Session]:
     config = _config()
     engine = make_engine(config.database_url)
     try:
-        with make_session_factory(engine)() as session:
+        with make_session_factory(engine, config=config)() as session:
             yield session
     finally:
         engine.dispose()
@@ -288,6 +289,56 @@ def import_facilities(file: Path, as_user: str | None) -> None:
     with file.open("rb") as fh:
         batch = importing.read_batch(None, facilities=fh, facilities_name=file.name)
     _run_import(as_user, batch)
+
+
+# --- ledger -------------------------------------------------------------------------------
+
+
+@main.group(help="The registry ledger.")
+def ledger() -> None:
+    pass
+
+
+@ledger.command(
+    "verify",
+    help="Recompute every holding from postings, check that every "
+    "transaction balances, and walk the hash chain. Exits 1 naming the first "
+    "bad transaction.",
+)
+@reports_errors
+def ledger_verify() -> None:
+    from carbon_market.ledger.verify import verify_ledger
+
+    with _session() as session:
+        problems = verify_ledger(session)
+        count = session.scalar(select(func.count()).select_from(LedgerTransaction))
+    if problems:
+        first = next((p for p in problems if p.transaction_id is not None), problems[0])
+        where = f"transaction {first.transaction_id}" if first.transaction_id else first.check
+        click.echo(f"error: ledger verification failed at {where}: {first.detail}", err=True)
+        for problem in problems:
+            click.echo(f"  [{problem.check}] {problem.detail}", err=True)
+        sys.exit(1)
+    click.echo(
+        f"ledger verified: {count} transactions, holdings match postings, "
+        "every transaction balances, hash chain intact"
+    )
+
+
+@ledger.command(
+    "run-due",
+    help="Complete delayed transfers whose delay is over and expire "
+    "pending ones nobody approved in time (what the scheduler runs).",
+)
+@reports_errors
+def ledger_run_due() -> None:
+    from carbon_market.ledger.service import run_due
+
+    with _session() as session:
+        result = run_due(session, _system())
+    click.echo(
+        f"released {result['released']} delayed and expired {result['expired']} pending transfers"
+    )
 
 
 # --- serve --------------------------------------------------------------------------------

@@ -39,6 +39,10 @@ class Config:
     max_upload_length: int = DEFAULT_MAX_UPLOAD_LENGTH
     token_ttl_days: int = 90
     log_level: str = "INFO"
+    #: Transfers to an account not on the source's trusted list wait this long (0: no delay).
+    ledger_untrusted_delay_hours: int = 26
+    #: Transfers nobody approves lapse after this long, and their units are released.
+    ledger_pending_ttl_hours: int = 72
 
     @property
     def is_production(self) -> bool:
@@ -94,13 +98,19 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         max_content_length=_positive_int(env, "MAX_CONTENT_LENGTH", DEFAULT_MAX_CONTENT_LENGTH),
         max_upload_length=_positive_int(env, "MAX_UPLOAD_LENGTH", DEFAULT_MAX_UPLOAD_LENGTH),
         token_ttl_days=_positive_int(env, "TOKEN_TTL_DAYS", 90),
+        ledger_untrusted_delay_hours=_positive_int(
+            env, "LEDGER_UNTRUSTED_DELAY_HOURS", 26, allow_zero=True
+        ),
+        ledger_pending_ttl_hours=_positive_int(env, "LEDGER_PENDING_TTL_HOURS", 72),
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
     )
     config.check()
     return config
 
 
-def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+def _positive_int(
+    env: Mapping[str, str], name: str, default: int, *, allow_zero: bool = False
+) -> int:
     raw = env.get(name)
     if raw is None:
         return default
@@ -108,7 +118,7 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-    if value <= 0:
+    if value < 0 or (value == 0 and not allow_zero):
         raise ConfigError(f"{name} must be positive, got {value}")
     return value
 

@@ -27,6 +27,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from carbon_market.clock import Clock, SystemClock
+from carbon_market.config import Config
 from carbon_market.types import UTCDateTime
 
 log = logging.getLogger(__name__)
@@ -100,14 +101,23 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
     return create_engine(database_url, pool_pre_ping=True, **kwargs)
 
 
-def make_session_factory(engine: Engine, clock: Clock | None = None) -> sessionmaker[Session]:
-    """Sessions carry the clock in ``session.info`` so services need no extra argument."""
+def make_session_factory(
+    engine: Engine, clock: Clock | None = None, config: Config | None = None
+) -> sessionmaker[Session]:
+    """Sessions carry the clock and the configuration in ``session.info`` so services need
+    no extra arguments for them."""
     return sessionmaker(
         bind=engine,
         expire_on_commit=False,
         autoflush=True,
-        info={"clock": clock or SystemClock()},
+        info={"clock": clock or SystemClock(), "config": config},
     )
+
+
+def config_of(session: Session) -> Config:
+    """The configuration the session's factory was made with (defaults when none)."""
+    config: Config | None = session.info.get("config")
+    return config or Config(database_url="", secret_key="")
 
 
 def clock_of(session: Session) -> Clock:

@@ -51,6 +51,12 @@ class DomainError(Exception):
         self.extra = dict(extra or {})
 
 
+class MissingHeader(DomainError):
+    status = 400
+    slug = "missing-header"
+    title = "Required header missing"
+
+
 class NotAuthenticated(DomainError):
     status = 401
     slug = "not-authenticated"
@@ -75,6 +81,12 @@ class Conflict(DomainError):
     title = "Conflict"
 
 
+class IdempotencyMismatch(DomainError):
+    status = 422
+    slug = "idempotency-mismatch"
+    title = "Idempotency key reused with a different request"
+
+
 class ValidationFailed(DomainError):
     status = 422
     slug = "validation-failed"
@@ -85,6 +97,21 @@ class RuleViolation(DomainError):
     status = 422
     slug = "rule-violation"
     title = "Rule violation"
+
+
+class InsufficientHolding(RuleViolation):
+    slug = "insufficient-holding"
+    title = "Not enough units available"
+
+
+class AccountNotUsable(RuleViolation):
+    slug = "account-not-usable"
+    title = "Account blocked or closed"
+
+
+class FourEyesViolation(RuleViolation):
+    slug = "four-eyes"
+    title = "A second person must approve"
 
 
 class InvalidStatusTransition(RuleViolation):

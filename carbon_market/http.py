@@ -18,7 +18,7 @@ from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
 from sqlalchemy.orm import Session, sessionmaker
 from webargs.flaskparser import FlaskParser
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 
 from carbon_market.auth.roles import Actor
 from carbon_market.auth.service import authenticate
@@ -161,6 +161,27 @@ def _limit_body_size() -> None:
     )
 
 
+_BODY_TYPES = ("application/json", "multipart/form-data")
+
+
+def _require_known_body_type() -> None:
+    """A body that is neither JSON nor a multipart upload is refused with 415, rather than
+    read as an empty object and answered with a confusing list of missing fields."""
+    has_body = bool(request.content_length) or "chunked" in request.headers.get(
+        "Transfer-Encoding", ""
+    )
+    mimetype = request.mimetype or ""
+    if (
+        has_body
+        and request.path.startswith("/api/")
+        and not (mimetype in _BODY_TYPES or mimetype.endswith("+json"))
+    ):
+        raise UnsupportedMediaType(
+            f"send the body as application/json (or multipart/form-data for uploads), "
+            f"not {mimetype or 'without a Content-Type'}"
+        )
+
+
 def _echo_request_id(response: Response) -> Response:
     if "request_id" in g:
         response.headers["X-Request-ID"] = g.request_id
@@ -202,6 +223,7 @@ def page_request(args: dict[str, Any]) -> PageRequest:
 def init_app(app: Flask) -> None:
     app.before_request(_assign_request_id)
     app.before_request(_limit_body_size)
+    app.before_request(_require_known_body_type)
     app.after_request(_echo_request_id)
     app.teardown_appcontext(_close_session)
     app.register_error_handler(DomainError, render_domain_error)

@@ -35,7 +35,7 @@ from tests.factories import bind_factories, make_user
 PG_URL = os.environ.get("DATABASE_URL", "")
 ON_POSTGRES = PG_URL.startswith("postgresql")
 #: Catalogue tables are seeded by the migration and kept between tests.
-KEPT_TABLES = {"alembic_version", "sector", "district"}
+KEPT_TABLES = {"alembic_version", "sector", "district", "unit_kind", "ledger_chain_head"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -84,7 +84,17 @@ def _truncate_pg(url: str) -> None:
     engine = create_engine(url)
     tables = [t.name for t in Base.metadata.sorted_tables if t.name not in KEPT_TABLES]
     with engine.begin() as conn:
-        # The audit log refuses TRUNCATE; replica mode skips that trigger for test cleanup.
+        government = (
+            conn.execute(
+                text(
+                    "SELECT number, kind, holder_name, status, opened_at FROM account "
+                    "WHERE enterprise_id IS NULL AND number LIKE 'BJ__0000000001__'"
+                )
+            )
+            .mappings()
+            .all()
+        )
+        # The audit log and postings refuse TRUNCATE; replica mode skips those triggers.
         conn.execute(text("SET LOCAL session_replication_role = replica"))
         conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         conn.execute(
@@ -93,6 +103,20 @@ def _truncate_pg(url: str) -> None:
                 "'power','heat','cement','petrochemical','other_industry',"
                 "'services','transport')"
             )
+        )
+        conn.execute(
+            text("DELETE FROM unit_kind WHERE code NOT IN ('allowance','ccer','local_offset')")
+        )
+        conn.execute(
+            text("UPDATE ledger_chain_head SET seq = 0, hash = :genesis"), {"genesis": "0" * 64}
+        )
+        # The government's accounts come from the migration; put them back as they were.
+        conn.execute(
+            text(
+                "INSERT INTO account (number, kind, holder_name, status, opened_at) "
+                "VALUES (:number, :kind, :holder_name, :status, :opened_at)"
+            ),
+            [dict(row) for row in government],
         )
     engine.dispose()
 

@@ -37,6 +37,19 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "user.create": frozenset({R}),
     "user.deactivate": frozenset({R}),
     "token.revoke_any": frozenset({R}),
+    # The registry ledger. Enterprise users act on their own enterprise's accounts only;
+    # initiating and approving further need the user's initiator / approver capability.
+    "account.read": frozenset({R, E, A}),
+    "account.manage": frozenset({R}),
+    "account.set_limit": frozenset({R, E}),
+    "ledger.read": frozenset({R, E, A}),
+    "ledger.issue": frozenset({R}),
+    "ledger.transfer": frozenset({R, E}),
+    "ledger.decide": frozenset({R, E}),
+    "ledger.reverse": frozenset({R}),
+    "trust.read": frozenset({R, E, A}),
+    "trust.request": frozenset({R, E}),
+    "trust.decide": frozenset({R, E}),
 }
 
 

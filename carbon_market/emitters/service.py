@@ -36,8 +36,8 @@ from carbon_market.errors import (
     NotFound,
     ValidationFailed,
 )
+from carbon_market.ledger.accounts import open_account
 from carbon_market.ledger.models import AccountKind
-from carbon_market.ledger.service import open_account
 from carbon_market.pagination import Page, PageRequest, paginate
 
 ENTERPRISE_FIELDS = [

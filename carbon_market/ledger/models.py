@@ -1,15 +1,29 @@
-"""Registry accounts."""
+"""Registry accounts, holdings, ledger transactions and their postings, trusted accounts,
+idempotency records and the hash-chain head."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from carbon_market.db import Base, enum_column_type
 from carbon_market.types import BigId
+
+if TYPE_CHECKING:
+    from carbon_market.emitters.models import Enterprise
 
 
 class AccountKind(enum.StrEnum):
@@ -20,6 +34,11 @@ class AccountKind(enum.StrEnum):
     TRADING = "trading"
     RETIREMENT = "retirement"
 
+
+#: Accounts the government holds: moving units out of them needs a second regulator.
+GOVERNMENT_KINDS = frozenset(
+    {AccountKind.GOVERNMENT_ISSUANCE, AccountKind.GOVERNMENT_RESERVE, AccountKind.AUCTION}
+)
 
 #: The two digits after ``BJ`` in an account number tell its kind at a glance.
 KIND_CODES: dict[AccountKind, str] = {
@@ -46,6 +65,7 @@ class Account(Base):
             "kind != 'enterprise_compliance' OR enterprise_id IS NOT NULL",
             name="compliance_has_owner",
         ),
+        CheckConstraint("transfer_limit IS NULL OR transfer_limit > 0", name="limit_positive"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -54,6 +74,222 @@ class Account(Base):
     enterprise_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("enterprise.id", ondelete="RESTRICT"), index=True
     )
+    #: Who holds it when no enterprise does (the bureau, a trading participant).
+    holder_name: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[AccountStatus] = mapped_column(enum_column_type(AccountStatus))
+    #: Largest quantity one transfer out of this account may move; None: no limit.
+    transfer_limit: Mapped[int | None] = mapped_column(BigInteger)
     opened_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
+
+    #: Loaded with the account because every response names the owner.
+    enterprise: Mapped[Enterprise | None] = relationship(
+        "Enterprise", foreign_keys=[enterprise_id], viewonly=True, lazy="selectin"
+    )
+
+    @property
+    def owner(self) -> str:
+        """The owning enterprise's credit code, or who holds a government or trading account."""
+        if self.enterprise is not None:
+            return self.enterprise.credit_code
+        if self.kind in GOVERNMENT_KINDS or self.kind is AccountKind.RETIREMENT:
+            return "government"
+        return self.holder_name or ""
+
+
+class UnitKind(Base):
+    """The unit catalogue: allowance, CCER, local offset (configurable)."""
+
+    __tablename__ = "unit_kind"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    label_zh: Mapped[str] = mapped_column(String(64))
+    label_en: Mapped[str] = mapped_column(String(64))
+    is_offset: Mapped[bool] = mapped_column(default=False)
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+
+class Holding(Base):
+    """Units of one kind and vintage in one account; ``reserved`` of them are promised to
+    pending transfers. Always the sum of the account's postings (``ledger verify`` checks)."""
+
+    __tablename__ = "holding"
+    __table_args__ = (
+        CheckConstraint("reserved >= 0", name="reserved_non_negative"),
+        # The issuance account goes negative by what was issued; nothing else ever may,
+        # and reserved units must be covered.
+        CheckConstraint("is_issuance OR quantity - reserved >= 0", name="covered"),
+        CheckConstraint("vintage BETWEEN 2000 AND 2100", name="vintage_range"),
+    )
+
+    account_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("account.id", ondelete="RESTRICT"), primary_key=True
+    )
+    unit_kind: Mapped[str] = mapped_column(ForeignKey("unit_kind.code"), primary_key=True)
+    vintage: Mapped[int] = mapped_column(Integer, primary_key=True)
+    quantity: Mapped[int] = mapped_column(BigInteger, default=0)
+    reserved: Mapped[int] = mapped_column(BigInteger, default=0)
+    is_issuance: Mapped[bool] = mapped_column(default=False)
+
+
+class TransactionKind(enum.StrEnum):
+    ISSUANCE = "issuance"
+    ALLOCATION = "allocation"
+    TRANSFER = "transfer"
+    TRADE_SETTLEMENT = "trade_settlement"
+    AUCTION_SETTLEMENT = "auction_settlement"
+    SURRENDER = "surrender"
+    RETIREMENT = "retirement"
+    CANCELLATION = "cancellation"
+    REVERSAL = "reversal"
+
+
+class TransactionStatus(enum.StrEnum):
+    PENDING_APPROVAL = "pending_approval"
+    #: Approved, to an account not on the source's trusted list: waits out the delay.
+    DELAYED = "delayed"
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+LIVE_REVERSAL = "reverses_id IS NOT NULL AND status IN ('pending_approval', 'delayed', 'completed')"
+
+#: Statuses whose units are still reserved at the source.
+OPEN_STATUSES = frozenset({TransactionStatus.PENDING_APPROVAL, TransactionStatus.DELAYED})
+
+
+class LedgerTransaction(Base):
+    __tablename__ = "ledger_transaction"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint(
+            "(status = 'completed') = (seq IS NOT NULL AND hash IS NOT NULL)", name="chained"
+        ),
+        Index("ix_ledger_transaction_status_created_at", "status", "created_at"),
+        # A transaction is reversed at most once; a reversal that was rejected, cancelled or
+        # expired does not count, so the regulators may try again.
+        Index(
+            "uq_ledger_transaction_live_reversal",
+            "reverses_id",
+            unique=True,
+            sqlite_where=text(LIVE_REVERSAL),
+            postgresql_where=text(LIVE_REVERSAL),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    kind: Mapped[TransactionKind] = mapped_column(enum_column_type(TransactionKind))
+    status: Mapped[TransactionStatus] = mapped_column(enum_column_type(TransactionStatus))
+    from_account_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("account.id", ondelete="RESTRICT"), index=True
+    )
+    to_account_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("account.id", ondelete="RESTRICT"), index=True
+    )
+    unit_kind: Mapped[str] = mapped_column(ForeignKey("unit_kind.code"))
+    vintage: Mapped[int] = mapped_column(Integer)
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    memo: Mapped[str] = mapped_column(String(500), default="")
+    initiated_by: Mapped[str] = mapped_column(String(64))
+    initiator_user_id: Mapped[int | None] = mapped_column(BigId)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decider_user_id: Mapped[int | None] = mapped_column(BigId)
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    #: Pending transfers lapse at this time if nobody approved them.
+    expires_at: Mapped[datetime | None]
+    #: Delayed transfers complete at this time unless cancelled.
+    execute_after: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    reverses_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("ledger_transaction.id", ondelete="RESTRICT")
+    )
+    request_id: Mapped[str | None] = mapped_column(String(64))
+
+    source: Mapped[Account] = relationship(
+        foreign_keys=[from_account_id], viewonly=True, lazy="selectin"
+    )
+    destination: Mapped[Account] = relationship(
+        foreign_keys=[to_account_id], viewonly=True, lazy="selectin"
+    )
+    #: Position in the hash chain (completed transactions only) and the chain's hashes.
+    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class Posting(Base):
+    """One leg of a completed transaction. Append-only, like the transaction itself."""
+
+    __tablename__ = "posting"
+    __table_args__ = (
+        CheckConstraint("quantity != 0", name="quantity_non_zero"),
+        Index("ix_posting_account", "account_id", "unit_kind", "vintage", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("ledger_transaction.id", ondelete="RESTRICT"), index=True
+    )
+    account_id: Mapped[int] = mapped_column(BigId, ForeignKey("account.id", ondelete="RESTRICT"))
+    unit_kind: Mapped[str] = mapped_column(ForeignKey("unit_kind.code"))
+    vintage: Mapped[int] = mapped_column(Integer)
+    quantity: Mapped[int] = mapped_column(BigInteger)
+
+
+class ChainHead(Base):
+    """The single row that serialises appends to the hash chain."""
+
+    __tablename__ = "ledger_chain_head"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class TrustStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    REJECTED = "rejected"
+
+
+class TrustedAccount(Base):
+    """An entry of an account's trusted-account list: transfers to it are not delayed."""
+
+    __tablename__ = "trusted_account"
+    __table_args__ = (UniqueConstraint("account_id", "trusted_account_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    account_id: Mapped[int] = mapped_column(BigId, ForeignKey("account.id", ondelete="RESTRICT"))
+    trusted_account_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("account.id", ondelete="RESTRICT")
+    )
+    status: Mapped[TrustStatus] = mapped_column(enum_column_type(TrustStatus))
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requester_user_id: Mapped[int | None] = mapped_column(BigId)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+
+    trusted: Mapped[Account] = relationship(
+        foreign_keys=[trusted_account_id], viewonly=True, lazy="selectin"
+    )
+
+
+class IdempotencyRecord(Base):
+    """A request key seen from one client, and the response it got (replayed on retry)."""
+
+    __tablename__ = "idempotency_record"
+    __table_args__ = (UniqueConstraint("client", "key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    client: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    is_complete: Mapped[bool] = mapped_column(default=False)
+    response: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime]

@@ -3,12 +3,17 @@
 The target is always enterprise ``own``: its user must get through where tenants may, the
 user of enterprise ``other`` must get 404 (never 403: that would confirm the id exists),
 read-only roles must get 403 on writes, and anonymous callers 401 on everything not public.
-A refused request must also leave every table as it was.
+A refused request must also leave every table as it was, and move no unit.
+
+The registry rows target ``own``'s compliance account (``{account}``), its pending retirement
+(``{tx}``, requested by the second ``own`` user so that ``enterprise_own`` may decide on it),
+its last allocation (``{completed_tx}``) and its pending trusted-list entry (``{entry}``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -23,8 +28,8 @@ from tests.api.helpers import (
     Tenants,
     assert_problem,
     csv_text,
+    moves_nothing,
     multipart,
-    writes_nothing,
 )
 from tests.factories import PASSWORD, credit_code
 
@@ -33,6 +38,15 @@ SLUGS = {401: "not-authenticated", 403: "permission-denied", 404: "not-found"}
 UPLOAD = object()
 
 E = "/api/v1/enterprises"
+A = "/api/v1/accounts"
+T = "/api/v1/transactions"
+
+
+@dataclass(frozen=True)
+class Idempotent:
+    """A JSON body sent with an ``Idempotency-Key`` header (required for transfers)."""
+
+    body: dict[str, Any]
 
 
 def _statuses(ok: int, **by_role: int) -> dict[str, int]:
@@ -60,6 +74,38 @@ def regulator_only(ok: int) -> dict[str, int]:
 
 def regulator_and_auditor(ok: int = 200) -> dict[str, int]:
     return _statuses(403, regulator=ok, auditor=ok, anonymous=401)
+
+
+def registry_read(ok: int = 200) -> dict[str, int]:
+    """Regulators, auditors and the owning enterprise read registry data; the verifier and
+    the finance officer have no business with it; another enterprise finds nothing."""
+    return _statuses(
+        403, regulator=ok, auditor=ok, enterprise_own=ok, enterprise_other=404, anonymous=401
+    )
+
+
+def registry_list(ok: int = 200) -> dict[str, int]:
+    """Lists a tenant sees scoped to its own enterprise (so ``other`` gets 200 too)."""
+    return _statuses(
+        403, regulator=ok, auditor=ok, enterprise_own=ok, enterprise_other=ok, anonymous=401
+    )
+
+
+def owner_writes(ok: int, *, regulator: int) -> dict[str, int]:
+    """Writes by the owning enterprise; ``regulator`` is what a regulator gets."""
+    return _statuses(
+        403, regulator=regulator, enterprise_own=ok, enterprise_other=404, anonymous=401
+    )
+
+
+TRANSFER = {
+    "from_account": "{account}",
+    "to_account": "{other_account}",
+    "unit_kind": "allowance",
+    "vintage": 2025,
+    "quantity": 10,
+    "memo": "转让给乙",
+}
 
 
 ENDPOINTS: list[tuple[str, str, Any, dict[str, int]]] = [
@@ -137,6 +183,49 @@ ENDPOINTS: list[tuple[str, str, Any, dict[str, int]]] = [
         {"name": "new.verifier", "role": "verifier", "password": "a-long-enough-password"},
         regulator_only(201),
     ),
+    # registry accounts
+    ("GET", A, None, registry_list()),
+    ("GET", A + "/{account}", None, registry_read()),
+    ("PATCH", A + "/{account}", {"transfer_limit": 500}, owner_writes(200, regulator=200)),
+    ("POST", A + "/{account}/status", {"status": "blocked"}, regulator_only(200)),
+    ("GET", A + "/{account}/holdings", None, registry_read()),
+    ("GET", A + "/{account}/statement", None, registry_read()),
+    ("GET", A + "/{account}/statement?format=csv", None, registry_read()),
+    ("GET", A + "/{account}/trusted-accounts", None, registry_read()),
+    (
+        "POST",
+        A + "/{account}/trusted-accounts",
+        {"account_number": "BJ03000000000102"},  # the auction account
+        owner_writes(201, regulator=201),
+    ),
+    (
+        "POST",
+        A + "/{account}/trusted-accounts/{entry}/approve",
+        None,
+        owner_writes(200, regulator=200),
+    ),
+    (
+        "POST",
+        A + "/{account}/trusted-accounts/{entry}/reject",
+        None,
+        owner_writes(200, regulator=200),
+    ),
+    # registry transactions: a regulator moves units only out of government accounts and
+    # leaves an enterprise's transfers to its own users
+    ("POST", "/api/v1/transfers", Idempotent(TRANSFER), owner_writes(201, regulator=403)),
+    (
+        "POST",
+        "/api/v1/issuances",
+        Idempotent({"unit_kind": "allowance", "vintage": 2026, "quantity": 1000}),
+        regulator_only(201),
+    ),
+    ("GET", T, None, registry_list()),
+    ("GET", T + "/{tx}", None, registry_read()),
+    ("POST", T + "/{tx}/approve", None, owner_writes(200, regulator=403)),
+    ("POST", T + "/{tx}/reject", None, owner_writes(200, regulator=403)),
+    ("POST", T + "/{tx}/cancel", None, owner_writes(200, regulator=403)),
+    ("POST", T + "/{completed_tx}/reverse", {"memo": "错误分配"}, regulator_only(201)),
+    ("GET", "/api/v1/catalogues/unit-kinds", None, public()),
     # documentation
     ("GET", "/api/openapi.json", None, public()),
     ("GET", "/api/problems/not-found", None, public()),
@@ -150,7 +239,18 @@ MATRIX = [
 ]
 
 
-def _request_kwargs(body: Any) -> dict[str, Any]:
+def _fill(value: Any, slots: dict[str, Any]) -> Any:
+    """``value`` with the ``{slot}`` placeholders of its strings filled in."""
+    if isinstance(value, str):
+        return value.format(**slots)
+    if isinstance(value, dict):
+        return {key: _fill(item, slots) for key, item in value.items()}
+    return value
+
+
+def _request_kwargs(body: Any, slots: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(body, Idempotent):
+        return {"json": _fill(body.body, slots), "headers": {"Idempotency-Key": "matrix-1"}}
     if body is UPLOAD:
         upload = csv_text(
             ["credit_code", "name", "sector", "district"],
@@ -159,7 +259,7 @@ def _request_kwargs(body: Any) -> dict[str, Any]:
         return multipart(file=("enterprises.csv", upload))
     if body is None:
         return {}
-    return {"json": body}
+    return {"json": _fill(body, slots)}
 
 
 @pytest.mark.parametrize(("method", "url", "body", "role", "expected"), MATRIX)
@@ -178,12 +278,13 @@ def test_endpoint_answers_each_role_with_the_expected_status(
     token, _ = auth_service.issue_token(
         session, Actor.system(), user_name=tenants.users["enterprise_own"].name
     )
-    path = url.format(**tenants.ids(), token=token.id)
-    headers = headers_for(role)
-    kwargs = _request_kwargs(body)
+    slots = {**tenants.ids(), "token": token.id}
+    path = url.format(**slots)
+    kwargs = _request_kwargs(body, slots)
+    headers = {**headers_for(role), **kwargs.pop("headers", {})}
 
     if expected >= 400:
-        with writes_nothing(app):
+        with moves_nothing(app):
             response = client.open(path, method=method, headers=headers, **kwargs)
         assert_problem(response, expected, SLUGS[expected])
     else:
@@ -199,11 +300,19 @@ def test_every_registered_api_route_and_method_appears_in_the_matrix(app: Flask)
             ("<int:facility_id>", "{facility}"),
             ("<int:token_id>", "{token}"),
             ("<slug>", "not-found"),
+            ("<number>", "{account}"),
+            ("<int:tx_id>", "{tx}"),
+            ("<int:entry_id>", "{entry}"),
         ):
             rule = rule.replace(converter, slot)
         return rule
 
-    covered = {(method, url) for method, url, _, _ in ENDPOINTS}
+    def route_of(url: str) -> str:
+        # The reversal targets a completed transaction, the same route parameter as {tx};
+        # a query string selects a representation of the same route.
+        return url.replace("{completed_tx}", "{tx}").partition("?")[0]
+
+    covered = {(method, route_of(url)) for method, url, _, _ in ENDPOINTS}
     routed = {
         (method, template(rule.rule))
         for rule in app.url_map.iter_rules()
@@ -212,6 +321,8 @@ def test_every_registered_api_route_and_method_appears_in_the_matrix(app: Flask)
         if method not in {"HEAD", "OPTIONS"}
     }
     assert ("PATCH", E + "/{own}/facilities/{facility}") in routed  # templates line up
+    assert ("POST", A + "/{account}/trusted-accounts/{entry}/approve") in routed
+    assert ("POST", T + "/{tx}/reverse") in routed
     assert routed <= covered, sorted(routed - covered)
 
 

@@ -61,7 +61,13 @@ def test_concurrent_registrations_of_one_credit_code_register_it_once(app, sessi
 
     assert outcomes == Counter({"ok": 1, Conflict.__name__: WORKERS - 1})
     assert session.scalar(select(func.count()).where(Enterprise.credit_code == code)) == 1
-    assert session.scalar(select(func.count()).select_from(Account)) == 1
+    enterprise_ids = select(Enterprise.id).where(Enterprise.credit_code == code)
+    assert (
+        session.scalar(
+            select(func.count()).where(Account.enterprise_id.in_(enterprise_ids.scalar_subquery()))
+        )
+        == 1
+    )
 
 
 def test_concurrent_status_changes_apply_exactly_one_transition(app, session):

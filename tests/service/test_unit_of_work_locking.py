@@ -31,8 +31,12 @@ def test_write_unit_on_sqlite_begins_immediate_after_closing_an_open_read(sessio
 
     # The read's deferred transaction cannot be upgraded, so the unit ends it and begins anew
     # with a write lock taken up front (two writers queue instead of failing at commit).
-    assert statements == ["BEGIN DEFERRED", "SELECT 'a read before the unit'",
-                          "BEGIN IMMEDIATE", "SELECT 'in the unit'"]
+    assert statements == [
+        "BEGIN DEFERRED",
+        "SELECT 'a read before the unit'",
+        "BEGIN IMMEDIATE",
+        "SELECT 'in the unit'",
+    ]
 
 
 class _SerializationFailure(Exception):

@@ -35,8 +35,27 @@ EXPECTED: dict[str, set[str]] = {
     "user.create": {R},
     "user.deactivate": {R},
     "token.revoke_any": {R},
+    "account.read": {R, E, A},
+    "account.manage": {R},
+    "account.set_limit": {R, E},
+    "ledger.read": {R, E, A},
+    "ledger.issue": {R},
+    "ledger.transfer": {R, E},
+    "ledger.decide": {R, E},
+    "ledger.reverse": {R},
+    "trust.read": {R, E, A},
+    "trust.request": {R, E},
+    "trust.decide": {R, E},
 }
-READ_ACTIONS = {"enterprise.read", "facility.read", "audit.read", "user.read"}
+READ_ACTIONS = {
+    "enterprise.read",
+    "facility.read",
+    "audit.read",
+    "user.read",
+    "account.read",
+    "ledger.read",
+    "trust.read",
+}
 WRITE_ACTIONS = sorted(set(EXPECTED) - READ_ACTIONS)
 
 #: Actions an enterprise user may take, but only on its own enterprise's data.

@@ -1,0 +1,389 @@
+"""The ledger's hot path: reserving, releasing and posting units.
+
+Everything here runs inside a caller's unit of work and assumes the caller has already
+checked the rules. It touches holdings in ascending account order so two transfers can never
+wait on each other in a cycle, and appends to the hash chain last, so the one global lock
+(the chain head) is held as briefly as possible.
+
+The statements go to the DB-API cursor of the session's own connection (same transaction),
+not through the ORM or even Core: a transfer is eight short statements, and SQLAlchemy's
+per-statement Python (cache keys, result wrapping, ORM bookkeeping) cost ten to thirty times
+what the database spends on them (``bench/ledger.py``, ``docs/performance.md``). The SQL is
+written once per dialect below; the column types it writes (naive-UTC timestamps, enum
+values, JSON text) are the ones the ORM models declare, so the ORM reads these rows as its
+own.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid as uuid_module
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from carbon_market.errors import FieldError, InsufficientHolding
+from carbon_market.ledger.chain import ChainedPosting, ChainEntry, digest
+from carbon_market.ledger.models import TransactionKind, TransactionStatus
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One side of a movement, with what the engine needs to post it."""
+
+    account_id: int
+    account_number: str
+    is_issuance: bool = False
+
+
+@dataclass(frozen=True)
+class Movement:
+    source: Leg
+    destination: Leg
+    unit_kind: str
+    vintage: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Statements:
+    """The engine's SQL in one dialect's parameter style."""
+
+    reserve: str
+    release: str
+    debit_available: str
+    debit_reserved: str
+    credit: str
+    chain_next: str
+    chain_set: str
+    insert_tx: str
+    complete_tx: str
+    insert_posting: str
+    insert_audit: str
+    find_accounts: str
+    #: PostgreSQL only: the chain-head update folded into the transaction insert, and the
+    #: postings into the audit insert, as data-modifying CTEs (two round trips fewer).
+    fused_insert_tx: str | None = None
+    fused_postings_audit: str | None = None
+
+    @classmethod
+    def for_dialect(cls, dialect: str) -> Statements:
+        p = "%s" if dialect == "postgresql" else "?"
+        json_param = f"CAST({p} AS JSON)" if dialect == "postgresql" else p
+        holding = f"account_id = {p} AND unit_kind = {p} AND vintage = {p}"
+        return cls(
+            reserve=f"UPDATE holding SET reserved = reserved + {p} "
+            f"WHERE {holding} AND quantity - reserved >= {p}",
+            release=f"UPDATE holding SET reserved = reserved - {p} WHERE {holding}",
+            debit_available=f"UPDATE holding SET quantity = quantity - {p} "
+            f"WHERE {holding} AND quantity - reserved >= {p}",
+            debit_reserved=f"UPDATE holding SET quantity = quantity - {p}, "
+            f"reserved = reserved - {p} WHERE {holding} AND reserved >= {p}",
+            credit="INSERT INTO holding (account_id, unit_kind, vintage, quantity, reserved, "
+            f"is_issuance) VALUES ({p}, {p}, {p}, {p}, 0, {p}) "
+            "ON CONFLICT (account_id, unit_kind, vintage) "
+            "DO UPDATE SET quantity = holding.quantity + excluded.quantity",
+            chain_next="UPDATE ledger_chain_head SET seq = seq + 1 WHERE id = 1 "
+            "RETURNING seq, hash",
+            chain_set=f"UPDATE ledger_chain_head SET hash = {p} WHERE id = 1",
+            insert_tx=cls._insert_tx(p),
+            complete_tx=f"UPDATE ledger_transaction SET status = {p}, completed_at = {p}, "
+            f"seq = {p}, prev_hash = {p}, hash = {p} WHERE id = {p}",
+            insert_posting="INSERT INTO posting (transaction_id, account_id, unit_kind, "
+            f"vintage, quantity) VALUES ({p}, {p}, {p}, {p}, {p})",
+            insert_audit=cls._insert_audit(p, json_param),
+            find_accounts="SELECT id, number, kind, status, enterprise_id, transfer_limit "
+            f"FROM account WHERE number IN ({p}, {p})",
+            fused_insert_tx=None
+            if dialect != "postgresql"
+            else (
+                f"WITH head AS (UPDATE ledger_chain_head SET hash = {p} WHERE id = 1) "
+                + cls._insert_tx(p)
+            ),
+            fused_postings_audit=None
+            if dialect != "postgresql"
+            else (
+                "WITH legs AS (INSERT INTO posting (transaction_id, account_id, unit_kind, "
+                f"vintage, quantity) VALUES ({p}, {p}, {p}, {p}, {p}), "
+                f"({p}, {p}, {p}, {p}, {p})) " + cls._insert_audit(p, json_param)
+            ),
+        )
+
+    @staticmethod
+    def _insert_tx(p: str) -> str:
+        return (
+            "INSERT INTO ledger_transaction (uuid, kind, status, from_account_id, "
+            "to_account_id, unit_kind, vintage, quantity, memo, initiated_by, "
+            "initiator_user_id, created_at, completed_at, reverses_id, request_id, seq, "
+            f"prev_hash, hash) VALUES ({', '.join([p] * 18)}) RETURNING id"
+        )
+
+    @staticmethod
+    def _insert_audit(p: str, json_param: str) -> str:
+        return (
+            "INSERT INTO audit_event (occurred_at, actor_user_id, actor_name, "
+            "actor_role, action, entity_type, entity_id, before, after, request_id) "
+            f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, NULL, {json_param}, {p})"
+        )
+
+
+_STATEMENTS = {d: Statements.for_dialect(d) for d in ("sqlite", "postgresql")}
+
+
+class Cursor:
+    """The session connection's DB-API cursor, with the dialect's SQL and time format."""
+
+    def __init__(self, session: Session) -> None:
+        connection = session.connection()
+        self.dialect = connection.dialect.name
+        self.sql = _STATEMENTS[self.dialect]
+        self._cursor: Any = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+
+    def time(self, at: datetime) -> Any:
+        """A time as the ORM's UTCDateTime column stores it (naive UTC; text on SQLite)."""
+        naive = at.astimezone(UTC).replace(tzinfo=None)
+        return naive.strftime("%Y-%m-%d %H:%M:%S.%f") if self.dialect == "sqlite" else naive
+
+    def execute(self, statement: str, params: tuple[Any, ...]) -> int:
+        self._cursor.execute(statement, params)
+        return int(self._cursor.rowcount)
+
+    def fetch_one(self, statement: str, params: tuple[Any, ...]) -> tuple[Any, ...]:
+        self._cursor.execute(statement, params)
+        row: tuple[Any, ...] = self._cursor.fetchone()
+        return row
+
+    def execute_many(self, statement: str, rows: list[tuple[Any, ...]]) -> None:
+        self._cursor.executemany(statement, rows)
+
+
+def cursor_for(session: Session) -> Cursor:
+    """The cursor of the session's current transaction, made once per transaction: asking
+    the session for its connection costs more than most of the statements sent on it."""
+    transaction = session.get_transaction()
+    cached = session.info.get("ledger.cursor")
+    if transaction is not None and cached is not None and cached[0] is transaction:
+        cursor: Cursor = cached[1]
+        return cursor
+    cursor = Cursor(session)
+    session.info["ledger.cursor"] = (session.get_transaction(), cursor)
+    return cursor
+
+
+def account_rows(session: Session, first: str, second: str) -> list[tuple[Any, ...]]:
+    """(id, number, kind, status, enterprise_id, transfer_limit) of up to two accounts."""
+    cursor = cursor_for(session)
+    cursor._cursor.execute(cursor.sql.find_accounts, (first, second))
+    return list(cursor._cursor.fetchall())
+
+
+def _insufficient(movement: Movement) -> InsufficientHolding:
+    return InsufficientHolding(
+        f"account {movement.source.account_number} has fewer than {movement.quantity} "
+        f"available {movement.unit_kind} units of vintage {movement.vintage}",
+        errors=[FieldError("#/quantity", "more than the available (unreserved) balance")],
+    )
+
+
+def _holding_key(leg: Leg, movement: Movement) -> tuple[int, str, int]:
+    return (leg.account_id, movement.unit_kind, movement.vintage)
+
+
+def reserve(session: Session, movement: Movement) -> None:
+    """Set ``quantity`` units aside at the source for a pending transfer, or refuse."""
+    cursor, q = cursor_for(session), movement.quantity
+    key = _holding_key(movement.source, movement)
+    if cursor.execute(cursor.sql.reserve, (q, *key, q)) != 1:
+        raise _insufficient(movement)
+
+
+def release(session: Session, movement: Movement) -> None:
+    """Give back units reserved for a transfer that will not happen."""
+    cursor = cursor_for(session)
+    cursor.execute(
+        cursor.sql.release, (movement.quantity, *_holding_key(movement.source, movement))
+    )
+
+
+def _credit(cursor: Cursor, leg: Leg, movement: Movement, delta: int) -> None:
+    cursor.execute(cursor.sql.credit, (*_holding_key(leg, movement), delta, leg.is_issuance))
+
+
+def _debit(cursor: Cursor, movement: Movement, *, from_reserved: bool) -> None:
+    q = movement.quantity
+    if movement.source.is_issuance:  # the issuance account goes negative by what it issues
+        _credit(cursor, movement.source, movement, -q)
+        return
+    key = _holding_key(movement.source, movement)
+    if from_reserved:
+        changed = cursor.execute(cursor.sql.debit_reserved, (q, q, *key, q))
+    else:
+        changed = cursor.execute(cursor.sql.debit_available, (q, *key, q))
+    if changed != 1:
+        raise _insufficient(movement)
+
+
+def _move(cursor: Cursor, movement: Movement, *, from_reserved: bool) -> None:
+    # Lock order: the lower account id first, whichever side it is on.
+    if movement.source.account_id < movement.destination.account_id:
+        _debit(cursor, movement, from_reserved=from_reserved)
+        _credit(cursor, movement.destination, movement, movement.quantity)
+    else:
+        _credit(cursor, movement.destination, movement, movement.quantity)
+        _debit(cursor, movement, from_reserved=from_reserved)
+
+
+def _append_to_chain(
+    cursor: Cursor, *, tx_uuid: str, kind: TransactionKind, movement: Movement, at: datetime
+) -> tuple[int, str, str]:
+    """Take the next sequence number (locking the chain head) and compute the hash:
+    returns (seq, prev_hash, hash). The caller stores the hash in the head."""
+    seq, prev_hash = cursor.fetch_one(cursor.sql.chain_next, ())
+    q = movement.quantity
+    entry = ChainEntry(
+        seq=seq,
+        uuid=tx_uuid,
+        kind=kind.value,
+        completed_at=at,
+        postings=(
+            ChainedPosting(
+                movement.source.account_number, movement.unit_kind, movement.vintage, -q
+            ),
+            ChainedPosting(
+                movement.destination.account_number, movement.unit_kind, movement.vintage, q
+            ),
+        ),
+    )
+    return seq, prev_hash, digest(entry, prev_hash)
+
+
+def _insert_postings(cursor: Cursor, tx_id: int, movement: Movement) -> None:
+    kind, vintage, q = movement.unit_kind, movement.vintage, movement.quantity
+    cursor.execute_many(
+        cursor.sql.insert_posting,
+        [
+            (tx_id, movement.source.account_id, kind, vintage, -q),
+            (tx_id, movement.destination.account_id, kind, vintage, q),
+        ],
+    )
+
+
+def complete(
+    session: Session,
+    *,
+    tx_id: int,
+    tx_uuid: str,
+    kind: TransactionKind,
+    movement: Movement,
+    at: datetime,
+    from_reserved: bool,
+) -> None:
+    """Post an existing (pending or delayed) transaction: holdings, postings, chain."""
+    cursor = cursor_for(session)
+    _move(cursor, movement, from_reserved=from_reserved)
+    seq, prev_hash, new_hash = _append_to_chain(
+        cursor, tx_uuid=tx_uuid, kind=kind, movement=movement, at=at
+    )
+    cursor.execute(cursor.sql.chain_set, (new_hash,))
+    cursor.execute(
+        cursor.sql.complete_tx,
+        (TransactionStatus.COMPLETED.value, cursor.time(at), seq, prev_hash, new_hash, tx_id),
+    )
+    _insert_postings(cursor, tx_id, movement)
+
+
+@dataclass(frozen=True)
+class Posted:
+    """What :func:`post_new` wrote, so the caller needs no read-back."""
+
+    id: int
+    uuid: str
+    seq: int
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class Initiator:
+    name: str
+    user_id: int | None
+    role: str | None
+    request_id: str | None
+
+
+def post_new(
+    session: Session,
+    *,
+    kind: TransactionKind,
+    movement: Movement,
+    at: datetime,
+    initiator: Initiator,
+    memo: str = "",
+    reverses_id: int | None = None,
+    audit_after: dict[str, Any] | None = None,
+) -> Posted:
+    """Create and post a transaction in one go (no approval step), with its audit event."""
+    cursor = cursor_for(session)
+    tx_uuid = str(uuid_module.uuid4())
+    _move(cursor, movement, from_reserved=False)
+    seq, prev_hash, new_hash = _append_to_chain(
+        cursor, tx_uuid=tx_uuid, kind=kind, movement=movement, at=at
+    )
+    when = cursor.time(at)
+    tx_row = (
+        tx_uuid,
+        kind.value,
+        TransactionStatus.COMPLETED.value,
+        movement.source.account_id,
+        movement.destination.account_id,
+        movement.unit_kind,
+        movement.vintage,
+        movement.quantity,
+        memo,
+        initiator.name,
+        initiator.user_id,
+        when,
+        when,
+        reverses_id,
+        initiator.request_id,
+        seq,
+        prev_hash,
+        new_hash,
+    )
+    if cursor.sql.fused_insert_tx:
+        (tx_id,) = cursor.fetch_one(cursor.sql.fused_insert_tx, (new_hash, *tx_row))
+    else:
+        cursor.execute(cursor.sql.chain_set, (new_hash,))
+        (tx_id,) = cursor.fetch_one(cursor.sql.insert_tx, tx_row)
+    audit_row = (
+        when,
+        initiator.user_id,
+        initiator.name,
+        initiator.role,
+        "transaction:post",
+        "ledger_transaction",
+        str(tx_id),
+        json.dumps(audit_after or {}),
+        initiator.request_id,
+    )
+    if cursor.sql.fused_postings_audit:
+        kind_, vintage, q = movement.unit_kind, movement.vintage, movement.quantity
+        legs = (
+            tx_id,
+            movement.source.account_id,
+            kind_,
+            vintage,
+            -q,
+            tx_id,
+            movement.destination.account_id,
+            kind_,
+            vintage,
+            q,
+        )
+        cursor.execute(cursor.sql.fused_postings_audit, (*legs, *audit_row))
+    else:
+        _insert_postings(cursor, tx_id, movement)
+        cursor.execute(cursor.sql.insert_audit, audit_row)
+    return Posted(tx_id, tx_uuid, seq, prev_hash, new_hash)

@@ -1,0 +1,165 @@
+"""Reading the ledger: transactions, holdings and account statements, scoped to the actor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from carbon_market.auth.policy import authorize, tenant_scope
+from carbon_market.auth.roles import Actor
+from carbon_market.errors import NotFound
+from carbon_market.ledger.accounts import find_account, get_account
+from carbon_market.ledger.models import (
+    Account,
+    LedgerTransaction,
+    Posting,
+    TransactionKind,
+    TransactionStatus,
+)
+from carbon_market.pagination import Page, PageRequest, paginate
+
+
+def _visible(query: Select[LedgerTransaction], actor: Actor) -> Select[LedgerTransaction]:
+    scope = tenant_scope(actor)
+    if scope is None:
+        return query
+    own = select(Account.id).where(Account.enterprise_id == scope).scalar_subquery()
+    return query.where(
+        or_(LedgerTransaction.from_account_id.in_(own), LedgerTransaction.to_account_id.in_(own))
+    )
+
+
+def get_transaction(session: Session, actor: Actor, tx_id: int) -> LedgerTransaction:
+    """One transaction; enterprise users see those touching their own accounts."""
+    authorize(actor, "ledger.read")
+    tx = session.scalar(
+        _visible(select(LedgerTransaction), actor).where(LedgerTransaction.id == tx_id)
+    )
+    if tx is None:
+        raise NotFound(f"transaction {tx_id} does not exist")
+    return tx
+
+
+@dataclass(frozen=True)
+class TransactionFilter:
+    account: str | None = None
+    kind: TransactionKind | None = None
+    status: TransactionStatus | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def list_transactions(
+    session: Session, actor: Actor, *, filters: TransactionFilter, page: PageRequest
+) -> Page[LedgerTransaction]:
+    """Transactions the actor may see, newest first."""
+    authorize(actor, "ledger.read")
+    query = _visible(select(LedgerTransaction), actor)
+    if filters.account:
+        account = find_account(session, filters.account, pointer="#/query/account")
+        query = query.where(
+            or_(
+                LedgerTransaction.from_account_id == account.id,
+                LedgerTransaction.to_account_id == account.id,
+            )
+        )
+    if filters.kind:
+        query = query.where(LedgerTransaction.kind == filters.kind)
+    if filters.status:
+        query = query.where(LedgerTransaction.status == filters.status)
+    if filters.since:
+        query = query.where(LedgerTransaction.created_at >= filters.since)
+    if filters.until:
+        query = query.where(LedgerTransaction.created_at < filters.until)
+    return paginate(session, query.order_by(LedgerTransaction.id.desc()), page)
+
+
+def account_numbers(session: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(
+        session.execute(select(Account.id, Account.number).where(Account.id.in_(ids))).all()
+    )
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    posting_id: int
+    transaction_id: int
+    transaction_uuid: str
+    kind: str
+    completed_at: datetime
+    unit_kind: str
+    vintage: int
+    quantity: int
+    balance: int
+    counterparty: str
+    memo: str
+
+
+def statement(
+    session: Session,
+    actor: Actor,
+    number: str,
+    *,
+    unit_kind: str | None = None,
+    vintage: int | None = None,
+    page: PageRequest | None = None,
+) -> tuple[list[StatementLine], int]:
+    """The account's postings, oldest first, each with the running balance of its unit kind
+    and vintage; returns (lines of the page, or all when ``page`` is None; total lines)."""
+    account = get_account(session, actor, number)
+    authorize(actor, "ledger.read")
+    other = aliased(Posting)
+    counter = aliased(Account)
+    balance = func.sum(Posting.quantity).over(
+        partition_by=(Posting.unit_kind, Posting.vintage), order_by=Posting.id
+    )
+    inner = (
+        select(
+            Posting.id.label("posting_id"),
+            LedgerTransaction.id.label("transaction_id"),
+            LedgerTransaction.uuid,
+            LedgerTransaction.kind,
+            LedgerTransaction.completed_at,
+            Posting.unit_kind,
+            Posting.vintage,
+            Posting.quantity,
+            balance.label("balance"),
+            counter.number.label("counterparty"),
+            LedgerTransaction.memo,
+        )
+        .join(LedgerTransaction, LedgerTransaction.id == Posting.transaction_id)
+        .join(other, (other.transaction_id == Posting.transaction_id) & (other.id != Posting.id))
+        .join(counter, counter.id == other.account_id)
+        .where(Posting.account_id == account.id)
+    )
+    if unit_kind:
+        inner = inner.where(Posting.unit_kind == unit_kind)
+    if vintage:
+        inner = inner.where(Posting.vintage == vintage)
+    rows = inner.subquery()
+    total = session.scalar(select(func.count()).select_from(rows)) or 0
+    query = select(rows).order_by(rows.c.posting_id)
+    if page is not None:
+        query = query.offset(page.offset).limit(page.page_size)
+    lines = [
+        StatementLine(
+            r.posting_id,
+            r.transaction_id,
+            r.uuid,
+            str(r.kind),
+            r.completed_at,
+            r.unit_kind,
+            r.vintage,
+            r.quantity,
+            r.balance,
+            r.counterparty,
+            r.memo,
+        )
+        for r in session.execute(query)
+    ]
+    return lines, total

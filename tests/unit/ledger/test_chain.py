@@ -1,0 +1,93 @@
+"""The hash chain (pure): what is hashed, and that any change is found at its first entry."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from carbon_market.ledger.chain import (
+    GENESIS,
+    ChainedPosting,
+    ChainEntry,
+    canonical,
+    digest,
+    first_break,
+)
+
+AT = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
+
+
+def _entry(seq: int, quantity: int = 250) -> ChainEntry:
+    return ChainEntry(
+        seq=seq,
+        uuid=f"00000000-0000-0000-0000-{seq:012d}",
+        kind="transfer",
+        completed_at=AT,
+        postings=(
+            ChainedPosting("BJ10920852613507", "allowance", 2025, -quantity),
+            ChainedPosting("BJ10000123456793", "allowance", 2025, quantity),
+        ),
+    )
+
+
+def _chain(entries: list[ChainEntry]) -> list[tuple[ChainEntry, str, str]]:
+    rows, prev = [], GENESIS
+    for entry in entries:
+        h = digest(entry, prev)
+        rows.append((entry, prev, h))
+        prev = h
+    return rows
+
+
+def test_digest_is_sha256_of_the_canonical_document():
+    entry = _entry(1)
+    assert digest(entry, GENESIS) == hashlib.sha256(canonical(entry, GENESIS)).hexdigest()
+    assert b'"prev":"' + GENESIS.encode() + b'"' in canonical(entry, GENESIS)
+
+
+def test_posting_order_does_not_change_the_digest():
+    entry = _entry(1)
+    swapped = replace(entry, postings=tuple(reversed(entry.postings)))
+    assert digest(entry, GENESIS) == digest(swapped, GENESIS)
+
+
+def test_an_intact_chain_has_no_break():
+    assert first_break(_chain([_entry(n) for n in range(1, 6)])) is None
+
+
+def test_a_changed_quantity_breaks_the_chain_at_that_entry():
+    rows = _chain([_entry(n) for n in range(1, 6)])
+    _, prev, stored = rows[2]
+    rows[2] = (_entry(3, quantity=2500), prev, stored)
+
+    broken = first_break(rows)
+
+    assert broken is not None
+    assert broken.seq == 3
+    assert "content" in broken.reason
+
+
+def test_a_rewritten_hash_is_caught_at_the_next_entry():
+    # Someone recomputes entry 3's hash after changing it: entry 4 no longer follows it.
+    rows = _chain([_entry(n) for n in range(1, 6)])
+    _, prev3, _ = rows[2]
+    changed = _entry(3, quantity=2500)
+    rows[2] = (changed, prev3, digest(changed, prev3))
+
+    broken = first_break(rows)
+
+    assert broken is not None
+    assert broken.seq == 4
+    assert "previous hash" in broken.reason
+
+
+def test_a_missing_entry_is_a_sequence_gap():
+    rows = _chain([_entry(n) for n in range(1, 6)])
+    del rows[1]
+
+    broken = first_break(rows)
+
+    assert broken is not None
+    assert broken.seq == 3
+    assert "gap" in broken.reason
