@@ -14,6 +14,7 @@ from carbon_market.auth.roles import Actor, Role
 from carbon_market.db import clock_of, transactional
 from carbon_market.emitters.models import Enterprise
 from carbon_market.errors import (
+    Conflict,
     FieldError,
     FourEyesViolation,
     InvalidStatusTransition,
@@ -32,6 +33,7 @@ from carbon_market.ledger.models import (
     AccountKind,
     AccountStatus,
     Holding,
+    UnitKind,
 )
 from carbon_market.pagination import Page, PageRequest, paginate
 
@@ -71,6 +73,61 @@ def open_account(
     )
     session.add(account)
     return account
+
+
+@transactional
+def open_trading_account(session: Session, actor: Actor, *, holder_name: str) -> Account:
+    """Open a trading account for a participant that is not a covered enterprise (an
+    investor, a broker). Regulators only; compliance accounts open at registration."""
+    authorize(actor, "account.manage")
+    name = holder_name.strip()
+    if not name:
+        raise ValidationFailed(
+            "a trading account needs its holder's name",
+            errors=[FieldError("#/holder_name", "required")],
+        )
+    account = open_account(session, kind=AccountKind.TRADING, holder_name=name)
+    session.flush()  # the audit record names the account by its number and id
+    record(
+        session,
+        actor,
+        action="account:open",
+        entity_type="account",
+        entity_id=account.number,
+        after={"kind": account.kind, "holder_name": name},
+    )
+    return account
+
+
+def list_unit_kinds(session: Session) -> list[UnitKind]:
+    """The unit catalogue (public)."""
+    return list(session.scalars(select(UnitKind).order_by(UnitKind.code)))
+
+
+@transactional
+def add_unit_kind(
+    session: Session, actor: Actor, *, code: str, label_zh: str, label_en: str, is_offset: bool
+) -> UnitKind:
+    """Add a kind of unit to the catalogue (e.g. a new local offset programme). Regulators;
+    an existing code is a Conflict."""
+    authorize(actor, "catalogue.manage")
+    if session.get(UnitKind, code) is not None:
+        raise Conflict(
+            f"unit kind {code!r} exists", errors=[FieldError("#/code", "already exists")]
+        )
+    unit_kind = UnitKind(
+        code=code, label_zh=label_zh, label_en=label_en, is_offset=is_offset, is_active=True
+    )
+    session.add(unit_kind)
+    record(
+        session,
+        actor,
+        action="unit_kind:create",
+        entity_type="unit_kind",
+        entity_id=code,
+        after={"label_zh": label_zh, "label_en": label_en, "is_offset": is_offset},
+    )
+    return unit_kind
 
 
 def parse_account_number(raw: str, pointer: str) -> str:

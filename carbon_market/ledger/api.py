@@ -10,14 +10,12 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from flask.views import MethodView
-from sqlalchemy import select
 
 from carbon_market.errors import MissingHeader
 from carbon_market.http import Api, Blueprint, current_actor, db_session, page_request
 from carbon_market.ledger import accounts, queries, trust
 from carbon_market.ledger import service as svc
 from carbon_market.ledger.idempotency import run_idempotent
-from carbon_market.ledger.models import UnitKind
 from carbon_market.ledger.schemas import (
     AccountQueryArgsSchema,
     AccountSchema,
@@ -28,6 +26,7 @@ from carbon_market.ledger.schemas import (
     ReverseSchema,
     StatementLineSchema,
     StatementQueryArgsSchema,
+    TradingAccountCreateSchema,
     TransactionQueryArgsSchema,
     TransactionSchema,
     TransferCreateSchema,
@@ -173,7 +172,13 @@ class UnitKinds(MethodView):
     @ledger_blp.response(200, UnitKindSchema(many=True))
     def get(self) -> Any:
         """The unit catalogue (public)."""
-        return db_session().scalars(select(UnitKind).order_by(UnitKind.code)).all()
+        return accounts.list_unit_kinds(db_session())
+
+    @ledger_blp.arguments(UnitKindSchema)
+    @ledger_blp.response(201, UnitKindSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Add a unit kind (regulators)."""
+        return accounts.add_unit_kind(db_session(), current_actor(), **data)
 
 
 @accounts_blp.route("")
@@ -187,6 +192,14 @@ class Accounts(MethodView):
             accounts.list_accounts(
                 db_session(), current_actor(), filters=accounts.AccountFilter(**args), page=page
             )
+        )
+
+    @accounts_blp.arguments(TradingAccountCreateSchema)
+    @accounts_blp.response(201, AccountSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Open a trading account for a non-covered participant (regulators)."""
+        return accounts.open_trading_account(
+            db_session(), current_actor(), holder_name=data["holder_name"]
         )
 
 

@@ -161,7 +161,24 @@ class TrustedAccountSchema(Schema):
 
 
 class UnitKindSchema(Schema):
-    code = fields.String()
-    label_zh = fields.String()
-    label_en = fields.String()
-    is_offset = fields.Boolean()
+    code = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            r"^[a-z][a-z0-9_]{0,31}$", error="must be a lower-case code like 'ccer'"
+        ),
+    )
+    label_zh = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    label_en = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    is_offset = fields.Boolean(load_default=True)
+
+
+class TradingAccountCreateSchema(Schema):
+    kind = fields.String(
+        required=True,
+        validate=validate.Equal(
+            "trading",
+            error="only trading accounts are opened here; compliance accounts open "
+            "when an enterprise is registered",
+        ),
+    )
+    holder_name = fields.String(required=True, validate=validate.Length(min=1, max=200))

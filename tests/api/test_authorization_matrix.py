@@ -226,6 +226,13 @@ ENDPOINTS: list[tuple[str, str, Any, dict[str, int]]] = [
     ("POST", T + "/{tx}/cancel", None, owner_writes(200, regulator=403)),
     ("POST", T + "/{completed_tx}/reverse", {"memo": "错误分配"}, regulator_only(201)),
     ("GET", "/api/v1/catalogues/unit-kinds", None, public()),
+    (
+        "POST",
+        "/api/v1/catalogues/unit-kinds",
+        {"code": "forest_offset", "label_zh": "林业碳汇", "label_en": "Forestry offset"},
+        regulator_only(201),
+    ),
+    ("POST", A, {"kind": "trading", "holder_name": "某投资公司"}, regulator_only(201)),
     # documentation
     ("GET", "/api/openapi.json", None, public()),
     ("GET", "/api/problems/not-found", None, public()),
