@@ -36,7 +36,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, func, make_url, select, text
+from sqlalchemy import func, make_url, select
 
 from carbon_market import migrate
 from carbon_market.auth import service as auth_service
@@ -116,22 +116,6 @@ def facilities_csv(codes: list[str], count: int, rng: random.Random) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def prepare_postgres(url: str, recreate: bool) -> None:
-    """Create the database if it does not exist (or afresh with ``recreate``)."""
-    target = make_url(url)
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        exists = conn.scalar(
-            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
-        )
-        if exists and recreate:
-            conn.execute(text(f'DROP DATABASE "{target.database}" WITH (FORCE)'))
-            exists = None
-        if not exists:
-            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
-    admin.dispose()
-
-
 class PhaseTimer:
     """Wrap module functions so that the seconds spent in each are added up by phase."""
 
@@ -162,7 +146,7 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
 
     url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
     if url.startswith("postgresql"):
-        prepare_postgres(url, args.recreate)
+        migrate.create_postgres_database(url, recreate=args.recreate)
     migrate.upgrade(url)
     engine = make_engine(url)
     factory = make_session_factory(engine)

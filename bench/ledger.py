@@ -26,7 +26,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, make_url, select, text
+from sqlalchemy import make_url, select
 
 from carbon_market import migrate
 from carbon_market.auth.roles import Actor
@@ -45,12 +45,7 @@ BALANCE = 10_000_000
 def prepare(url: str) -> list[tuple[int, str]]:
     """Migrate, register ACCOUNTS enterprises and fund their accounts; (id, number) each."""
     if url.startswith("postgresql"):
-        target = make_url(url)
-        admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
-        admin.dispose()
+        migrate.create_postgres_database(url)
     migrate.upgrade(url)
     engine = make_engine(url)
     system = Actor.system(name="system:bench")

@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine, make_url, text
 
 import migrations
 
@@ -21,6 +21,34 @@ def alembic_config(database_url: str) -> AlembicConfig:
     # ConfigParser interpolation would choke on '%' in a URL-encoded password.
     cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return cfg
+
+
+def create_postgres_database(url: str, *, recreate: bool = True) -> None:
+    """Create the PostgreSQL database ``url`` names (dropping it first with ``recreate``),
+    through the server's ``postgres`` maintenance database. For tests and benchmarks."""
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if recreate:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+            exists = conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
+            )
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        admin.dispose()
+
+
+def drop_postgres_database(url: str) -> None:
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:

@@ -51,15 +51,6 @@ def _worker_id(request: pytest.FixtureRequest) -> str:
     return str(getattr(request.config, "workerinput", {}).get("workerid", "main"))
 
 
-def _create_pg_database(url: str) -> None:
-    target = make_url(url)
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{target.database}"'))
-    admin.dispose()
-
-
 @pytest.fixture(scope="session")
 def database_template(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -69,7 +60,7 @@ def database_template(
     if ON_POSTGRES:
         base = make_url(PG_URL)
         url = base.set(database=f"{base.database}_{worker}").render_as_string(hide_password=False)
-        _create_pg_database(url)
+        migrate.create_postgres_database(url)
         migrate.upgrade(url)
         return url
     path = tmp_path_factory.mktemp("template") / "template.db"

@@ -155,6 +155,10 @@ class Cursor:
         row: tuple[Any, ...] = self._cursor.fetchone()
         return row
 
+    def fetch_all(self, statement: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        self._cursor.execute(statement, params)
+        return list(self._cursor.fetchall())
+
     def execute_many(self, statement: str, rows: list[tuple[Any, ...]]) -> None:
         self._cursor.executemany(statement, rows)
 
@@ -175,8 +179,7 @@ def cursor_for(session: Session) -> Cursor:
 def account_rows(session: Session, first: str, second: str) -> list[tuple[Any, ...]]:
     """(id, number, kind, status, enterprise_id, transfer_limit) of up to two accounts."""
     cursor = cursor_for(session)
-    cursor._cursor.execute(cursor.sql.find_accounts, (first, second))
-    return list(cursor._cursor.fetchall())
+    return cursor.fetch_all(cursor.sql.find_accounts, (first, second))
 
 
 def _insufficient(movement: Movement) -> InsufficientHolding:

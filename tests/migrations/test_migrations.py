@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, make_url, text
+from sqlalchemy import inspect, make_url, text
 
 import carbon_market.models  # noqa: F401  (registers every table)
 from carbon_market import migrate
 from carbon_market.db import Base, make_engine
-from tests.conftest import ON_POSTGRES, PG_URL, _create_pg_database
+from tests.conftest import ON_POSTGRES, PG_URL
 
 
 @pytest.fixture
@@ -28,12 +28,9 @@ def empty_database(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[s
     worker = getattr(request.config, "workerinput", {}).get("workerid", "main")
     base = make_url(PG_URL)
     url = base.set(database=f"{base.database}_mig_{worker}").render_as_string(hide_password=False)
-    _create_pg_database(url)
+    migrate.create_postgres_database(url)
     yield url
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    admin.dispose()
+    migrate.drop_postgres_database(url)
 
 
 def _schema_differences(url: str) -> list[object]:
