@@ -9,13 +9,15 @@ Errors print one line, ``error: <title>: <detail>``, to stderr and exit 1.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import sys
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TextIO, TypeVar
 
 import click
 from sqlalchemy import func, select
@@ -339,6 +341,40 @@ def ledger_run_due() -> None:
     click.echo(
         f"released {result['released']} delayed and expired {result['expired']} pending transfers"
     )
+
+
+# --- mrv ----------------------------------------------------------------------------------
+
+
+@main.group(help="MRV: emission calculation.")
+def mrv() -> None:
+    pass
+
+
+def _refuse_constant(name: str) -> Decimal:
+    raise ValueError(f"{name} is not a number")
+
+
+@mrv.command(
+    "calc",
+    help="Calculate CO2 and co-pollutants of the streams in FILE (JSON; '-' reads stdin) and "
+    "print the breakdown as JSON. Format: docs/mrv.md.",
+)
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+def mrv_calc(file: TextIO) -> None:
+    from carbon_market.mrv import calc
+
+    try:
+        document = json.loads(file.read(), parse_float=Decimal, parse_constant=_refuse_constant)
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, NaN/Infinity
+        _fail(f"Validation failed: {file.name} is not valid JSON: {exc}")
+        return
+    try:
+        result = calc.calculate_document(document)
+    except calc.CalculationInputError as exc:
+        _fail(f"{exc.title}: {exc.detail}")
+        return
+    click.echo(json.dumps(calc.result_as_json(result), indent=2, ensure_ascii=False))
 
 
 # --- serve --------------------------------------------------------------------------------

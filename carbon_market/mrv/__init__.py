@@ -1,0 +1,21 @@
+"""MRV: monitoring, reporting and verification of emissions and co-pollutants (issue 5).
+
+This increment holds the pure core only, with no database, HTTP or workflow:
+
+* :mod:`carbon_market.mrv.units` converts activity data between the units of one physical
+  dimension (mass, gas volume, electricity, heat) and refuses a unit that does not fit.
+* :mod:`carbon_market.mrv.factors` loads versioned emission factor sets from data files shipped
+  in the package (``data/cn-default.csv``, every value with its published source) into frozen
+  dataclasses, and finds a set by name or by the year it applies to.
+* :mod:`carbon_market.mrv.calc` validates a calculation request (collecting every error, each
+  naming its stream and field) and computes CO2 and the co-pollutants with exact ``Decimal``
+  arithmetic: the formulas of the GB/T 32150 family of accounting guides.
+
+The ``carbon-market mrv calc`` command is the offline calculator over these modules.
+
+Later increments add, on top of the same calculation: factor sets stored in the database
+(regulators add, import and export them; a set used by a submitted report is frozen), annual
+reports with monthly activity data, range and jump flags, the draft → submitted → verified →
+approved/returned workflow, the XLSX round trip, the ``/api/v1/reports`` and
+``/api/v1/emission-factors`` endpoints and the synergy (协同) view.
+"""
