@@ -15,6 +15,7 @@ from carbon_market.emitters.models import (
     Sector,
 )
 from carbon_market.ledger.models import Account
+from carbon_market.mrv.models import EmissionFactor, EmissionFactorSet
 
 __all__ = [
     "Account",
@@ -22,6 +23,8 @@ __all__ = [
     "AuditEvent",
     "Base",
     "District",
+    "EmissionFactor",
+    "EmissionFactorSet",
     "Enterprise",
     "EnterpriseStatusChange",
     "Facility",

@@ -35,7 +35,17 @@ from tests.factories import bind_factories, make_user
 PG_URL = os.environ.get("DATABASE_URL", "")
 ON_POSTGRES = PG_URL.startswith("postgresql")
 #: Catalogue tables are seeded by the migration and kept between tests.
-KEPT_TABLES = {"alembic_version", "sector", "district", "unit_kind", "ledger_chain_head"}
+KEPT_TABLES = {
+    "alembic_version",
+    "sector",
+    "district",
+    "unit_kind",
+    "ledger_chain_head",
+    "emission_factor_set",
+    "emission_factor",
+}
+#: The factor set the migration seeds; tests' own sets are deleted after each test.
+SEEDED_BY = "migration:0003"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -101,6 +111,7 @@ def _truncate_pg(url: str) -> None:
         conn.execute(
             text("UPDATE ledger_chain_head SET seq = 0, hash = :genesis"), {"genesis": "0" * 64}
         )
+        _reset_factor_library(conn)
         # The government's accounts come from the migration; put them back as they were.
         conn.execute(
             text(
@@ -110,6 +121,25 @@ def _truncate_pg(url: str) -> None:
             [dict(row) for row in government],
         )
     engine.dispose()
+
+
+def _reset_factor_library(conn: Any) -> None:
+    """Back to the seeded cn-default set: the sets tests made go, the seeded one thaws."""
+    seeded = {"seeded": SEEDED_BY}
+    conn.execute(
+        text(
+            "DELETE FROM emission_factor WHERE set_id IN "
+            "(SELECT id FROM emission_factor_set WHERE created_by <> :seeded)"
+        ),
+        seeded,
+    )
+    conn.execute(text("DELETE FROM emission_factor_set WHERE created_by <> :seeded"), seeded)
+    conn.execute(
+        text(
+            "UPDATE emission_factor_set SET is_frozen = false, frozen_at = NULL, "
+            "status = 'published'"
+        )
+    )
 
 
 @pytest.fixture

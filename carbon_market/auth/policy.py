@@ -50,6 +50,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "trust.read": frozenset({R, E, A}),
     "trust.request": frozenset({R, E}),
     "trust.decide": frozenset({R, E}),
+    # The emission factor library: everybody computes with it; regulators maintain it.
+    "factors.read": READERS,
+    "factors.manage": frozenset({R}),
 }
 
 

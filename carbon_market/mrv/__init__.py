@@ -13,8 +13,13 @@ This increment holds the pure core only, with no database, HTTP or workflow:
 
 The ``carbon-market mrv calc`` command is the offline calculator over these modules.
 
-Later increments add, on top of the same calculation: factor sets stored in the database
-(regulators add, import and export them; a set used by a submitted report is frozen), annual
+The factor library in the database (``models``, ``factor_rows``, ``factor_library``, ``api``
+under ``/api/v1/emission-factors``): versioned sets that regulators add, import and export as
+CSV/XLSX in the packaged format; a set is never edited (a change is a new version) and a set
+used by a submitted report is frozen. ``factor_library.factor_set_for`` hands the calculator a
+stored set. The migration seeds ``cn-default`` as version 1.
+
+Later increments add, on top of the same calculation: annual
 reports with monthly activity data, range and jump flags, the draft → submitted → verified →
 approved/returned workflow, the XLSX round trip, the ``/api/v1/reports`` and
 ``/api/v1/emission-factors`` endpoints and the synergy (协同) view.

@@ -19,10 +19,14 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carbon_market.auth import service as auth_service
 from carbon_market.auth.roles import Actor
+from carbon_market.mrv import factor_library
+from carbon_market.mrv.models import EmissionFactorSet, FactorSetStatus
+from carbon_market.mrv.schemas import FactorRowSchema
 from tests.api.helpers import (
     ROLES,
     Tenants,
@@ -32,14 +36,18 @@ from tests.api.helpers import (
     multipart,
 )
 from tests.factories import PASSWORD, credit_code
+from tests.factories.factors import small_rows, small_set
 
 SLUGS = {401: "not-authenticated", 403: "permission-denied", 404: "not-found"}
 #: Marks the bulk import row: its body is a multipart CSV upload, built per test.
 UPLOAD = object()
+#: Marks the factor set import row: a multipart CSV of a small, complete factor set.
+FACTOR_UPLOAD = object()
 
 E = "/api/v1/enterprises"
 A = "/api/v1/accounts"
 T = "/api/v1/transactions"
+EF = "/api/v1/emission-factors"
 
 
 @dataclass(frozen=True)
@@ -233,6 +241,16 @@ ENDPOINTS: list[tuple[str, str, Any, dict[str, int]]] = [
         regulator_only(201),
     ),
     ("POST", A, {"kind": "trading", "holder_name": "某投资公司"}, regulator_only(201)),
+    # emission factor library: every role reads it, regulators maintain it. {factor_set} is
+    # the seeded cn-default set, {draft_set} a draft made for the test.
+    ("GET", EF, None, any_user()),
+    ("POST", EF, small_set(), regulator_only(201)),
+    ("POST", EF + "/import", FACTOR_UPLOAD, regulator_only(201)),
+    ("GET", EF + "/{factor_set}", None, any_user()),
+    ("GET", EF + "/{factor_set}/export?format=csv", None, any_user()),
+    ("GET", EF + "/{factor_set}/export?format=xlsx", None, any_user()),
+    ("POST", EF + "/{factor_set}/freeze", None, regulator_only(200)),
+    ("POST", EF + "/{draft_set}/publish", None, regulator_only(200)),
     # documentation
     ("GET", "/api/openapi.json", None, public()),
     ("GET", "/api/problems/not-found", None, public()),
@@ -252,6 +270,8 @@ def _fill(value: Any, slots: dict[str, Any]) -> Any:
         return value.format(**slots)
     if isinstance(value, dict):
         return {key: _fill(item, slots) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_fill(item, slots) for item in value]
     return value
 
 
@@ -264,6 +284,14 @@ def _request_kwargs(body: Any, slots: dict[str, Any]) -> dict[str, Any]:
             [[credit_code(900002), "导入企业", "heat", "daxing"]],
         )
         return multipart(file=("enterprises.csv", upload))
+    if body is FACTOR_UPLOAD:
+        header = "set,jurisdiction,first_year,last_year,category,code,parameter,value,unit,source"
+        lines = [
+            f"bj-import,CN-BJ,2025,2026,{r['category']},{r['code']},{r['parameter']},"
+            f"{r['value']},{r['unit']},{r['source']}"
+            for r in small_rows()
+        ]
+        return multipart(file=("factors.csv", "\n".join([header, *lines]) + "\n"))
     if body is None:
         return {}
     return {"json": _fill(body, slots)}
@@ -285,7 +313,7 @@ def test_endpoint_answers_each_role_with_the_expected_status(
     token, _ = auth_service.issue_token(
         session, Actor.system(), user_name=tenants.users["enterprise_own"].name
     )
-    slots = {**tenants.ids(), "token": token.id}
+    slots = {**tenants.ids(), "token": token.id, **_factor_slots(session)}
     path = url.format(**slots)
     kwargs = _request_kwargs(body, slots)
     headers = {**headers_for(role), **kwargs.pop("headers", {})}
@@ -299,6 +327,18 @@ def test_endpoint_answers_each_role_with_the_expected_status(
         assert response.status_code == expected, response.get_data(as_text=True)
 
 
+def _factor_slots(session: Session) -> dict[str, int]:
+    """``{factor_set}``: the seeded cn-default set; ``{draft_set}``: a fresh draft."""
+    seeded = session.scalar(
+        select(EmissionFactorSet.id).where(EmissionFactorSet.name == "cn-default")
+    )
+    assert seeded is not None
+    body = small_set("bj-draft", status=FactorSetStatus.DRAFT)
+    body["rows"] = [FactorRowSchema().load(row) for row in body["rows"]]
+    draft = factor_library.create_factor_set(session, Actor.system(), **body)
+    return {"factor_set": seeded, "draft_set": draft.id}
+
+
 def test_every_registered_api_route_and_method_appears_in_the_matrix(app: Flask) -> None:
     # A new endpoint must join the matrix, or it could ship without a tenancy check.
     def template(rule: str) -> str:
@@ -310,6 +350,7 @@ def test_every_registered_api_route_and_method_appears_in_the_matrix(app: Flask)
             ("<number>", "{account}"),
             ("<int:tx_id>", "{tx}"),
             ("<int:entry_id>", "{entry}"),
+            ("<int:set_id>", "{factor_set}"),
         ):
             rule = rule.replace(converter, slot)
         return rule
@@ -317,6 +358,8 @@ def test_every_registered_api_route_and_method_appears_in_the_matrix(app: Flask)
     def route_of(url: str) -> str:
         # The reversal targets a completed transaction, the same route parameter as {tx};
         # a query string selects a representation of the same route.
+        # A draft set is a set: publishing one has the same route parameter as {factor_set}.
+        url = url.replace("{draft_set}", "{factor_set}")
         return url.replace("{completed_tx}", "{tx}").partition("?")[0]
 
     covered = {(method, route_of(url)) for method, url, _, _ in ENDPOINTS}

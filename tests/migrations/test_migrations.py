@@ -105,3 +105,48 @@ def test_every_revision_has_a_downgrade_that_runs(empty_database: str) -> None:
     for _ in revisions:
         migrate.downgrade(empty_database, "-1")
     assert _tables(empty_database) <= {"alembic_version"}
+
+
+def test_upgrade_seeds_the_packaged_cn_default_factor_set_exactly(empty_database: str) -> None:
+    # The migration inlines the rows; a changed data file needs a new revision (a new version).
+    from carbon_market.mrv.factor_rows import SetHeader, read_factor_file, to_factor_set
+    from carbon_market.mrv.factors import default_library
+
+    migrate.upgrade(empty_database)
+    engine = make_engine(empty_database)
+    with engine.connect() as conn:
+        header = conn.execute(
+            text(
+                "SELECT name, jurisdiction, first_year, last_year, version, status, is_frozen "
+                "FROM emission_factor_set"
+            )
+        ).one()
+        rows = conn.execute(
+            text("SELECT category, code, parameter, value, unit, source FROM emission_factor")
+        ).all()
+    engine.dispose()
+    assert tuple(header[4:]) == (1, "published", False)
+    csv_text = "set,jurisdiction,first_year,last_year,category,code,parameter,value,unit,source\n"
+    lines = [[*header[:4], c, code, p, _unscaled(v), u, s] for c, code, p, v, u, s in rows]
+    data = (csv_text + "".join(_csv_line(line) for line in lines)).encode()
+    parsed = read_factor_file(data, "seed.csv")
+    assert parsed.errors == []
+    seeded = to_factor_set(SetHeader(*header[:4]), [row for _, row in parsed.rows])
+    assert seeded == default_library().by_name("cn-default")
+    assert dict(seeded.sources) == dict(default_library().by_name("cn-default").sources)
+
+
+def _unscaled(value: int) -> str:
+    """The stored integer (ScaledDecimal(6)) as the decimal it stands for."""
+    from decimal import Decimal
+
+    return format(Decimal(value).scaleb(-6), "f")
+
+
+def _csv_line(cells: list[object]) -> str:
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(cells)
+    return buffer.getvalue()

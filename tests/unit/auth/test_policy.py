@@ -46,6 +46,8 @@ EXPECTED: dict[str, set[str]] = {
     "trust.read": {R, E, A},
     "trust.request": {R, E},
     "trust.decide": {R, E},
+    "factors.read": {R, E, V, F, A},
+    "factors.manage": {R},
 }
 READ_ACTIONS = {
     "enterprise.read",
@@ -55,6 +57,7 @@ READ_ACTIONS = {
     "account.read",
     "ledger.read",
     "trust.read",
+    "factors.read",
 }
 WRITE_ACTIONS = sorted(set(EXPECTED) - READ_ACTIONS)
 
