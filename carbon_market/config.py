@@ -11,6 +11,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -43,6 +44,9 @@ class Config:
     ledger_untrusted_delay_hours: int = 26
     #: Transfers nobody approves lapse after this long, and their units are released.
     ledger_pending_ttl_hours: int = 72
+    #: A verified figure differing from the reported one by more than this fraction of it
+    #: needs the verifier's written reason (issue 5: "a configurable threshold").
+    mrv_verification_threshold: Decimal = field(default_factory=lambda: Decimal("0.05"))
 
     @property
     def is_production(self) -> bool:
@@ -102,6 +106,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
             env, "LEDGER_UNTRUSTED_DELAY_HOURS", 26, allow_zero=True
         ),
         ledger_pending_ttl_hours=_positive_int(env, "LEDGER_PENDING_TTL_HOURS", 72),
+        mrv_verification_threshold=_fraction(env, "MRV_VERIFICATION_THRESHOLD", "0.05"),
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
     )
     config.check()
@@ -120,6 +125,17 @@ def _positive_int(
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
     if value < 0 or (value == 0 and not allow_zero):
         raise ConfigError(f"{name} must be positive, got {value}")
+    return value
+
+
+def _fraction(env: Mapping[str, str], name: str, default: str) -> Decimal:
+    raw = env.get(name, default)
+    try:
+        value = Decimal(raw.strip())
+    except InvalidOperation:
+        raise ConfigError(f"{name} must be a decimal fraction such as 0.05, got {raw!r}") from None
+    if not value.is_finite() or not 0 <= value <= 1:
+        raise ConfigError(f"{name} must be between 0 and 1, got {raw!r}")
     return value
 
 

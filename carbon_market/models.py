@@ -16,6 +16,7 @@ from carbon_market.emitters.models import (
 )
 from carbon_market.ledger.models import Account
 from carbon_market.mrv.models import EmissionFactor, EmissionFactorSet
+from carbon_market.mrv.reports_models import EmissionReport, ReportStream
 
 __all__ = [
     "Account",
@@ -25,9 +26,11 @@ __all__ = [
     "District",
     "EmissionFactor",
     "EmissionFactorSet",
+    "EmissionReport",
     "Enterprise",
     "EnterpriseStatusChange",
     "Facility",
+    "ReportStream",
     "Sector",
     "User",
 ]

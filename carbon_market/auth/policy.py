@@ -53,6 +53,14 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # The emission factor library: everybody computes with it; regulators maintain it.
     "factors.read": READERS,
     "factors.manage": frozenset({R}),
+    # Emission reports: enterprises file their own, verifiers verify those assigned to them,
+    # regulators assign, approve and return; auditors read.
+    "reports.read": frozenset({R, E, V, A}),
+    "reports.write": frozenset({R, E}),
+    "reports.submit": frozenset({E}),
+    "reports.assign": frozenset({R}),
+    "reports.verify": frozenset({V}),
+    "reports.decide": frozenset({R}),
 }
 
 

@@ -299,6 +299,16 @@ def factor_set_for(
     factors are public to every role, and callers are services that have authorized their
     own action. Raises ValidationFailed (``#/factor_set`` or ``#/year``) when nothing fits.
     """
+    return as_factor_set(find_factor_set(session, year=year, name=name, version=version))
+
+
+def find_factor_set(
+    session: Session, *, year: int, name: str | None = None, version: int | None = None
+) -> EmissionFactorSet:
+    """The stored set :func:`factor_set_for` chooses (same rules and errors), with its factors.
+
+    For services that must also record which set they used and freeze it (reports).
+    """
     query = select(EmissionFactorSet).options(selectinload(EmissionFactorSet.factors))
     if name is None:
         query = query.where(
@@ -317,5 +327,10 @@ def factor_set_for(
         wanted = f"factor set {name!r}" if name else f"a published factor set for {year}"
         pointer = "#/factor_set" if name else "#/year"
         raise ValidationFailed(f"there is no {wanted}", errors=[FieldError(pointer, "no set")])
-    header, rows = _header_and_rows(found)
+    return found
+
+
+def as_factor_set(factor_set: EmissionFactorSet) -> FactorSet:
+    """The pure calculator value of a stored set (its factors must be loaded)."""
+    header, rows = _header_and_rows(factor_set)
     return factor_rows.to_factor_set(header, rows)

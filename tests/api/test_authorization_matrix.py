@@ -8,12 +8,16 @@ A refused request must also leave every table as it was, and move no unit.
 The registry rows target ``own``'s compliance account (``{account}``), its pending retirement
 (``{tx}``, requested by the second ``own`` user so that ``enterprise_own`` may decide on it),
 its last allocation (``{completed_tx}``) and its pending trusted-list entry (``{entry}``).
+The report rows target ``own``'s reports: a draft (``{report}``), a submitted one
+(``{submitted_report}``), one assigned to the matrix verifier (``{assigned_report}``) and a
+verified one (``{verified_report}``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal as D
 from typing import Any
 
 import pytest
@@ -25,6 +29,7 @@ from sqlalchemy.orm import Session
 from carbon_market.auth import service as auth_service
 from carbon_market.auth.roles import Actor
 from carbon_market.mrv import factor_library
+from carbon_market.mrv import reports as report_service
 from carbon_market.mrv.models import EmissionFactorSet, FactorSetStatus
 from carbon_market.mrv.schemas import FactorRowSchema
 from tests.api.helpers import (
@@ -48,6 +53,9 @@ E = "/api/v1/enterprises"
 A = "/api/v1/accounts"
 T = "/api/v1/transactions"
 EF = "/api/v1/emission-factors"
+REP = "/api/v1/reports"
+#: 500 MWh × 0.5366 tCO2/MWh = 268.3 t: one stream is enough to file a report.
+REPORT_STREAMS = [{"kind": "electricity", "quantity": "500", "unit": "MWh", "month": 3}]
 
 
 @dataclass(frozen=True)
@@ -96,6 +104,20 @@ def registry_list(ok: int = 200) -> dict[str, int]:
     """Lists a tenant sees scoped to its own enterprise (so ``other`` gets 200 too)."""
     return _statuses(
         403, regulator=ok, auditor=ok, enterprise_own=ok, enterprise_other=ok, anonymous=401
+    )
+
+
+def report_read(ok: int = 200) -> dict[str, int]:
+    """Regulators, auditors and the owning enterprise; a verifier only the reports assigned
+    to them (the draft is not); another enterprise finds nothing."""
+    return _statuses(
+        403,
+        regulator=ok,
+        auditor=ok,
+        enterprise_own=ok,
+        enterprise_other=404,
+        verifier=404,
+        anonymous=401,
     )
 
 
@@ -251,6 +273,32 @@ ENDPOINTS: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", EF + "/{factor_set}/export?format=xlsx", None, any_user()),
     ("POST", EF + "/{factor_set}/freeze", None, regulator_only(200)),
     ("POST", EF + "/{draft_set}/publish", None, regulator_only(200)),
+    # emission reports: enterprises file their own, regulators decide, the assigned verifier
+    # verifies; a report for 2026 is new, the slots' reports cover 2022-2025.
+    (
+        "GET",
+        REP,
+        None,
+        _statuses(200, finance_officer=403, anonymous=401),  # lists are scoped per role
+    ),
+    (
+        "POST",
+        REP,
+        {"enterprise": "{own_credit_code}", "year": 2026, "streams": REPORT_STREAMS},
+        owner_writes(201, regulator=201),
+    ),
+    ("GET", REP + "/{report}", None, report_read()),
+    ("PUT", REP + "/{report}", {"streams": REPORT_STREAMS}, owner_writes(200, regulator=200)),
+    ("POST", REP + "/{report}/submit", None, owner_writes(200, regulator=403)),
+    ("POST", REP + "/{submitted_report}/assign", {"verifier": "verifier"}, regulator_only(200)),
+    (
+        "POST",
+        REP + "/{assigned_report}/verify",
+        {"verified_co2_t": "268.3", "opinion": "符合"},
+        _statuses(403, verifier=200, anonymous=401),
+    ),
+    ("POST", REP + "/{verified_report}/approve", None, regulator_only(200)),
+    ("POST", REP + "/{submitted_report}/return", {"reasons": ["缺少凭证"]}, regulator_only(200)),
     # documentation
     ("GET", "/api/openapi.json", None, public()),
     ("GET", "/api/problems/not-found", None, public()),
@@ -313,7 +361,12 @@ def test_endpoint_answers_each_role_with_the_expected_status(
     token, _ = auth_service.issue_token(
         session, Actor.system(), user_name=tenants.users["enterprise_own"].name
     )
-    slots = {**tenants.ids(), "token": token.id, **_factor_slots(session)}
+    slots = {
+        **tenants.ids(),
+        "token": token.id,
+        **_factor_slots(session),
+        **_report_slots(session, tenants),
+    }
     path = url.format(**slots)
     kwargs = _request_kwargs(body, slots)
     headers = {**headers_for(role), **kwargs.pop("headers", {})}
@@ -339,6 +392,34 @@ def _factor_slots(session: Session) -> dict[str, int]:
     return {"factor_set": seeded, "draft_set": draft.id}
 
 
+def _report_slots(session: Session, tenants: Tenants) -> dict[str, int | str]:
+    """``own``'s reports, one per year and status, and ``{own_credit_code}`` for bodies."""
+    system = Actor.system()
+    code = tenants.own.credit_code
+
+    def filed(year: int) -> int:
+        report = report_service.create_report(
+            session, system, enterprise=code, year=year, streams=REPORT_STREAMS
+        )
+        return report.id
+
+    draft, submitted, assigned, verified = filed(2025), filed(2024), filed(2023), filed(2022)
+    for report_id in (submitted, assigned, verified):
+        report_service.submit_report(session, system, report_id)
+    for report_id in (assigned, verified):
+        report_service.assign_verifier(session, system, report_id, verifier="verifier")
+    report_service.verify_report(
+        session, system, verified, verified_co2_t=D("268.3"), opinion="符合"
+    )
+    return {
+        "own_credit_code": code,
+        "report": draft,
+        "submitted_report": submitted,
+        "assigned_report": assigned,
+        "verified_report": verified,
+    }
+
+
 def test_every_registered_api_route_and_method_appears_in_the_matrix(app: Flask) -> None:
     # A new endpoint must join the matrix, or it could ship without a tenancy check.
     def template(rule: str) -> str:
@@ -351,6 +432,7 @@ def test_every_registered_api_route_and_method_appears_in_the_matrix(app: Flask)
             ("<int:tx_id>", "{tx}"),
             ("<int:entry_id>", "{entry}"),
             ("<int:set_id>", "{factor_set}"),
+            ("<int:report_id>", "{report}"),
         ):
             rule = rule.replace(converter, slot)
         return rule
@@ -360,6 +442,9 @@ def test_every_registered_api_route_and_method_appears_in_the_matrix(app: Flask)
         # a query string selects a representation of the same route.
         # A draft set is a set: publishing one has the same route parameter as {factor_set}.
         url = url.replace("{draft_set}", "{factor_set}")
+        # Every report slot is a report in some status: the same route parameter.
+        for slot in ("{submitted_report}", "{assigned_report}", "{verified_report}"):
+            url = url.replace(slot, "{report}")
         return url.replace("{completed_tx}", "{tx}").partition("?")[0]
 
     covered = {(method, route_of(url)) for method, url, _, _ in ENDPOINTS}

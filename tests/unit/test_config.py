@@ -190,3 +190,19 @@ def test_malformed_settings_are_a_configuration_error(tmp_path, name, value, mes
 
     with pytest.raises(ConfigError, match=message):
         load_config({"CARBON_MARKET_INSTANCE": str(tmp_path), name: value})
+
+
+def test_verification_threshold_defaults_to_five_percent_and_reads_the_environment(
+    tmp_path: Path,
+):
+    from decimal import Decimal
+
+    assert load_config(_environ(tmp_path)).mrv_verification_threshold == Decimal("0.05")
+    config = load_config(_environ(tmp_path, MRV_VERIFICATION_THRESHOLD="0.1"))
+    assert config.mrv_verification_threshold == Decimal("0.1")
+
+
+@pytest.mark.parametrize("raw", ["five", "-0.01", "1.5", "NaN"])
+def test_verification_threshold_outside_zero_to_one_is_refused(tmp_path: Path, raw: str):
+    with pytest.raises(ConfigError, match="MRV_VERIFICATION_THRESHOLD"):
+        load_config(_environ(tmp_path, MRV_VERIFICATION_THRESHOLD=raw))

@@ -48,6 +48,12 @@ EXPECTED: dict[str, set[str]] = {
     "trust.decide": {R, E},
     "factors.read": {R, E, V, F, A},
     "factors.manage": {R},
+    "reports.read": {R, E, V, A},
+    "reports.write": {R, E},
+    "reports.submit": {E},
+    "reports.assign": {R},
+    "reports.verify": {V},
+    "reports.decide": {R},
 }
 READ_ACTIONS = {
     "enterprise.read",
@@ -58,11 +64,19 @@ READ_ACTIONS = {
     "ledger.read",
     "trust.read",
     "factors.read",
+    "reports.read",
 }
 WRITE_ACTIONS = sorted(set(EXPECTED) - READ_ACTIONS)
 
 #: Actions an enterprise user may take, but only on its own enterprise's data.
-TENANT_ACTIONS = ["enterprise.read", "facility.read", "enterprise.update_contacts"]
+TENANT_ACTIONS = [
+    "enterprise.read",
+    "facility.read",
+    "enterprise.update_contacts",
+    "reports.read",
+    "reports.write",
+    "reports.submit",
+]
 
 OWN_ENTERPRISE = 7
 OTHER_ENTERPRISE = 8

@@ -1,0 +1,119 @@
+"""Annual emission reports and their source streams (issue 5, item 3).
+
+A report is one ``(enterprise, year, version)``. Its status runs ``draft`` → ``submitted`` →
+``verified`` → ``approved``, or ``returned`` to the enterprise (editable again). An approved
+version is immutable: a correction is the next version of the same year, and every version
+stays. The computed figures are stored beside the streams they came from, so a report reads
+the same whatever later happens to the factor library (the set it used is frozen on submit).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from carbon_market.db import Base, enum_column_type
+from carbon_market.types import BigId, ScaledDecimal
+
+#: Decimal places of a stored tonne of CO2 (1 g), as the calculator states it.
+CO2_SCALE = 6
+#: Decimal places of stored activity data (``ScaledDecimal(6)``); more places are refused.
+QUANTITY_SCALE = 6
+
+
+class ReportStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    VERIFIED = "verified"
+    APPROVED = "approved"
+    RETURNED = "returned"
+
+
+class EmissionReport(Base):
+    """One version of an enterprise's annual emission report."""
+
+    __tablename__ = "emission_report"
+    __table_args__ = (
+        UniqueConstraint("enterprise_id", "year", "version"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint("co2_t >= 0", name="co2_non_negative"),
+        CheckConstraint("verified_co2_t >= 0", name="verified_co2_non_negative"),
+        CheckConstraint("obligation_t >= 0", name="obligation_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("enterprise.id", ondelete="RESTRICT"), index=True
+    )
+    year: Mapped[int]
+    version: Mapped[int]
+    status: Mapped[ReportStatus] = mapped_column(enum_column_type(ReportStatus))
+    factor_set_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("emission_factor_set.id", ondelete="RESTRICT"), index=True
+    )
+    #: The calculator's total, exact to 1 g (``CO2_SCALE``).
+    co2_t: Mapped[Decimal] = mapped_column(ScaledDecimal(CO2_SCALE))
+    #: The calculator's output document (decimals as strings): the per-stream breakdown.
+    breakdown: Mapped[dict[str, Any]]
+    verified_co2_t: Mapped[Decimal | None] = mapped_column(ScaledDecimal(CO2_SCALE))
+    #: The verified figure rounded once, half up, to whole tonnes; set on approval.
+    obligation_t: Mapped[int | None] = mapped_column(BigInteger)
+    opinion: Mapped[str | None] = mapped_column(String(2000))
+    reason: Mapped[str | None] = mapped_column(String(2000))
+    verifier_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("user_account.id", ondelete="RESTRICT"), index=True
+    )
+    #: The regulator's reasons of the last return (empty if never returned).
+    return_reasons: Mapped[list[Any]]
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime]
+    submitted_at: Mapped[datetime | None]
+    verified_at: Mapped[datetime | None]
+    approved_at: Mapped[datetime | None]
+
+    streams: Mapped[list[ReportStream]] = relationship(
+        back_populates="report",
+        order_by="ReportStream.position",
+        cascade="all, delete-orphan",
+        lazy="raise",
+    )
+
+
+class ReportStream(Base):
+    """One source stream as filed: the calculator's input plus facility, month and evidence."""
+
+    __tablename__ = "emission_report_stream"
+    __table_args__ = (
+        UniqueConstraint("report_id", "position"),
+        CheckConstraint("quantity >= 0", name="quantity_non_negative"),
+        CheckConstraint("month BETWEEN 1 AND 12", name="month_in_year"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    report_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("emission_report.id", ondelete="CASCADE"), index=True
+    )
+    #: Input order, from 0: the breakdown lists the streams in this order.
+    position: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(16))
+    #: The fuel or process activity code (None for electricity and heat).
+    code: Mapped[str | None] = mapped_column(String(40))
+    #: Exact to 10**-6 (``QUANTITY_SCALE``) in ``unit``, as filed.
+    quantity: Mapped[Decimal] = mapped_column(ScaledDecimal(QUANTITY_SCALE))
+    unit: Mapped[str] = mapped_column(String(16))
+    facility_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("facility.id", ondelete="RESTRICT"), index=True
+    )
+    month: Mapped[int | None]
+    evidence: Mapped[str | None] = mapped_column(String(1000))
+    #: Overrides as filed, ``{name: decimal string}``.
+    factors: Mapped[dict[str, Any]]
+    pollutants: Mapped[dict[str, Any]]
+
+    report: Mapped[EmissionReport] = relationship(back_populates="streams", lazy="raise")
