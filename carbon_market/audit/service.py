@@ -18,7 +18,7 @@ from carbon_market.db import clock_of
 from carbon_market.pagination import Page, PageRequest, paginate
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """Snapshot values for the JSON before/after columns: exact decimals, ISO dates."""
     if isinstance(value, Decimal):
         return format(value, "f")
@@ -27,15 +27,15 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     return value
 
 
 def snapshot(obj: Any, fields: list[str]) -> dict[str, Any]:
     """The named attributes of ``obj`` as a JSON-ready dict."""
-    return {f: _jsonable(getattr(obj, f)) for f in fields}
+    return {f: jsonable(getattr(obj, f)) for f in fields}
 
 
 def record(
@@ -58,8 +58,8 @@ def record(
             action=action,
             entity_type=entity_type,
             entity_id=str(entity_id),
-            before=_jsonable(before) if before is not None else None,
-            after=_jsonable(after) if after is not None else None,
+            before=jsonable(before) if before is not None else None,
+            after=jsonable(after) if after is not None else None,
             request_id=actor.request_id,
         )
     )

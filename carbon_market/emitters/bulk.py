@@ -17,6 +17,7 @@ from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from carbon_market.audit.models import AuditEvent
+from carbon_market.audit.service import jsonable
 from carbon_market.auth.policy import authorize
 from carbon_market.auth.roles import Actor
 from carbon_market.clock import local_date
@@ -196,19 +197,6 @@ def _audit_rows(
     ]
 
 
-def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        k: (
-            v.isoformat()
-            if hasattr(v, "isoformat")
-            else format(v, "f")
-            if k == "capacity" and v is not None
-            else v
-        )
-        for k, v in row.items()
-    }
-
-
 def _insert_enterprises(
     session: Session, actor: Actor, checked: CheckedBatch, now: datetime, progress: Progress | None
 ) -> dict[str, int]:
@@ -277,9 +265,7 @@ def _insert_enterprises(
                 [
                     (
                         eid,
-                        _jsonable(
-                            {k: row[k] for k in row if k not in ("created_at", "updated_at")}
-                        ),
+                        jsonable({k: row[k] for k in row if k not in ("created_at", "updated_at")}),
                     )
                     for (eid, _), row in zip(chunk_ids, chunk, strict=True)
                 ],
@@ -357,9 +343,7 @@ def _insert_facilities(
                 [
                     (
                         fid,
-                        _jsonable(
-                            {k: row[k] for k in row if k not in ("created_at", "updated_at")}
-                        ),
+                        jsonable({k: row[k] for k in row if k not in ("created_at", "updated_at")}),
                     )
                     for fid, row in zip(returned, chunk, strict=True)
                 ],
