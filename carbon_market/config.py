@@ -47,6 +47,10 @@ class Config:
     #: A verified figure differing from the reported one by more than this fraction of it
     #: needs the verifier's written reason (issue 5: "a configurable threshold").
     mrv_verification_threshold: Decimal = field(default_factory=lambda: Decimal("0.05"))
+    #: A month's activity more than this many times its reference, or less than its reference
+    #: divided by it, is flagged for the verifier and the regulator (issue 5: "a month that
+    #: jumps against the enterprise's own history").
+    mrv_monthly_jump_ratio: Decimal = field(default_factory=lambda: Decimal("1.5"))
 
     @property
     def is_production(self) -> bool:
@@ -107,6 +111,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         ),
         ledger_pending_ttl_hours=_positive_int(env, "LEDGER_PENDING_TTL_HOURS", 72),
         mrv_verification_threshold=_fraction(env, "MRV_VERIFICATION_THRESHOLD", "0.05"),
+        mrv_monthly_jump_ratio=_ratio(env, "MRV_MONTHLY_JUMP_RATIO", "1.5"),
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
     )
     config.check()
@@ -136,6 +141,17 @@ def _fraction(env: Mapping[str, str], name: str, default: str) -> Decimal:
         raise ConfigError(f"{name} must be a decimal fraction such as 0.05, got {raw!r}") from None
     if not value.is_finite() or not 0 <= value <= 1:
         raise ConfigError(f"{name} must be between 0 and 1, got {raw!r}")
+    return value
+
+
+def _ratio(env: Mapping[str, str], name: str, default: str) -> Decimal:
+    raw = env.get(name, default)
+    try:
+        value = Decimal(raw.strip())
+    except InvalidOperation:
+        raise ConfigError(f"{name} must be a decimal ratio such as 1.5, got {raw!r}") from None
+    if not value.is_finite() or not 1 < value <= 100:
+        raise ConfigError(f"{name} must be above 1 and at most 100, got {raw!r}")
     return value
 
 

@@ -26,8 +26,8 @@ Rules:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import Decimal
+from typing import Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -38,24 +38,43 @@ from carbon_market.auth.models import User
 from carbon_market.auth.policy import authorize, tenant_scope
 from carbon_market.auth.roles import Actor, Role
 from carbon_market.db import clock_of, config_of, transactional
-from carbon_market.emitters.models import Enterprise, Facility
-from carbon_market.errors import Conflict, FieldError, NotFound, RuleViolation, ValidationFailed
-from carbon_market.mrv import calc
-from carbon_market.mrv.factor_library import as_factor_set, find_factor_set, mark_frozen
-from carbon_market.mrv.factors import FactorLibrary
-from carbon_market.mrv.models import EmissionFactorSet
-from carbon_market.mrv.reports_models import (
-    QUANTITY_SCALE,
-    EmissionReport,
-    ReportStatus,
-    ReportStream,
+from carbon_market.emitters.models import Enterprise
+from carbon_market.errors import (
+    Conflict,
+    FieldError,
+    FourEyesViolation,
+    NotFound,
+    RuleViolation,
+    ValidationFailed,
 )
+from carbon_market.mrv import calc
+from carbon_market.mrv.factor_library import mark_frozen
+from carbon_market.mrv.indicators import Output, monthly_co2
+from carbon_market.mrv.models import EmissionFactorSet
+from carbon_market.mrv.reports_figures import apply, apply_output, compute, stream_rows
+from carbon_market.mrv.reports_models import EmissionReport, ReportStatus
 from carbon_market.pagination import Page, PageRequest, paginate
 
-REPORT_FIELDS = ["enterprise_id", "year", "version", "status", "factor_set_id", "co2_t"]
+REPORT_FIELDS = [
+    "enterprise_id",
+    "year",
+    "version",
+    "status",
+    "factor_set_id",
+    "co2_t",
+    "output_quantity",
+    "output_unit",
+    "output_value_10k_cny",
+    "flag_count",
+]
 EDITABLE = frozenset({ReportStatus.DRAFT, ReportStatus.RETURNED})
-#: Quantities are stored as ``ScaledDecimal(6)`` in a 64-bit integer: below 10**12.
-MAX_QUANTITY = Decimal("1E12")
+
+
+class _Unchanged:
+    """The marker of a field a partial edit (PATCH) leaves as it is."""
+
+
+UNCHANGED: Final = _Unchanged()
 
 
 @dataclass(frozen=True)
@@ -63,6 +82,8 @@ class ReportFilter:
     enterprise: str | None = None
     year: int | None = None
     status: ReportStatus | None = None
+    #: True: only reports with review flags; False: only reports without.
+    flagged: bool | None = None
 
 
 def is_beyond_threshold(reported: Decimal, verified: Decimal, threshold: Decimal) -> bool:
@@ -127,107 +148,11 @@ def list_reports(
         query = query.where(EmissionReport.year == filters.year)
     if filters.status:
         query = query.where(EmissionReport.status == filters.status)
+    if filters.flagged is not None:
+        flagged = EmissionReport.flag_count > 0
+        query = query.where(flagged if filters.flagged else ~flagged)
     order = (EmissionReport.year, EmissionReport.enterprise_id, EmissionReport.version)
     return paginate(session, query.order_by(*order), page)
-
-
-# --- streams and figures ------------------------------------------------------------------
-
-
-def _stream_extra_errors(
-    session: Session, enterprise_id: int, streams: list[dict[str, Any]]
-) -> list[FieldError]:
-    """Problems with what the calculator does not check: storage range, facility, month,
-    evidence."""
-    errors: list[FieldError] = []
-    own = set(session.scalars(select(Facility.id).where(Facility.enterprise_id == enterprise_id)))
-    for index, raw in enumerate(streams):
-        at = f"#/streams/{index}"
-        quantity = _quantity(raw)
-        if quantity is not None and (quantity >= MAX_QUANTITY or _has_more_places(quantity)):
-            detail = f"must be below 1E12 with at most {QUANTITY_SCALE} decimal places"
-            errors.append(FieldError(f"{at}/quantity", detail))
-        facility = raw.get("facility")
-        if facility is not None and (
-            isinstance(facility, bool) or not isinstance(facility, int) or facility not in own
-        ):
-            errors.append(FieldError(f"{at}/facility", f"{facility!r} is not a facility of yours"))
-        month = raw.get("month")
-        if month is not None and (
-            isinstance(month, bool) or not isinstance(month, int) or not 1 <= month <= 12
-        ):
-            errors.append(FieldError(f"{at}/month", f"{month!r} is not a month (1-12)"))
-        evidence = raw.get("evidence")
-        if evidence is not None and (not isinstance(evidence, str) or len(evidence) > 1000):
-            errors.append(FieldError(f"{at}/evidence", "must be text of at most 1000 characters"))
-    return errors
-
-
-def _has_more_places(number: Decimal) -> bool:
-    scaled = number.scaleb(QUANTITY_SCALE)
-    return scaled != scaled.to_integral_value()
-
-
-def _quantity(raw: dict[str, Any]) -> Decimal | None:
-    value = raw.get("quantity")
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        return None  # the calculator reports it
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
-
-
-def _compute(
-    session: Session, enterprise_id: int, year: int, streams: list[dict[str, Any]]
-) -> tuple[EmissionFactorSet, calc.Result]:
-    """The year's default set and the calculation, or ValidationFailed with every error."""
-    stored = find_factor_set(session, year=year)  # ValidationFailed #/year when there is none
-    library = FactorLibrary(sets=(as_factor_set(stored),))
-    errors: list[FieldError] = []
-    result = None
-    try:
-        result = calc.calculate(calc.parse_request({"year": year, "streams": streams}, library))
-    except calc.CalculationInputError as exc:
-        errors += exc.errors
-    errors += _stream_extra_errors(session, enterprise_id, streams)
-    if errors or result is None:
-        raise ValidationFailed(
-            f"{len(errors)} problem(s) in the streams; nothing was changed", errors=errors
-        )
-    return stored, result
-
-
-def _stream_rows(streams: list[dict[str, Any]]) -> list[ReportStream]:
-    rows = []
-    for index, raw in enumerate(streams):
-        kind = calc.StreamKind(raw["kind"])
-        code_key = calc.CODE_KEY[kind]
-        quantity = _quantity(raw)
-        if quantity is None:  # _compute has refused such streams already
-            raise ValueError(f"stream {index} has no quantity")
-        rows.append(
-            ReportStream(
-                position=index,
-                kind=kind.value,
-                code=raw.get(code_key) if code_key else None,
-                quantity=quantity + 0,  # -0 → 0
-                unit=raw["unit"],
-                facility_id=raw.get("facility"),
-                month=raw.get("month"),
-                evidence=raw.get("evidence"),
-                factors={k: str(v) for k, v in (raw.get("factors") or {}).items()},
-                pollutants={k: str(v) for k, v in (raw.get("pollutants") or {}).items()},
-            )
-        )
-    return rows
-
-
-def _apply(report: EmissionReport, stored: EmissionFactorSet, result: calc.Result) -> None:
-    report.factor_set_id = stored.id
-    report.co2_t = result.co2_t
-    report.breakdown = calc.result_as_json(result)
 
 
 # --- writes -------------------------------------------------------------------------------
@@ -235,9 +160,16 @@ def _apply(report: EmissionReport, stored: EmissionFactorSet, result: calc.Resul
 
 @transactional
 def create_report(
-    session: Session, actor: Actor, *, enterprise: str, year: int, streams: list[dict[str, Any]]
+    session: Session,
+    actor: Actor,
+    *,
+    enterprise: str,
+    year: int,
+    streams: list[dict[str, Any]],
+    output: Output | None = None,
 ) -> EmissionReport:
-    """File a draft report for the enterprise with credit code ``enterprise`` and ``year``.
+    """File a draft report for the enterprise with credit code ``enterprise`` and ``year``,
+    with the year's ``output`` if given (the intensity denominators).
 
     Enterprise users for their own enterprise, regulators for any. When the year's latest
     version is approved, this is the next version (a correction). Raises NotFound for an
@@ -260,7 +192,7 @@ def create_report(
             f"report {latest.id} (version {latest.version}) for {year} is {latest.status}; "
             "edit it instead of filing another"
         )
-    stored, result = _compute(session, found.id, year, streams)
+    stored, result = compute(session, found.id, year, streams)
     now = clock_of(session).now()
     report = EmissionReport(
         enterprise_id=found.id,
@@ -271,9 +203,10 @@ def create_report(
         created_at=now,
         created_by=actor.name,
         updated_at=now,
-        streams=_stream_rows(streams),
+        streams=stream_rows(streams),
     )
-    _apply(report, stored, result)
+    apply(session, report, stored, result)
+    apply_output(report, output)
     session.add(report)
     try:
         session.flush()  # the audit record names the report by its id; UNIQUE(version)
@@ -285,9 +218,16 @@ def create_report(
 
 @transactional
 def update_report(
-    session: Session, actor: Actor, report_id: int, *, streams: list[dict[str, Any]]
+    session: Session,
+    actor: Actor,
+    report_id: int,
+    *,
+    streams: list[dict[str, Any]] | _Unchanged = UNCHANGED,
+    output: Output | _Unchanged | None = UNCHANGED,
 ) -> EmissionReport:
-    """Replace a draft's (or a returned report's) streams and recompute its figures.
+    """Edit a draft (or a returned report): replace its streams and recompute its figures
+    and flags, and/or set its output (None clears it). A field left ``UNCHANGED`` keeps its
+    value, which makes PATCH; PUT passes both.
 
     Enterprise users for their own reports, regulators for any. Raises NotFound, Conflict
     when the report is not editable (submitted, verified, approved), ValidationFailed.
@@ -295,12 +235,15 @@ def update_report(
     report = _load_visible(session, actor, report_id, "reports.write", for_update=True)
     if report.status not in EDITABLE:
         raise Conflict(f"report {report_id} is {report.status}; only drafts can be edited")
-    stored, result = _compute(session, report.enterprise_id, report.year, streams)
     before = snapshot(report, REPORT_FIELDS)
-    report.streams.clear()
-    session.flush()  # delete the old streams before their positions are reused (UNIQUE)
-    report.streams.extend(_stream_rows(streams))
-    _apply(report, stored, result)
+    if not isinstance(streams, _Unchanged):
+        stored, result = compute(session, report.enterprise_id, report.year, streams)
+        report.streams.clear()
+        session.flush()  # delete the old streams before their positions are reused (UNIQUE)
+        report.streams.extend(stream_rows(streams))
+        apply(session, report, stored, result)
+    if not isinstance(output, _Unchanged):
+        apply_output(report, output)
     report.updated_at = clock_of(session).now()
     _audit(session, actor, report, "update", before=before)
     return report
@@ -400,12 +343,18 @@ def verify_report(
 @transactional
 def approve_report(session: Session, actor: Actor, report_id: int) -> EmissionReport:
     """Approve a verified report: its obligation becomes the verified figure rounded once,
-    half up, to whole tonnes; the version is immutable from then on. Regulators only.
+    half up, to whole tonnes; the version is immutable from then on. Regulators only, and
+    not the regulator who filed it: the approved figure becomes an obligation, so whoever
+    typed the figures in must not also be the one who signs them off.
 
-    Raises NotFound, Conflict when the report is not verified.
+    Raises NotFound, Conflict when the report is not verified, FourEyesViolation.
     """
     report = _load_visible(session, actor, report_id, "reports.decide", for_update=True)
     _require(report, {ReportStatus.VERIFIED}, "approved")
+    if report.created_by == actor.name:
+        raise FourEyesViolation(
+            f"report {report_id} was filed by {actor.name}; another regulator must approve it"
+        )
     if report.verified_co2_t is None:  # verify_report always sets it with the status
         raise Conflict(f"report {report_id} has no verified figure")
     before = snapshot(report, ["status"])
@@ -451,3 +400,24 @@ def _audit(
     after = snapshot(report, [*REPORT_FIELDS, "verified_co2_t", "obligation_t", "return_reasons"])
     record(session, actor, action=f"emission_report:{step}", entity_type="emission_report",
            entity_id=report.id, before=before, after=after | (extra or {}))  # fmt: skip
+
+
+def monthly_series(
+    session: Session, actor: Actor, enterprise_id: int, year: int
+) -> dict[int, Decimal]:
+    """CO2 by month of the latest version of ``enterprise_id``'s ``year`` report, whatever its
+    status: the compliance forecast's input (months without streams are absent; streams
+    filed for the whole year are not in it). Empty when there is no report.
+    """
+    authorize(actor, "reports.read", enterprise_id=enterprise_id)
+    latest = session.scalar(
+        select(EmissionReport)
+        .where(EmissionReport.enterprise_id == enterprise_id, EmissionReport.year == year)
+        .order_by(EmissionReport.version.desc())
+        .limit(1)
+        .options(selectinload(EmissionReport.streams))
+    )
+    if latest is None:
+        return {}
+    by_month, _annual = monthly_co2([s.month for s in latest.streams], latest.breakdown["streams"])
+    return by_month

@@ -12,6 +12,7 @@ from carbon_market.mrv import reports as svc
 from carbon_market.mrv.reports_schemas import (
     ReportAssignSchema,
     ReportCreateSchema,
+    ReportPatchSchema,
     ReportQueryArgsSchema,
     ReportReturnSchema,
     ReportSchema,
@@ -64,7 +65,13 @@ class ReportById(MethodView):
     @blp.arguments(ReportUpdateSchema)
     @blp.response(200, ReportSchema)
     def put(self, data: dict[str, Any], report_id: int) -> Any:
-        """Replace a draft's (or returned report's) streams and recompute it."""
+        """Replace a draft's (or returned report's) streams and output; recompute it."""
+        return svc.update_report(db_session(), current_actor(), report_id, **data)
+
+    @blp.arguments(ReportPatchSchema)
+    @blp.response(200, ReportSchema)
+    def patch(self, data: dict[str, Any], report_id: int) -> Any:
+        """Change a draft's streams or output; members not given stay as they are."""
         return svc.update_report(db_session(), current_actor(), report_id, **data)
 
 

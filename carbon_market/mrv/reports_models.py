@@ -18,6 +18,7 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, UniqueCo
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from carbon_market.db import Base, enum_column_type
+from carbon_market.mrv.indicators import Output
 from carbon_market.types import BigId, ScaledDecimal
 
 #: Decimal places of a stored tonne of CO2 (1 g), as the calculator states it.
@@ -44,6 +45,12 @@ class EmissionReport(Base):
         CheckConstraint("co2_t >= 0", name="co2_non_negative"),
         CheckConstraint("verified_co2_t >= 0", name="verified_co2_non_negative"),
         CheckConstraint("obligation_t >= 0", name="obligation_non_negative"),
+        CheckConstraint("output_quantity > 0", name="output_quantity_positive"),
+        CheckConstraint("output_value_10k_cny > 0", name="output_value_positive"),
+        CheckConstraint(
+            "(output_quantity IS NULL) = (output_unit IS NULL)", name="output_unit_with_quantity"
+        ),
+        CheckConstraint("flag_count >= 0", name="flag_count_non_negative"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -60,6 +67,15 @@ class EmissionReport(Base):
     co2_t: Mapped[Decimal] = mapped_column(ScaledDecimal(CO2_SCALE))
     #: The calculator's output document (decimals as strings): the per-stream breakdown.
     breakdown: Mapped[dict[str, Any]]
+    #: The year's output, the denominators of the intensity indicators (both optional).
+    output_quantity: Mapped[Decimal | None] = mapped_column(ScaledDecimal(QUANTITY_SCALE))
+    output_unit: Mapped[str | None] = mapped_column(String(32))
+    #: Output value in 10⁴ CNY (万元); six places are exact to the fen.
+    output_value_10k_cny: Mapped[Decimal | None] = mapped_column(ScaledDecimal(QUANTITY_SCALE))
+    #: Values worth a second look (:mod:`carbon_market.mrv.review`), as of the last edit.
+    flags: Mapped[list[Any]]
+    #: ``len(flags)``, so that lists can filter on it portably.
+    flag_count: Mapped[int] = mapped_column(index=True)
     verified_co2_t: Mapped[Decimal | None] = mapped_column(ScaledDecimal(CO2_SCALE))
     #: The verified figure rounded once, half up, to whole tonnes; set on approval.
     obligation_t: Mapped[int | None] = mapped_column(BigInteger)
@@ -76,6 +92,10 @@ class EmissionReport(Base):
     submitted_at: Mapped[datetime | None]
     verified_at: Mapped[datetime | None]
     approved_at: Mapped[datetime | None]
+
+    def output(self) -> Output:
+        """The year's output as the intensity indicators take it."""
+        return Output(self.output_quantity, self.output_unit, self.output_value_10k_cny)
 
     streams: Mapped[list[ReportStream]] = relationship(
         back_populates="report",

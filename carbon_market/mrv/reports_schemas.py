@@ -9,11 +9,18 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from carbon_market.emitters.schemas import CreditCodeField, max_places
 from carbon_market.mrv.calc import CODE_KEY, StreamKind
-from carbon_market.mrv.reports_models import CO2_SCALE, ReportStatus, ReportStream
+from carbon_market.mrv.indicators import Output, intensity, monthly_document
+from carbon_market.mrv.reports_models import (
+    CO2_SCALE,
+    QUANTITY_SCALE,
+    EmissionReport,
+    ReportStatus,
+    ReportStream,
+)
 from carbon_market.mrv.schemas import YEAR
 from carbon_market.schemas import PageArgsSchema, Schema
 
@@ -32,14 +39,78 @@ STREAMS = fields.List(
 )
 
 
+def _positive_stored(description: str) -> fields.Decimal:
+    return fields.Decimal(
+        as_string=True,
+        allow_none=True,
+        load_default=None,
+        validate=[
+            validate.Range(min=0, min_inclusive=False, max=Decimal("1E12"), max_inclusive=False),
+            max_places(QUANTITY_SCALE),
+        ],
+        metadata={"description": description},
+    )
+
+
+class OutputSchema(Schema):
+    """The year's output: the denominators of the intensity indicators."""
+
+    quantity = _positive_stored("Physical output in `unit` (e.g. 1200000 t clinker)")
+    unit = fields.String(
+        allow_none=True,
+        load_default=None,
+        validate=validate.Length(min=1, max=32),
+        metadata={"description": "Free text, e.g. `t clinker`, `MWh`; given with quantity"},
+    )
+    value_10k_cny = _positive_stored("Output value in 10⁴ CNY (万元)")
+
+    @validates_schema
+    def _unit_with_quantity(self, data: dict[str, Any], **_: Any) -> None:
+        if (data.get("quantity") is None) != (data.get("unit") is None):
+            raise ValidationError("quantity and unit go together", "unit")
+        if data.get("quantity") is None and data.get("value_10k_cny") is None:
+            raise ValidationError("give quantity and unit, value_10k_cny, or both", "quantity")
+
+    @post_load
+    def _make(self, data: dict[str, Any], **_: Any) -> Output:
+        return Output(**data)
+
+
+OUTPUT = fields.Nested(
+    OutputSchema,
+    allow_none=True,
+    metadata={"description": "The year's output, for the intensity indicators; null clears it"},
+)
+
+
 class ReportCreateSchema(Schema):
     enterprise = CreditCodeField(required=True, metadata={"description": "Credit code"})
     year = fields.Integer(required=True, validate=YEAR)
     streams = STREAMS
+    output = OUTPUT
 
 
 class ReportUpdateSchema(Schema):
+    """PUT: the whole editable content; an absent ``output`` clears it."""
+
     streams = STREAMS
+    output = fields.Nested(OutputSchema, allow_none=True, load_default=None)
+
+
+class ReportPatchSchema(Schema):
+    """PATCH: the members given replace theirs; the others stay."""
+
+    streams = fields.List(
+        fields.Dict(keys=fields.String()),
+        validate=validate.Length(min=1, max=2000),
+        metadata=STREAMS.metadata,
+    )
+    output = OUTPUT
+
+    @validates_schema
+    def _not_empty(self, data: dict[str, Any], **_: Any) -> None:
+        if not data:
+            raise ValidationError("give streams, output or both", "_schema")
 
 
 class ReportAssignSchema(Schema):
@@ -96,6 +167,24 @@ def stream_as_input(stream: ReportStream) -> dict[str, Any]:
     return out
 
 
+def _output(report: EmissionReport) -> dict[str, Any] | None:
+    output = report.output()
+    if output.quantity is None and output.value_10k_cny is None:
+        return None
+    return {
+        "quantity": _decimal_text(output.quantity),
+        "unit": output.unit,
+        "value_10k_cny": _decimal_text(output.value_10k_cny),
+    }
+
+
+def _intensity(report: EmissionReport) -> dict[str, Any] | None:
+    """On the verified figure once there is one, else on the reported figure."""
+    if report.verified_co2_t is not None:
+        return intensity(report.verified_co2_t, report.output(), basis="verified")
+    return intensity(report.co2_t, report.output(), basis="reported")
+
+
 class ReportSummarySchema(Schema):
     id = fields.Integer()
     enterprise_id = fields.Integer()
@@ -107,6 +196,7 @@ class ReportSummarySchema(Schema):
     verified_co2_t = fields.Decimal(as_string=True, allow_none=True)
     obligation_t = fields.Integer(allow_none=True)
     verifier_id = fields.Integer(allow_none=True)
+    flag_count = fields.Integer(metadata={"description": "How many review flags it has"})
     created_at = fields.AwareDateTime()
     created_by = fields.String()
     updated_at = fields.AwareDateTime()
@@ -123,9 +213,32 @@ class ReportSchema(ReportSummarySchema):
         metadata={"description": "The calculator's output: totals and per-stream breakdown"}
     )
     streams = fields.Function(lambda report: [stream_as_input(s) for s in report.streams])
+    output = fields.Function(_output, metadata={"description": "The year's output or null"})
+    intensity = fields.Function(
+        _intensity,
+        metadata={
+            "description": "tCO2 per output unit and per 10⁴ CNY (6 places, half up), on "
+            "the verified figure once verified (`basis`); null without output"
+        },
+    )
+    monthly = fields.Function(
+        lambda report: monthly_document(
+            [s.month for s in report.streams], report.breakdown["streams"]
+        ),
+        metadata={"description": "CO2 by month and of streams filed for the whole year"},
+    )
+    flags = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "Values for the verifier and the regulator to look at: "
+            "`fuel_range` (a supplied factor outside the fuel's expected range) and "
+            "`monthly_jump` (a month against the same month last year, or the three before)"
+        },
+    )
 
 
 class ReportQueryArgsSchema(PageArgsSchema):
     enterprise = CreditCodeField(metadata={"description": "Credit code"})
     year = fields.Integer(validate=YEAR)
     status = fields.Enum(ReportStatus, by_value=True)
+    flagged = fields.Boolean(metadata={"description": "Only reports with (true) or without flags"})

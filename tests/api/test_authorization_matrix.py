@@ -289,6 +289,12 @@ ENDPOINTS: list[tuple[str, str, Any, dict[str, int]]] = [
     ),
     ("GET", REP + "/{report}", None, report_read()),
     ("PUT", REP + "/{report}", {"streams": REPORT_STREAMS}, owner_writes(200, regulator=200)),
+    (
+        "PATCH",
+        REP + "/{report}",
+        {"output": {"value_10k_cny": "1200"}},
+        owner_writes(200, regulator=200),
+    ),
     ("POST", REP + "/{report}/submit", None, owner_writes(200, regulator=403)),
     ("POST", REP + "/{submitted_report}/assign", {"verifier": "verifier"}, regulator_only(200)),
     (

@@ -206,3 +206,19 @@ def test_verification_threshold_defaults_to_five_percent_and_reads_the_environme
 def test_verification_threshold_outside_zero_to_one_is_refused(tmp_path: Path, raw: str):
     with pytest.raises(ConfigError, match="MRV_VERIFICATION_THRESHOLD"):
         load_config(_environ(tmp_path, MRV_VERIFICATION_THRESHOLD=raw))
+
+
+def test_monthly_jump_ratio_defaults_to_one_and_a_half_and_reads_the_environment(
+    tmp_path: Path,
+):
+    from decimal import Decimal
+
+    assert load_config(_environ(tmp_path)).mrv_monthly_jump_ratio == Decimal("1.5")
+    config = load_config(_environ(tmp_path, MRV_MONTHLY_JUMP_RATIO="2"))
+    assert config.mrv_monthly_jump_ratio == Decimal("2")
+
+
+@pytest.mark.parametrize("raw", ["double", "1", "0.5", "-2", "Infinity", "101"])
+def test_monthly_jump_ratio_not_above_one_is_refused(tmp_path: Path, raw: str):
+    with pytest.raises(ConfigError, match="MRV_MONTHLY_JUMP_RATIO"):
+        load_config(_environ(tmp_path, MRV_MONTHLY_JUMP_RATIO=raw))

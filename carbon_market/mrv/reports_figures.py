@@ -1,0 +1,202 @@
+"""A report's figures: checking its streams, computing them, and the review flags.
+
+Everything here runs inside the report service's unit of work: the figures, the stream rows
+and the flags are always written together, so a report never shows figures of other streams
+than its own.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from carbon_market.db import config_of
+from carbon_market.emitters.models import Facility
+from carbon_market.errors import FieldError, ValidationFailed
+from carbon_market.mrv import calc, review
+from carbon_market.mrv.factor_library import as_factor_set, find_factor_set
+from carbon_market.mrv.factors import FactorLibrary
+from carbon_market.mrv.indicators import Output
+from carbon_market.mrv.models import EmissionFactorSet
+from carbon_market.mrv.reports_models import (
+    QUANTITY_SCALE,
+    EmissionReport,
+    ReportStatus,
+    ReportStream,
+)
+
+#: Quantities are stored as ``ScaledDecimal(6)`` in a 64-bit integer: below 10**12.
+MAX_QUANTITY = Decimal("1E12")
+#: Versions whose monthly data count as the enterprise's history for jump flags: what the
+#: enterprise has filed and stood by, not a draft it may still be typing.
+HISTORY_STATUSES = (ReportStatus.SUBMITTED, ReportStatus.VERIFIED, ReportStatus.APPROVED)
+
+
+def _stream_extra_errors(
+    session: Session, enterprise_id: int, streams: list[dict[str, Any]]
+) -> list[FieldError]:
+    """Problems with what the calculator does not check: storage range, facility, month,
+    evidence."""
+    errors: list[FieldError] = []
+    own = set(session.scalars(select(Facility.id).where(Facility.enterprise_id == enterprise_id)))
+    for index, raw in enumerate(streams):
+        at = f"#/streams/{index}"
+        quantity = _quantity(raw)
+        if quantity is not None and (quantity >= MAX_QUANTITY or _has_more_places(quantity)):
+            detail = f"must be below 1E12 with at most {QUANTITY_SCALE} decimal places"
+            errors.append(FieldError(f"{at}/quantity", detail))
+        facility = raw.get("facility")
+        if facility is not None and (
+            isinstance(facility, bool) or not isinstance(facility, int) or facility not in own
+        ):
+            errors.append(FieldError(f"{at}/facility", f"{facility!r} is not a facility of yours"))
+        month = raw.get("month")
+        if month is not None and (
+            isinstance(month, bool) or not isinstance(month, int) or not 1 <= month <= 12
+        ):
+            errors.append(FieldError(f"{at}/month", f"{month!r} is not a month (1-12)"))
+        evidence = raw.get("evidence")
+        if evidence is not None and (not isinstance(evidence, str) or len(evidence) > 1000):
+            errors.append(FieldError(f"{at}/evidence", "must be text of at most 1000 characters"))
+    return errors
+
+
+def _has_more_places(number: Decimal) -> bool:
+    scaled = number.scaleb(QUANTITY_SCALE)
+    return scaled != scaled.to_integral_value()
+
+
+def _quantity(raw: dict[str, Any]) -> Decimal | None:
+    value = raw.get("quantity")
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None  # the calculator reports it
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def compute(
+    session: Session, enterprise_id: int, year: int, streams: list[dict[str, Any]]
+) -> tuple[EmissionFactorSet, calc.Result]:
+    """The year's default set and the calculation, or ValidationFailed with every error."""
+    stored = find_factor_set(session, year=year)  # ValidationFailed #/year when there is none
+    library = FactorLibrary(sets=(as_factor_set(stored),))
+    errors: list[FieldError] = []
+    result = None
+    try:
+        result = calc.calculate(calc.parse_request({"year": year, "streams": streams}, library))
+    except calc.CalculationInputError as exc:
+        errors += exc.errors
+    errors += _stream_extra_errors(session, enterprise_id, streams)
+    if errors or result is None:
+        raise ValidationFailed(
+            f"{len(errors)} problem(s) in the streams; nothing was changed", errors=errors
+        )
+    return stored, result
+
+
+def stream_rows(streams: list[dict[str, Any]]) -> list[ReportStream]:
+    """The rows to store for validated ``streams`` (``compute`` has accepted them)."""
+    rows = []
+    for index, raw in enumerate(streams):
+        kind = calc.StreamKind(raw["kind"])
+        code_key = calc.CODE_KEY[kind]
+        quantity = _quantity(raw)
+        if quantity is None:  # compute has refused such streams already
+            raise ValueError(f"stream {index} has no quantity")
+        rows.append(
+            ReportStream(
+                position=index,
+                kind=kind.value,
+                code=raw.get(code_key) if code_key else None,
+                quantity=quantity + 0,  # -0 → 0
+                unit=raw["unit"],
+                facility_id=raw.get("facility"),
+                month=raw.get("month"),
+                evidence=raw.get("evidence"),
+                factors={k: str(v) for k, v in (raw.get("factors") or {}).items()},
+                pollutants={k: str(v) for k, v in (raw.get("pollutants") or {}).items()},
+            )
+        )
+    return rows
+
+
+def _points(
+    year: int, rows: list[ReportStream], breakdown: dict[str, Any], *, current: bool
+) -> list[review.MonthlyPoint]:
+    """Monthly points of a report's streams, quantities in their base unit (as the
+    breakdown states them)."""
+    points = []
+    for row, stream in zip(rows, breakdown["streams"], strict=True):
+        if row.month is None:
+            continue
+        points.append(
+            review.MonthlyPoint(
+                series=review.Series(row.facility_id, row.kind, row.code),
+                year=year,
+                month=row.month,
+                quantity=Decimal(str(stream["factors_used"]["quantity"])),
+                stream=row.position if current else None,
+            )
+        )
+    return points
+
+
+def _history(session: Session, enterprise_id: int, year: int) -> list[review.MonthlyPoint]:
+    """The monthly points of the previous year's latest filed version, if any."""
+    previous = session.scalar(
+        select(EmissionReport)
+        .where(
+            EmissionReport.enterprise_id == enterprise_id,
+            EmissionReport.year == year - 1,
+            EmissionReport.status.in_(HISTORY_STATUSES),
+        )
+        .order_by(EmissionReport.version.desc())
+        .limit(1)
+        .options(selectinload(EmissionReport.streams))
+    )
+    if previous is None:
+        return []
+    return _points(previous.year, previous.streams, previous.breakdown, current=False)
+
+
+def review_flags(
+    session: Session, report: EmissionReport, rows: list[ReportStream], breakdown: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The flags of a report whose streams are ``rows`` and figures ``breakdown``."""
+    ratio = config_of(session).mrv_monthly_jump_ratio
+    current = _points(report.year, rows, breakdown, current=True)
+    history = _history(session, report.enterprise_id, report.year) if current else []
+    flags = [
+        *review.range_flags(breakdown["streams"]),
+        *review.jump_flags(current, history, ratio),
+    ]
+    flags.sort(key=lambda f: (f.stream, f.code, f.field))
+    return [f.as_dict() for f in flags]
+
+
+def apply(
+    session: Session,
+    report: EmissionReport,
+    stored: EmissionFactorSet,
+    result: calc.Result,
+) -> None:
+    """Store the figures and the flags of ``report``'s current streams."""
+    report.factor_set_id = stored.id
+    report.co2_t = result.co2_t
+    report.breakdown = calc.result_as_json(result)
+    report.flags = review_flags(session, report, report.streams, report.breakdown)
+    report.flag_count = len(report.flags)
+
+
+def apply_output(report: EmissionReport, output: Output | None) -> None:
+    """Store the year's output (None clears it)."""
+    output = output or Output()
+    report.output_quantity = output.quantity
+    report.output_unit = output.unit
+    report.output_value_10k_cny = output.value_10k_cny
