@@ -20,6 +20,7 @@ from carbon_market.emitters import api as emitters_api
 from carbon_market.ledger import api as ledger_api
 from carbon_market.mrv import api as mrv_api
 from carbon_market.mrv import reports_api
+from finance.greenpower import api as greenpower_api
 
 SWAGGER_UI_DIR = Path(swagger_ui_bundle.swagger_ui_path)
 
@@ -62,7 +63,8 @@ def create_app(
     http.init_app(app)
     health.init_app(app)
     problems.init_app(app)
-    for feature in (auth_api, emitters_api, ledger_api, mrv_api, reports_api, audit_api):
+    features = (auth_api, emitters_api, ledger_api, mrv_api, reports_api, audit_api, greenpower_api)
+    for feature in features:
         feature.init_app(app, api)
 
     @app.get("/api/docs/static/<path:filename>")

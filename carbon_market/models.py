@@ -17,12 +17,20 @@ from carbon_market.emitters.models import (
 from carbon_market.ledger.models import Account
 from carbon_market.mrv.models import EmissionFactor, EmissionFactorSet
 from carbon_market.mrv.reports_models import EmissionReport, ReportStream
+from finance.greenpower.models import (
+    CertificateBlock,
+    GreenClaim,
+    GreenPlant,
+    GreenTarget,
+    GreenTrade,
+)
 
 __all__ = [
     "Account",
     "ApiToken",
     "AuditEvent",
     "Base",
+    "CertificateBlock",
     "District",
     "EmissionFactor",
     "EmissionFactorSet",
@@ -30,6 +38,10 @@ __all__ = [
     "Enterprise",
     "EnterpriseStatusChange",
     "Facility",
+    "GreenClaim",
+    "GreenPlant",
+    "GreenTarget",
+    "GreenTrade",
     "ReportStream",
     "Sector",
     "User",

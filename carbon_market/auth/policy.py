@@ -61,6 +61,13 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "reports.assign": frozenset({R}),
     "reports.verify": frozenset({V}),
     "reports.decide": frozenset({R}),
+    # Green power: regulators keep plants, trades, certificates and targets; enterprises see
+    # their own trades, certificates and claims, transfer what they hold and claim for
+    # themselves.
+    "greenpower.read": READERS,
+    "greenpower.manage": frozenset({R}),
+    "greenpower.transfer": frozenset({R, E}),
+    "greenpower.claim": frozenset({R, E}),
 }
 
 

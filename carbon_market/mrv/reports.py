@@ -53,6 +53,7 @@ from carbon_market.mrv.indicators import Output, monthly_co2
 from carbon_market.mrv.models import EmissionFactorSet
 from carbon_market.mrv.reports_figures import apply, apply_output, compute, stream_rows
 from carbon_market.mrv.reports_models import EmissionReport, ReportStatus
+from carbon_market.mrv.reports_schemas import stream_as_input
 from carbon_market.pagination import Page, PageRequest, paginate
 
 REPORT_FIELDS = [
@@ -192,7 +193,7 @@ def create_report(
             f"report {latest.id} (version {latest.version}) for {year} is {latest.status}; "
             "edit it instead of filing another"
         )
-    stored, result = compute(session, found.id, year, streams)
+    figures = compute(session, found.id, year, streams)
     now = clock_of(session).now()
     report = EmissionReport(
         enterprise_id=found.id,
@@ -205,7 +206,7 @@ def create_report(
         updated_at=now,
         streams=stream_rows(streams),
     )
-    apply(session, report, stored, result)
+    apply(session, report, figures)
     apply_output(report, output)
     session.add(report)
     try:
@@ -237,15 +238,45 @@ def update_report(
         raise Conflict(f"report {report_id} is {report.status}; only drafts can be edited")
     before = snapshot(report, REPORT_FIELDS)
     if not isinstance(streams, _Unchanged):
-        stored, result = compute(session, report.enterprise_id, report.year, streams)
+        figures = compute(session, report.enterprise_id, report.year, streams)
         report.streams.clear()
         session.flush()  # delete the old streams before their positions are reused (UNIQUE)
         report.streams.extend(stream_rows(streams))
-        apply(session, report, stored, result)
+        apply(session, report, figures)
     if not isinstance(output, _Unchanged):
         apply_output(report, output)
     report.updated_at = clock_of(session).now()
     _audit(session, actor, report, "update", before=before)
+    return report
+
+
+@transactional
+def recompute_open_report(
+    session: Session, actor: Actor, enterprise_id: int, year: int
+) -> EmissionReport | None:
+    """Recompute the enterprise's open (draft or returned) report of ``year`` after
+    something it depends on changed (a green-power claim), on its own streams. Submitted
+    versions keep what was filed. Returns the report, or None when none is open.
+
+    Called inside the unit of work of the change, by a service that authorized its actor.
+    """
+    report = session.scalar(
+        select(EmissionReport)
+        .where(
+            EmissionReport.enterprise_id == enterprise_id,
+            EmissionReport.year == year,
+            EmissionReport.status.in_(EDITABLE),
+        )
+        .options(selectinload(EmissionReport.streams))
+        .with_for_update()
+    )
+    if report is None:
+        return None
+    before = snapshot(report, REPORT_FIELDS)
+    figures = compute(session, enterprise_id, year, [stream_as_input(s) for s in report.streams])
+    apply(session, report, figures)
+    report.updated_at = clock_of(session).now()
+    _audit(session, actor, report, "recompute", before=before)
     return report
 
 

@@ -7,6 +7,7 @@ than its own.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -27,6 +28,7 @@ from carbon_market.mrv.reports_models import (
     ReportStatus,
     ReportStream,
 )
+from finance.greenpower.claims import ClaimedGreenPower, claimed_for
 
 #: Quantities are stored as ``ScaledDecimal(6)`` in a 64-bit integer: below 10**12.
 MAX_QUANTITY = Decimal("1E12")
@@ -80,16 +82,43 @@ def _quantity(raw: dict[str, Any]) -> Decimal | None:
     return number if number.is_finite() else None
 
 
+@dataclass(frozen=True)
+class Figures:
+    """A report's computed figures: the set used, the calculation and the green power."""
+
+    factor_set: EmissionFactorSet
+    result: calc.Result
+    green_power: ClaimedGreenPower
+
+    def breakdown(self) -> dict[str, Any]:
+        """The calculator's output plus what green power was claimed and deducted."""
+        document = calc.result_as_json(self.result)
+        deducted = sum(
+            (s.factors_used.get("green_power_mwh", Decimal(0)) for s in self.result.streams),
+            Decimal(0),
+        )
+        document["green_power"] = {
+            "claimed_mwh": str(self.green_power.mwh),
+            "deducted_mwh": str(deducted),
+            "unused_mwh": str(self.green_power.mwh - deducted),
+            "certificates": self.green_power.certificates,
+        }
+        return document
+
+
 def compute(
     session: Session, enterprise_id: int, year: int, streams: list[dict[str, Any]]
-) -> tuple[EmissionFactorSet, calc.Result]:
-    """The year's default set and the calculation, or ValidationFailed with every error."""
+) -> Figures:
+    """The figures on the year's default set with the enterprise's green-power claims for
+    the year, or ValidationFailed with every error."""
     stored = find_factor_set(session, year=year)  # ValidationFailed #/year when there is none
     library = FactorLibrary(sets=(as_factor_set(stored),))
+    claimed = claimed_for(session, enterprise_id, year)
     errors: list[FieldError] = []
     result = None
     try:
-        result = calc.calculate(calc.parse_request({"year": year, "streams": streams}, library))
+        request = calc.parse_request({"year": year, "streams": streams}, library)
+        result = calc.calculate(request, green_power_mwh=claimed.mwh)
     except calc.CalculationInputError as exc:
         errors += exc.errors
     errors += _stream_extra_errors(session, enterprise_id, streams)
@@ -97,7 +126,7 @@ def compute(
         raise ValidationFailed(
             f"{len(errors)} problem(s) in the streams; nothing was changed", errors=errors
         )
-    return stored, result
+    return Figures(stored, result, claimed)
 
 
 def stream_rows(streams: list[dict[str, Any]]) -> list[ReportStream]:
@@ -180,16 +209,11 @@ def review_flags(
     return [f.as_dict() for f in flags]
 
 
-def apply(
-    session: Session,
-    report: EmissionReport,
-    stored: EmissionFactorSet,
-    result: calc.Result,
-) -> None:
+def apply(session: Session, report: EmissionReport, figures: Figures) -> None:
     """Store the figures and the flags of ``report``'s current streams."""
-    report.factor_set_id = stored.id
-    report.co2_t = result.co2_t
-    report.breakdown = calc.result_as_json(result)
+    report.factor_set_id = figures.factor_set.id
+    report.co2_t = figures.result.co2_t
+    report.breakdown = figures.breakdown()
     report.flags = review_flags(session, report, report.streams, report.breakdown)
     report.flag_count = len(report.flags)
 

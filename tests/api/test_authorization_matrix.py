@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal as D
 from typing import Any
 
@@ -32,6 +33,9 @@ from carbon_market.mrv import factor_library
 from carbon_market.mrv import reports as report_service
 from carbon_market.mrv.models import EmissionFactorSet, FactorSetStatus
 from carbon_market.mrv.schemas import FactorRowSchema
+from finance.greenpower import certificates as greenpower_certificates
+from finance.greenpower import registry as greenpower_registry
+from finance.greenpower.models import PlantKind
 from tests.api.helpers import (
     ROLES,
     Tenants,
@@ -54,6 +58,7 @@ A = "/api/v1/accounts"
 T = "/api/v1/transactions"
 EF = "/api/v1/emission-factors"
 REP = "/api/v1/reports"
+GP = "/api/v1/green-power"
 #: 500 MWh × 0.5366 tCO2/MWh = 268.3 t: one stream is enough to file a report.
 REPORT_STREAMS = [{"kind": "electricity", "quantity": "500", "unit": "MWh", "month": 3}]
 
@@ -305,6 +310,86 @@ ENDPOINTS: list[tuple[str, str, Any, dict[str, int]]] = [
     ),
     ("POST", REP + "/{verified_report}/approve", None, regulator_only(200)),
     ("POST", REP + "/{submitted_report}/return", {"reasons": ["缺少凭证"]}, regulator_only(200)),
+    # green power: own holds certificates 1-100 of {green_trade} (bought from {plant})
+    ("GET", GP + "/plants", None, any_user()),
+    (
+        "POST",
+        GP + "/plants",
+        {
+            "name": "矩阵光伏",
+            "kind": "solar",
+            "capacity_mw": "10",
+            "province": "beijing",
+            "grid_region": "north_china",
+        },
+        regulator_only(201),
+    ),
+    ("GET", GP + "/plants/{plant}", None, any_user()),
+    ("GET", GP + "/trades", None, any_user()),
+    (
+        "POST",
+        GP + "/trades",
+        {
+            "reference": "MATRIX-2",
+            "plant": "{plant}",
+            "buyer": "{own_credit_code}",
+            "period_start": "2025-01-01",
+            "period_end": "2025-01-31",
+            "mwh": "10",
+            "price_cny_per_mwh": "350",
+            "green_premium_cny_per_mwh": "5",
+        },
+        regulator_only(201),
+    ),
+    (
+        "GET",
+        GP + "/trades/{green_trade}",
+        None,
+        _statuses(200, enterprise_other=404, anonymous=401),
+    ),
+    ("GET", GP + "/certificates", None, any_user()),
+    (
+        "POST",
+        GP + "/certificates",
+        {"plant": "{plant}", "generation_year": 2025, "serial_start": 9001, "serial_end": 9010},
+        regulator_only(201),
+    ),
+    (
+        "POST",
+        GP + "/certificates/transfers",
+        {
+            "serial_start": 1,
+            "serial_end": 10,
+            "to": "{other_credit_code}",
+            "sender": "{own_credit_code}",
+        },
+        owner_writes(200, regulator=200),
+    ),
+    ("GET", GP + "/claims", None, any_user()),
+    (
+        "POST",
+        GP + "/claims",
+        {
+            "enterprise": "{own_credit_code}",
+            "year": 2025,
+            "serial_start": 11,
+            "serial_end": 20,
+            "purpose": "矩阵",
+        },
+        owner_writes(201, regulator=201),
+    ),
+    ("GET", GP + "/targets", None, any_user()),
+    (
+        "POST",
+        GP + "/targets",
+        {
+            "name": "2025 外调绿电",
+            "metric": "green_power_imported_mwh",
+            "year": 2025,
+            "target_value": "1000",
+        },
+        regulator_only(201),
+    ),
     # documentation
     ("GET", "/api/openapi.json", None, public()),
     ("GET", "/api/problems/not-found", None, public()),
@@ -372,6 +457,7 @@ def test_endpoint_answers_each_role_with_the_expected_status(
         "token": token.id,
         **_factor_slots(session),
         **_report_slots(session, tenants),
+        **_green_slots(session, tenants),
     }
     path = url.format(**slots)
     kwargs = _request_kwargs(body, slots)
@@ -426,6 +512,29 @@ def _report_slots(session: Session, tenants: Tenants) -> dict[str, int | str]:
     }
 
 
+def _green_slots(session: Session, tenants: Tenants) -> dict[str, int | str]:
+    """A plant, a trade of it bought by ``own`` and certificates 1-100 that ``own`` holds."""
+    system = Actor.system()
+    plant = greenpower_registry.create_plant(
+        session, system, name="矩阵风电", kind=PlantKind.WIND, capacity_mw=D("50"),
+        province="hebei", grid_region="north_china",
+    )  # fmt: skip
+    trade, _ = greenpower_registry.record_trade(
+        session, system, reference="MATRIX-1", plant=plant.id, buyer=tenants.own.credit_code,
+        period_start=date(2025, 1, 1), period_end=date(2025, 3, 31), mwh=D("500"),
+        price_cny_per_mwh=D("350"), green_premium_cny_per_mwh=D("5"),
+    )  # fmt: skip
+    greenpower_certificates.issue_certificates(
+        session, system, plant=plant.id, generation_year=2025, serial_start=1,
+        serial_end=100, trade=trade.id,
+    )  # fmt: skip
+    return {
+        "plant": plant.id,
+        "green_trade": trade.id,
+        "other_credit_code": tenants.other.credit_code,
+    }
+
+
 def test_every_registered_api_route_and_method_appears_in_the_matrix(app: Flask) -> None:
     # A new endpoint must join the matrix, or it could ship without a tenancy check.
     def template(rule: str) -> str:
@@ -439,6 +548,8 @@ def test_every_registered_api_route_and_method_appears_in_the_matrix(app: Flask)
             ("<int:entry_id>", "{entry}"),
             ("<int:set_id>", "{factor_set}"),
             ("<int:report_id>", "{report}"),
+            ("<int:plant_id>", "{plant}"),
+            ("<int:trade_id>", "{green_trade}"),
         ):
             rule = rule.replace(converter, slot)
         return rule

@@ -54,6 +54,10 @@ EXPECTED: dict[str, set[str]] = {
     "reports.assign": {R},
     "reports.verify": {V},
     "reports.decide": {R},
+    "greenpower.read": {R, E, V, F, A},
+    "greenpower.manage": {R},
+    "greenpower.transfer": {R, E},
+    "greenpower.claim": {R, E},
 }
 READ_ACTIONS = {
     "enterprise.read",
@@ -65,6 +69,7 @@ READ_ACTIONS = {
     "trust.read",
     "factors.read",
     "reports.read",
+    "greenpower.read",
 }
 WRITE_ACTIONS = sorted(set(EXPECTED) - READ_ACTIONS)
 
@@ -76,6 +81,8 @@ TENANT_ACTIONS = [
     "reports.read",
     "reports.write",
     "reports.submit",
+    "greenpower.read",
+    "greenpower.claim",
 ]
 
 OWN_ENTERPRISE = 7
