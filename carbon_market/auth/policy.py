@@ -61,6 +61,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "reports.assign": frozenset({R}),
     "reports.verify": frozenset({V}),
     "reports.decide": frozenset({R}),
+    # The synergy view compares enterprises with each other: for those who oversee them.
+    "synergy.read": frozenset({R, A}),
 }
 
 

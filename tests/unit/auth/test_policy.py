@@ -54,6 +54,7 @@ EXPECTED: dict[str, set[str]] = {
     "reports.assign": {R},
     "reports.verify": {V},
     "reports.decide": {R},
+    "synergy.read": {R, A},
 }
 READ_ACTIONS = {
     "enterprise.read",
@@ -65,6 +66,7 @@ READ_ACTIONS = {
     "trust.read",
     "factors.read",
     "reports.read",
+    "synergy.read",
 }
 WRITE_ACTIONS = sorted(set(EXPECTED) - READ_ACTIONS)
 
