@@ -68,6 +68,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "greenpower.manage": frozenset({R}),
     "greenpower.transfer": frozenset({R, E}),
     "greenpower.claim": frozenset({R, E}),
+    # The synergy view compares enterprises with each other: for those who oversee them.
+    "synergy.read": frozenset({R, A}),
 }
 
 

@@ -23,4 +23,9 @@ Later increments add, on top of the same calculation: annual
 reports with monthly activity data, range and jump flags, the draft → submitted → verified →
 approved/returned workflow, the XLSX round trip, the ``/api/v1/reports`` and
 ``/api/v1/emission-factors`` endpoints and the synergy (协同) view.
+
+The synergy view (``synergy``, pure; ``synergy_service``; ``synergy_api`` under
+``/api/v1/synergy``): CO2 and co-pollutants of the latest approved reports per sector and
+district, their like-for-like change on the year before and the pollutant reduced per tonne
+of CO2 reduced.
 """

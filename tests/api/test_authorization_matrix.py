@@ -59,6 +59,7 @@ T = "/api/v1/transactions"
 EF = "/api/v1/emission-factors"
 REP = "/api/v1/reports"
 GP = "/api/v1/green-power"
+SYN = "/api/v1/synergy"
 #: 500 MWh × 0.5366 tCO2/MWh = 268.3 t: one stream is enough to file a report.
 REPORT_STREAMS = [{"kind": "electricity", "quantity": "500", "unit": "MWh", "month": 3}]
 
@@ -390,6 +391,9 @@ ENDPOINTS: list[tuple[str, str, Any, dict[str, int]]] = [
         },
         regulator_only(201),
     ),
+    # the synergy view compares enterprises: regulators and auditors only, JSON or CSV
+    ("GET", SYN + "?year=2025", None, regulator_and_auditor()),
+    ("GET", SYN + "?year=2025&group_by=sector,district&format=csv", None, regulator_and_auditor()),
     # documentation
     ("GET", "/api/openapi.json", None, public()),
     ("GET", "/api/problems/not-found", None, public()),

@@ -58,6 +58,7 @@ EXPECTED: dict[str, set[str]] = {
     "greenpower.manage": {R},
     "greenpower.transfer": {R, E},
     "greenpower.claim": {R, E},
+    "synergy.read": {R, A},
 }
 READ_ACTIONS = {
     "enterprise.read",
@@ -70,6 +71,7 @@ READ_ACTIONS = {
     "factors.read",
     "reports.read",
     "greenpower.read",
+    "synergy.read",
 }
 WRITE_ACTIONS = sorted(set(EXPECTED) - READ_ACTIONS)
 
