@@ -179,10 +179,10 @@ def _quantity(raw: dict[str, Any]) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-def _compute(
+def _calculate(
     session: Session, enterprise_id: int, year: int, streams: list[dict[str, Any]]
-) -> tuple[EmissionFactorSet, calc.Result]:
-    """The year's default set and the calculation, or ValidationFailed with every error."""
+) -> tuple[EmissionFactorSet, calc.Result | None, list[FieldError]]:
+    """The year's default set, the calculation (None if the streams are bad) and every error."""
     stored = find_factor_set(session, year=year)  # ValidationFailed #/year when there is none
     library = FactorLibrary(sets=(as_factor_set(stored),))
     errors: list[FieldError] = []
@@ -192,6 +192,27 @@ def _compute(
     except calc.CalculationInputError as exc:
         errors += exc.errors
     errors += _stream_extra_errors(session, enterprise_id, streams)
+    return stored, result, errors
+
+
+def stream_errors(
+    session: Session, *, enterprise_id: int, year: int, streams: list[dict[str, Any]]
+) -> list[FieldError]:
+    """Every problem :func:`create_report` and :func:`update_report` would find in
+    ``streams`` (``#/streams/<i>/<field>``), returned instead of raised, so that a caller
+    can report them together with its own (the workbook upload).
+
+    No authorization: for services that have authorized their own action. Raises
+    ValidationFailed (``#/year``) when no factor set applies to ``year``.
+    """
+    return _calculate(session, enterprise_id, year, streams)[2]
+
+
+def _compute(
+    session: Session, enterprise_id: int, year: int, streams: list[dict[str, Any]]
+) -> tuple[EmissionFactorSet, calc.Result]:
+    """The year's default set and the calculation, or ValidationFailed with every error."""
+    stored, result, errors = _calculate(session, enterprise_id, year, streams)
     if errors or result is None:
         raise ValidationFailed(
             f"{len(errors)} problem(s) in the streams; nothing was changed", errors=errors
