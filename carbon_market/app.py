@@ -19,7 +19,7 @@ from carbon_market.db import make_engine, make_session_factory
 from carbon_market.emitters import api as emitters_api
 from carbon_market.ledger import api as ledger_api
 from carbon_market.mrv import api as mrv_api
-from carbon_market.mrv import reports_api, synergy_api
+from carbon_market.mrv import reports_api, reports_xlsx_api, synergy_api
 from finance.greenpower import api as greenpower_api
 
 SWAGGER_UI_DIR = Path(swagger_ui_bundle.swagger_ui_path)
@@ -63,8 +63,8 @@ def create_app(
     http.init_app(app)
     health.init_app(app)
     problems.init_app(app)
-    features = [auth_api, emitters_api, ledger_api, mrv_api, reports_api, synergy_api]
-    for feature in [*features, audit_api, greenpower_api]:
+    features = [auth_api, emitters_api, ledger_api, mrv_api, reports_api, reports_xlsx_api]
+    for feature in [*features, synergy_api, audit_api, greenpower_api]:
         feature.init_app(app, api)
 
     @app.get("/api/docs/static/<path:filename>")

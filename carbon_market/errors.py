@@ -21,10 +21,12 @@ class FieldError:
     #: For bulk imports: the spreadsheet row number (header = row 1) and the column name.
     row: int | None = None
     column: str | None = None
+    #: For workbook uploads, whose sheets each have a row 2: the sheet the cell is on.
+    sheet: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"pointer": self.pointer, "detail": self.detail}
-        for key in ("code", "row", "column"):
+        for key in ("code", "sheet", "row", "column"):
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
@@ -91,6 +93,14 @@ class ValidationFailed(DomainError):
     status = 422
     slug = "validation-failed"
     title = "Validation failed"
+
+
+class UnreadableFile(ValidationFailed):
+    """An upload that is not a readable CSV or XLSX file (bulk imports, factor sets, report
+    workbooks)."""
+
+    slug = "unreadable-file"
+    title = "File cannot be read"
 
 
 class RuleViolation(DomainError):

@@ -13,11 +13,14 @@ import re
 import uuid
 from typing import Any
 
-from flask import Flask, Response, current_app, g, json, request
+import marshmallow as ma
+from flask import Flask, Request, Response, current_app, g, json, request
 from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
+from flask_smorest.fields import Upload
 from sqlalchemy.orm import Session, sessionmaker
 from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 
 from carbon_market.auth.roles import Actor
@@ -49,6 +52,18 @@ class StrictParser(FlaskParser):
         "form": None,
         "files": None,
     }
+
+    def load_files(self, req: Request, schema: ma.Schema) -> Any:
+        """A multipart form's files *and* its text fields (``enterprise``, ``year`` beside an
+        uploaded ``file``): smorest documents one request body per operation, so one
+        ``location="files"`` schema must describe the whole form. A text field sent under
+        the name of an upload field is left out: such a field is missing, not a file."""
+        uploads = {name for name, field in schema.fields.items() if isinstance(field, Upload)}
+        merged: MultiDict[str, Any] = MultiDict(req.files)
+        for name, value in req.form.items(multi=True):
+            if name not in uploads:
+                merged.add(name, value)
+        return self._makeproxy(merged, schema)
 
 
 class Blueprint(SmorestBlueprint):  # type: ignore[misc]

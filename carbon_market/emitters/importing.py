@@ -23,7 +23,7 @@ from carbon_market.emitters.schemas import (
     CreditCodeField,
     FacilityCreateSchema,
 )
-from carbon_market.errors import FieldError, ValidationFailed, pointer_token
+from carbon_market.errors import FieldError, UnreadableFile, pointer_token
 from carbon_market.schemas import Schema
 
 FIRST_DATA_ROW = 2  # the header is row 1
@@ -93,11 +93,6 @@ class CheckedBatch:
     enterprises: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     facilities: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     errors: list[FieldError] = field(default_factory=list)
-
-
-class UnreadableFile(ValidationFailed):
-    slug = "unreadable-file"
-    title = "File cannot be read"
 
 
 def _clean(value: Any) -> str:

@@ -24,8 +24,8 @@ from typing import Any
 import pandas as pd
 from marshmallow import ValidationError
 
-from carbon_market.emitters.importing import MAX_ROWS, UnreadableFile
-from carbon_market.errors import FieldError
+from carbon_market.emitters.importing import MAX_ROWS
+from carbon_market.errors import FieldError, UnreadableFile
 from carbon_market.mrv.factors import (
     COLUMNS,
     FUEL_PARAMETERS,

@@ -106,11 +106,10 @@ class Figures:
         return document
 
 
-def compute(
+def _calculate(
     session: Session, enterprise_id: int, year: int, streams: list[dict[str, Any]]
-) -> Figures:
-    """The figures on the year's default set with the enterprise's green-power claims for
-    the year, or ValidationFailed with every error."""
+) -> tuple[Figures | None, list[FieldError]]:
+    """The figures (None when the streams are bad) and every error in the streams."""
     stored = find_factor_set(session, year=year)  # ValidationFailed #/year when there is none
     library = FactorLibrary(sets=(as_factor_set(stored),))
     claimed = claimed_for(session, enterprise_id, year)
@@ -122,11 +121,34 @@ def compute(
     except calc.CalculationInputError as exc:
         errors += exc.errors
     errors += _stream_extra_errors(session, enterprise_id, streams)
-    if errors or result is None:
+    figures = None if result is None else Figures(stored, result, claimed)
+    return figures, errors
+
+
+def compute(
+    session: Session, enterprise_id: int, year: int, streams: list[dict[str, Any]]
+) -> Figures:
+    """The figures on the year's default set with the enterprise's green-power claims for
+    the year, or ValidationFailed with every error."""
+    figures, errors = _calculate(session, enterprise_id, year, streams)
+    if errors or figures is None:
         raise ValidationFailed(
             f"{len(errors)} problem(s) in the streams; nothing was changed", errors=errors
         )
-    return Figures(stored, result, claimed)
+    return figures
+
+
+def stream_errors(
+    session: Session, *, enterprise_id: int, year: int, streams: list[dict[str, Any]]
+) -> list[FieldError]:
+    """Every problem :func:`compute` would find in ``streams`` (``#/streams/<i>/<field>``),
+    returned instead of raised, so that a caller can report them together with its own
+    (the workbook upload).
+
+    No authorization: for services that have authorized their own action. Raises
+    ValidationFailed (``#/year``) when no factor set applies to ``year``.
+    """
+    return _calculate(session, enterprise_id, year, streams)[1]
 
 
 def stream_rows(streams: list[dict[str, Any]]) -> list[ReportStream]:

@@ -237,6 +237,15 @@ class ReportSchema(ReportSummarySchema):
     )
 
 
+class ReportTemplateArgsSchema(Schema):
+    enterprise = CreditCodeField(required=True, metadata={"description": "Credit code"})
+    year = fields.Integer(required=True, validate=YEAR)
+    report = fields.Integer(
+        validate=validate.Range(min=1),
+        metadata={"description": "Prefill the streams sheet with this report's streams"},
+    )
+
+
 class ReportQueryArgsSchema(PageArgsSchema):
     enterprise = CreditCodeField(metadata={"description": "Credit code"})
     year = fields.Integer(validate=YEAR)

@@ -64,19 +64,23 @@ def row_counts(app: Flask) -> dict[str, int]:
         }
 
 
-def multipart(**files: tuple[str, str | bytes]) -> dict[str, Any]:
-    """Keyword arguments for ``client.post`` that upload ``name=(filename, content)`` files.
+def multipart(
+    form: dict[str, str] | None = None, **files: tuple[str, str | bytes]
+) -> dict[str, Any]:
+    """Keyword arguments for ``client.post`` that upload ``name=(filename, content)`` files,
+    with the text fields ``form`` beside them.
 
     The body is encoded in memory: the test client would spool a large body to a temporary
     file it never closes, and the ResourceWarning fails the run under ``filterwarnings=error``.
     """
-    values = {
+    values: dict[str, Any] = {
         field: FileStorage(
             io.BytesIO(content.encode() if isinstance(content, str) else content),
             filename=filename,
         )
         for field, (filename, content) in files.items()
     }
+    values |= form or {}
     boundary, body = encode_multipart(values)
     return {"data": body, "content_type": f"multipart/form-data; boundary={boundary}"}
 

@@ -15,12 +15,14 @@ verified one (``{verified_report}``).
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal as D
 from typing import Any
 
+import openpyxl
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -69,6 +71,14 @@ class Idempotent:
     """A JSON body sent with an ``Idempotency-Key`` header (required for transfers)."""
 
     body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class WorkbookUpload:
+    """A multipart upload of a report workbook (one stream, :data:`REPORT_STREAMS`) with the
+    text fields ``form`` beside it."""
+
+    form: dict[str, str]
 
 
 def _statuses(ok: int, **by_role: int) -> dict[str, int]:
@@ -394,6 +404,27 @@ ENDPOINTS: list[tuple[str, str, Any, dict[str, int]]] = [
     # the synergy view compares enterprises: regulators and auditors only, JSON or CSV
     ("GET", SYN + "?year=2025", None, regulator_and_auditor()),
     ("GET", SYN + "?year=2025&group_by=sector,district&format=csv", None, regulator_and_auditor()),
+    # the Excel round trip: as filing reports (verifiers, auditors and finance officers have
+    # no template to fill)
+    (
+        "GET",
+        REP + "/template?enterprise={own_credit_code}&year=2026",
+        None,
+        owner_writes(200, regulator=200),
+    ),
+    (
+        "GET",
+        REP + "/template?enterprise={own_credit_code}&year=2025&report={report}",
+        None,
+        owner_writes(200, regulator=200),
+    ),
+    (
+        "POST",
+        REP + "/upload",
+        WorkbookUpload({"enterprise": "{own_credit_code}", "year": "2026"}),
+        owner_writes(201, regulator=201),
+    ),
+    ("PUT", REP + "/{report}/upload", WorkbookUpload({}), owner_writes(200, regulator=200)),
     # documentation
     ("GET", "/api/openapi.json", None, public()),
     ("GET", "/api/problems/not-found", None, public()),
@@ -435,9 +466,23 @@ def _request_kwargs(body: Any, slots: dict[str, Any]) -> dict[str, Any]:
             for r in small_rows()
         ]
         return multipart(file=("factors.csv", "\n".join([header, *lines]) + "\n"))
+    if isinstance(body, WorkbookUpload):
+        return multipart(_fill(body.form, slots), file=("report.xlsx", _report_workbook()))
     if body is None:
         return {}
     return {"json": _fill(body, slots)}
+
+
+def _report_workbook() -> bytes:
+    """A workbook holding :data:`REPORT_STREAMS` (500 MWh in March), as a user would type it."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "streams"
+    sheet.append(["kind", "code", "quantity", "unit", "month"])
+    sheet.append(["electricity", None, "500", "MWh", 3])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
 
 
 @pytest.mark.parametrize(("method", "url", "body", "role", "expected"), MATRIX)

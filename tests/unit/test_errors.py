@@ -76,6 +76,18 @@ def test_field_error_keeps_row_zero_when_serialised():
     assert FieldError("#/rows/0", "bad", row=0).as_dict()["row"] == 0
 
 
+def test_field_error_names_the_sheet_of_a_workbook_cell_only_when_given():
+    error = FieldError("#/streams/rows/5/unit", "bad", row=5, column="unit", sheet="streams")
+    assert error.as_dict() == {
+        "pointer": "#/streams/rows/5/unit",
+        "detail": "bad",
+        "sheet": "streams",
+        "row": 5,
+        "column": "unit",
+    }
+    assert "sheet" not in FieldError("#/rows/5/unit", "bad", row=5, column="unit").as_dict()
+
+
 @pytest.mark.parametrize(
     "error_class",
     [NotAuthenticated, PermissionDenied, NotFound, Conflict, ValidationFailed],

@@ -1,0 +1,164 @@
+"""The Excel round trip of emission reports (issue 5, item 4): enterprises download an XLSX
+template for their facilities and year, fill it in, and upload it as a draft (or as a
+draft's new streams).
+
+Rules:
+
+* Who: as for writing reports (``reports.write``): enterprise users for their own
+  enterprise, regulators for any; another enterprise's is NotFound, other roles are refused.
+* The template lists the codes and units of the year's default factor set (the set the
+  report will be computed with) and the enterprise's facilities; with ``report_id`` its
+  ``streams`` sheet holds that report's streams, so a draft can be downloaded, edited and
+  uploaded back.
+* An upload is all or nothing: every bad cell of the workbook is reported at once, each with
+  its sheet, row (header = 1) and column, and nothing is saved while any remains. The rules
+  of streams are the report service's own (:func:`carbon_market.mrv.reports.create_report`
+  and ``update_report`` do the saving); this module only maps their errors back to cells.
+
+The pure parts are :mod:`~carbon_market.mrv.report_xlsx_template` (``build_template``) and
+:mod:`~carbon_market.mrv.report_xlsx_reading` (``read_streams``), both re-exported here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from carbon_market.auth.policy import authorize
+from carbon_market.auth.roles import Actor
+from carbon_market.db import transactional
+from carbon_market.emitters.models import Enterprise, Facility
+from carbon_market.errors import Conflict, FieldError, NotFound, ValidationFailed
+from carbon_market.mrv import reports
+from carbon_market.mrv.factor_library import XLSX, ExportFile, as_factor_set, find_factor_set
+from carbon_market.mrv.report_xlsx_layout import (
+    FacilityRef,
+    WorkbookContext,
+    invalid,
+    locate,
+    merge,
+)
+from carbon_market.mrv.report_xlsx_reading import StreamSheet, read_streams, read_workbook
+from carbon_market.mrv.report_xlsx_template import build_template
+from carbon_market.mrv.reports_figures import stream_errors
+from carbon_market.mrv.reports_models import EmissionReport
+from carbon_market.mrv.reports_schemas import stream_as_input
+
+__all__ = [
+    "build_template",
+    "create_report_from_workbook",
+    "get_report_template",
+    "read_streams",
+    "update_report_from_workbook",
+]
+
+
+def _enterprise(session: Session, actor: Actor, credit_code: str) -> Enterprise:
+    found = session.scalar(select(Enterprise).where(Enterprise.credit_code == credit_code))
+    if found is None:
+        raise NotFound(f"no enterprise with credit code {credit_code}")
+    authorize(actor, "reports.write", enterprise_id=found.id)
+    return found
+
+
+def _context(session: Session, enterprise: Enterprise, year: int) -> WorkbookContext:
+    """The enterprise's facilities and the year's default factor set (ValidationFailed
+    ``#/year`` when none applies)."""
+    stored = find_factor_set(session, year=year)
+    facilities = session.scalars(
+        select(Facility).where(Facility.enterprise_id == enterprise.id).order_by(Facility.id)
+    )
+    return WorkbookContext(
+        credit_code=enterprise.credit_code,
+        enterprise_name=enterprise.name,
+        year=year,
+        factor_set=as_factor_set(stored),
+        factor_set_label=f"{stored.name} v{stored.version}",
+        facilities=tuple(FacilityRef(f.id, f.name, f.facility_type) for f in facilities),
+    )
+
+
+def get_report_template(
+    session: Session, actor: Actor, *, enterprise: str, year: int, report_id: int | None = None
+) -> ExportFile:
+    """The XLSX template for the enterprise with credit code ``enterprise`` and ``year``;
+    with ``report_id``, prefilled with that report's streams.
+
+    Enterprise users for their own enterprise, regulators for any. Raises NotFound (unknown
+    or another tenant's enterprise or report), ValidationFailed when no factor set applies to
+    the year or the report is not the enterprise's report for that year.
+    """
+    authorize(actor, "reports.write")
+    found = _enterprise(session, actor, enterprise)
+    streams: list[dict[str, Any]] = []
+    if report_id is not None:
+        report = reports.get_report(session, actor, report_id)
+        if (report.enterprise_id, report.year) != (found.id, year):
+            detail = f"report {report_id} is not the report of {enterprise} for {year}"
+            error = FieldError("#/query/report", detail, "reports.other_report")
+            raise ValidationFailed(detail, errors=[error])
+        streams = [stream_as_input(stream) for stream in report.streams]
+    content = build_template(_context(session, found, year), streams, report_id=report_id)
+    return ExportFile(f"report-{found.credit_code}-{year}.xlsx", XLSX, content)
+
+
+def _read(session: Session, enterprise: Enterprise, year: int, data: bytes) -> StreamSheet:
+    """The workbook's streams, or ValidationFailed with every problem of the workbook: the
+    reader's and, for the streams it could read, the report service's."""
+    sheet = read_workbook(data, _context(session, enterprise, year))
+    if sheet.errors:
+        found = list(sheet.errors)
+        if sheet.streams:
+            service = stream_errors(
+                session, enterprise_id=enterprise.id, year=year, streams=sheet.streams
+            )
+            found += locate(service, sheet.rows)
+        raise invalid(merge(found))
+    return sheet
+
+
+@transactional
+def create_report_from_workbook(
+    session: Session, actor: Actor, *, enterprise: str, year: int, data: bytes
+) -> EmissionReport:
+    """File a draft report from an uploaded workbook, exactly as
+    :func:`~carbon_market.mrv.reports.create_report` files one from JSON streams.
+
+    Raises UnreadableFile (not an XLSX), ValidationFailed listing every bad cell (sheet, row,
+    column), and whatever ``create_report`` raises (NotFound, Conflict).
+    """
+    authorize(actor, "reports.write")
+    found = _enterprise(session, actor, enterprise)
+    sheet = _read(session, found, year, data)
+    try:
+        return reports.create_report(
+            session, actor, enterprise=found.credit_code, year=year, streams=sheet.streams
+        )
+    except ValidationFailed as exc:
+        raise invalid(merge(locate(exc.errors, sheet.rows))) from exc
+
+
+@transactional
+def update_report_from_workbook(
+    session: Session, actor: Actor, report_id: int, *, data: bytes
+) -> EmissionReport:
+    """Replace a draft's (or returned report's) streams with an uploaded workbook's, exactly
+    as :func:`~carbon_market.mrv.reports.update_report` does with JSON streams.
+
+    Raises NotFound, Conflict (a report that is not editable, before the file is read),
+    UnreadableFile, ValidationFailed listing every bad cell (sheet, row, column).
+    """
+    authorize(actor, "reports.write")
+    report = reports.get_report(session, actor, report_id)
+    if report.status not in reports.EDITABLE:
+        raise Conflict(f"report {report_id} is {report.status}; only drafts can be edited")
+    enterprise = session.get(Enterprise, report.enterprise_id)
+    if enterprise is None:  # the foreign key keeps it (RESTRICT)
+        raise NotFound(f"enterprise {report.enterprise_id} does not exist")
+    sheet = _read(session, enterprise, report.year, data)
+    try:
+        return reports.update_report(session, actor, report_id, streams=sheet.streams)
+    except ValidationFailed as exc:
+        raise invalid(merge(locate(exc.errors, sheet.rows))) from exc
