@@ -20,6 +20,7 @@ from carbon_market.emitters import api as emitters_api
 from carbon_market.ledger import api as ledger_api
 from carbon_market.mrv import api as mrv_api
 from carbon_market.mrv import reports_api
+from finance.projects import api as finance_api
 
 SWAGGER_UI_DIR = Path(swagger_ui_bundle.swagger_ui_path)
 
@@ -62,7 +63,15 @@ def create_app(
     http.init_app(app)
     health.init_app(app)
     problems.init_app(app)
-    for feature in (auth_api, emitters_api, ledger_api, mrv_api, reports_api, audit_api):
+    for feature in (
+        auth_api,
+        emitters_api,
+        ledger_api,
+        mrv_api,
+        reports_api,
+        finance_api,
+        audit_api,
+    ):
         feature.init_app(app, api)
 
     @app.get("/api/docs/static/<path:filename>")

@@ -17,12 +17,22 @@ from carbon_market.emitters.models import (
 from carbon_market.ledger.models import Account
 from carbon_market.mrv.models import EmissionFactor, EmissionFactorSet
 from carbon_market.mrv.reports_models import EmissionReport, ReportStream
+from finance.projects.models import (
+    Disbursement,
+    Financing,
+    Milestone,
+    Project,
+    ProjectStatusChange,
+    ReductionReport,
+    Subsector,
+)
 
 __all__ = [
     "Account",
     "ApiToken",
     "AuditEvent",
     "Base",
+    "Disbursement",
     "District",
     "EmissionFactor",
     "EmissionFactorSet",
@@ -30,7 +40,13 @@ __all__ = [
     "Enterprise",
     "EnterpriseStatusChange",
     "Facility",
+    "Financing",
+    "Milestone",
+    "Project",
+    "ProjectStatusChange",
+    "ReductionReport",
     "ReportStream",
     "Sector",
+    "Subsector",
     "User",
 ]

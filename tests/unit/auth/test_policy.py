@@ -54,6 +54,11 @@ EXPECTED: dict[str, set[str]] = {
     "reports.assign": {R},
     "reports.verify": {V},
     "reports.decide": {R},
+    "finance.read": {R, E, F, A},
+    "finance.write": {F},
+    "finance.import": {F},
+    "finance.portfolio": {R, F, A},
+    "finance.catalogue.manage": {R, F},
 }
 READ_ACTIONS = {
     "enterprise.read",
@@ -65,6 +70,8 @@ READ_ACTIONS = {
     "trust.read",
     "factors.read",
     "reports.read",
+    "finance.read",
+    "finance.portfolio",
 }
 WRITE_ACTIONS = sorted(set(EXPECTED) - READ_ACTIONS)
 
