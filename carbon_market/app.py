@@ -21,6 +21,7 @@ from carbon_market.ledger import api as ledger_api
 from carbon_market.mrv import api as mrv_api
 from carbon_market.mrv import reports_api, reports_xlsx_api, synergy_api
 from finance.greenpower import api as greenpower_api
+from finance.projects import api as finance_api
 
 SWAGGER_UI_DIR = Path(swagger_ui_bundle.swagger_ui_path)
 
@@ -64,7 +65,7 @@ def create_app(
     health.init_app(app)
     problems.init_app(app)
     features = [auth_api, emitters_api, ledger_api, mrv_api, reports_api, reports_xlsx_api]
-    for feature in [*features, synergy_api, audit_api, greenpower_api]:
+    for feature in [*features, synergy_api, finance_api, greenpower_api, audit_api]:
         feature.init_app(app, api)
 
     @app.get("/api/docs/static/<path:filename>")

@@ -51,6 +51,12 @@ class Config:
     #: divided by it, is flagged for the verifier and the regulator (issue 5: "a month that
     #: jumps against the enterprise's own history").
     mrv_monthly_jump_ratio: Decimal = field(default_factory=lambda: Decimal("1.5"))
+    #: The central bank's carbon-reduction support tool refinances this share of a support-
+    #: tool loan's disbursed principal (issue 9: 60 % by default) ...
+    finance_support_tool_share: Decimal = field(default_factory=lambda: Decimal("0.6"))
+    #: ... at this annual rate (1.75 % by default). Both are copied onto each financing
+    #: when it is recorded, so a later change does not rewrite past loans.
+    finance_support_tool_rate: Decimal = field(default_factory=lambda: Decimal("0.0175"))
 
     @property
     def is_production(self) -> bool:
@@ -112,6 +118,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         ledger_pending_ttl_hours=_positive_int(env, "LEDGER_PENDING_TTL_HOURS", 72),
         mrv_verification_threshold=_fraction(env, "MRV_VERIFICATION_THRESHOLD", "0.05"),
         mrv_monthly_jump_ratio=_ratio(env, "MRV_MONTHLY_JUMP_RATIO", "1.5"),
+        finance_support_tool_share=_fraction(env, "FINANCE_SUPPORT_TOOL_SHARE", "0.6"),
+        finance_support_tool_rate=_fraction(env, "FINANCE_SUPPORT_TOOL_RATE", "0.0175"),
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
     )
     config.check()

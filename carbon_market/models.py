@@ -24,6 +24,15 @@ from finance.greenpower.models import (
     GreenTarget,
     GreenTrade,
 )
+from finance.projects.models import (
+    Disbursement,
+    Financing,
+    Milestone,
+    Project,
+    ProjectStatusChange,
+    ReductionReport,
+    Subsector,
+)
 
 __all__ = [
     "Account",
@@ -31,6 +40,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "CertificateBlock",
+    "Disbursement",
     "District",
     "EmissionFactor",
     "EmissionFactorSet",
@@ -38,11 +48,17 @@ __all__ = [
     "Enterprise",
     "EnterpriseStatusChange",
     "Facility",
+    "Financing",
     "GreenClaim",
     "GreenPlant",
     "GreenTarget",
     "GreenTrade",
+    "Milestone",
+    "Project",
+    "ProjectStatusChange",
+    "ReductionReport",
     "ReportStream",
     "Sector",
+    "Subsector",
     "User",
 ]

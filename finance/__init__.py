@@ -1,2 +1,5 @@
-"""Climate-finance pilot projects and green-power trades and certificates. Built in the green
-finance issue."""
+"""Climate finance (气候投融资): the registry of the pilot projects, their financing, their
+monitoring and the portfolio figures (``finance.projects``).
+
+Green power (plants, certificates, claims) lives in ``carbon_market.greenpower``.
+"""

@@ -43,6 +43,7 @@ KEPT_TABLES = {
     "ledger_chain_head",
     "emission_factor_set",
     "emission_factor",
+    "finance_subsector",
 }
 #: The factor set the migration seeds; tests' own sets are deleted after each test.
 SEEDED_BY = "migration:0003"
@@ -107,6 +108,13 @@ def _truncate_pg(url: str) -> None:
         )
         conn.execute(
             text("DELETE FROM unit_kind WHERE code NOT IN ('allowance','ccer','local_offset')")
+        )
+        conn.execute(
+            text(
+                "DELETE FROM finance_subsector WHERE code NOT IN ("
+                "'renewable_energy','energy_efficiency','green_building','clean_transport',"
+                "'carbon_sink','low_carbon_industry','waste_management','climate_resilience')"
+            )
         )
         conn.execute(
             text("UPDATE ledger_chain_head SET seq = 0, hash = :genesis"), {"genesis": "0" * 64}

@@ -70,6 +70,14 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "greenpower.claim": frozenset({R, E}),
     # The synergy view compares enterprises with each other: for those who oversee them.
     "synergy.read": frozenset({R, A}),
+    # Climate finance: finance officers keep the project library; regulators and auditors
+    # read it all, an enterprise only the projects it sponsors (by credit code); verifiers
+    # have no business with it. Regulators and officers extend the sub-sector catalogue.
+    "finance.read": frozenset({R, E, F, A}),
+    "finance.write": frozenset({F}),
+    "finance.import": frozenset({F}),
+    "finance.portfolio": frozenset({R, F, A}),
+    "finance.catalogue.manage": frozenset({R, F}),
 }
 
 

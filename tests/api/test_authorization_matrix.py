@@ -38,6 +38,10 @@ from carbon_market.mrv.schemas import FactorRowSchema
 from finance.greenpower import certificates as greenpower_certificates
 from finance.greenpower import registry as greenpower_registry
 from finance.greenpower.models import PlantKind
+from finance.projects import financing as finance_financing
+from finance.projects import monitoring as finance_monitoring
+from finance.projects import service as finance_service
+from finance.projects.models import Instrument, ProjectCategory
 from tests.api.helpers import (
     ROLES,
     Tenants,
@@ -54,6 +58,10 @@ SLUGS = {401: "not-authenticated", 403: "permission-denied", 404: "not-found"}
 UPLOAD = object()
 #: Marks the factor set import row: a multipart CSV of a small, complete factor set.
 FACTOR_UPLOAD = object()
+#: Mark the climate-finance import rows: a CSV of one project, and of one financing of the
+#: slot project ``{project}``.
+PROJECT_UPLOAD = object()
+FINANCING_UPLOAD = object()
 
 E = "/api/v1/enterprises"
 A = "/api/v1/accounts"
@@ -62,6 +70,8 @@ EF = "/api/v1/emission-factors"
 REP = "/api/v1/reports"
 GP = "/api/v1/green-power"
 SYN = "/api/v1/synergy"
+FIN = "/api/v1/finance"
+FP = FIN + "/projects/{project}"
 #: 500 MWh × 0.5366 tCO2/MWh = 268.3 t: one stream is enough to file a report.
 REPORT_STREAMS = [{"kind": "electricity", "quantity": "500", "unit": "MWh", "month": 3}]
 
@@ -135,6 +145,21 @@ def report_read(ok: int = 200) -> dict[str, int]:
         verifier=404,
         anonymous=401,
     )
+
+
+def finance_read(ok: int = 200) -> dict[str, int]:
+    """Regulators, finance officers, auditors, and the sponsoring enterprise (``own``); the
+    verifier has no business with climate finance; another enterprise finds nothing."""
+    return _statuses(ok, verifier=403, enterprise_other=404, anonymous=401)
+
+
+def finance_only(ok: int) -> dict[str, int]:
+    return _statuses(403, finance_officer=ok, anonymous=401)
+
+
+def portfolio_read() -> dict[str, int]:
+    """Figures over every sponsor: not for enterprises (nor verifiers)."""
+    return _statuses(403, regulator=200, finance_officer=200, auditor=200, anonymous=401)
 
 
 def owner_writes(ok: int, *, regulator: int) -> dict[str, int]:
@@ -425,6 +450,69 @@ ENDPOINTS: list[tuple[str, str, Any, dict[str, int]]] = [
         owner_writes(201, regulator=201),
     ),
     ("PUT", REP + "/{report}/upload", WorkbookUpload({}), owner_writes(200, regulator=200)),
+    # climate finance: finance officers keep the library; {project} is sponsored by ``own``
+    ("GET", FIN + "/subsectors", None, public()),
+    (
+        "POST",
+        FIN + "/subsectors",
+        {"code": "hydrogen", "label_zh": "氢能", "label_en": "Hydrogen"},
+        _statuses(403, regulator=201, finance_officer=201, anonymous=401),
+    ),
+    ("GET", FIN + "/projects", None, _statuses(200, verifier=403, anonymous=401)),
+    (
+        "POST",
+        FIN + "/projects",
+        {
+            "name": "新项目",
+            "sponsor_name": "甲",
+            "sponsor_credit_code": "{own_credit_code}",
+            "locality": "miyun",
+            "category": "mitigation",
+            "subsector": "renewable_energy",
+            "start_date": "2026-01-01",
+            "total_investment": "1000000",
+            "expected_annual_reduction_t": "100",
+        },
+        finance_only(201),
+    ),
+    ("GET", FP, None, finance_read()),
+    ("PATCH", FP, {"reduction_method": "实测"}, finance_only(200)),
+    ("POST", FP + "/status", {"status": "admitted", "note": "入库"}, finance_only(200)),
+    ("GET", FP + "/history", None, finance_read()),
+    ("GET", FP + "/financings", None, finance_read()),
+    (
+        "POST",
+        FP + "/financings",
+        {
+            "instrument": "grant",
+            "institution": "密云区财政局",
+            "committed": "200000",
+            "start_date": "2026-02-01",
+        },
+        finance_only(201),
+    ),
+    ("GET", FP + "/financings/{financing}", None, finance_read()),
+    ("GET", FP + "/financings/{financing}/disbursements", None, finance_read()),
+    (
+        "POST",
+        FP + "/financings/{financing}/disbursements",
+        {"date": "2026-03-01", "amount": "1000"},
+        finance_only(201),
+    ),
+    ("GET", FP + "/reductions", None, finance_read()),
+    (
+        "POST",
+        FP + "/reductions",
+        {"period_start": "2026-01-01", "period_end": "2026-03-31", "achieved_t": "10"},
+        finance_only(201),
+    ),
+    ("GET", FP + "/milestones", None, finance_read()),
+    ("POST", FP + "/milestones", {"name": "并网", "due_date": "2026-12-31"}, finance_only(201)),
+    ("POST", FP + "/milestones/{milestone}/done", {"done_on": "2026-05-01"}, finance_only(200)),
+    ("GET", FIN + "/portfolio", None, portfolio_read()),
+    ("GET", FIN + "/portfolio?format=csv", None, portfolio_read()),
+    ("POST", FIN + "/projects/import", PROJECT_UPLOAD, finance_only(201)),
+    ("POST", FIN + "/financings/import", FINANCING_UPLOAD, finance_only(201)),
     # documentation
     ("GET", "/api/openapi.json", None, public()),
     ("GET", "/api/problems/not-found", None, public()),
@@ -468,6 +556,56 @@ def _request_kwargs(body: Any, slots: dict[str, Any]) -> dict[str, Any]:
         return multipart(file=("factors.csv", "\n".join([header, *lines]) + "\n"))
     if isinstance(body, WorkbookUpload):
         return multipart(_fill(body.form, slots), file=("report.xlsx", _report_workbook()))
+    if body is PROJECT_UPLOAD:
+        upload = csv_text(
+            [
+                "name",
+                "sponsor_name",
+                "sponsor_credit_code",
+                "locality",
+                "category",
+                "subsector",
+                "start_date",
+                "total_investment",
+                "expected_annual_reduction_t",
+            ],
+            [
+                [
+                    "导入项目",
+                    "甲",
+                    slots["own_credit_code"],
+                    "tongzhou",
+                    "both",
+                    "green_building",
+                    "2026-01-01",
+                    "500000",
+                    "20",
+                ]
+            ],
+        )
+        return multipart(file=("projects.csv", upload))
+    if body is FINANCING_UPLOAD:
+        upload = csv_text(
+            [
+                "sponsor_credit_code",
+                "project",
+                "instrument",
+                "institution",
+                "committed",
+                "start_date",
+            ],
+            [
+                [
+                    slots["own_credit_code"],
+                    MATRIX_PROJECT,
+                    "equity",
+                    "某绿色基金",
+                    "300000",
+                    "2026-02-01",
+                ]
+            ],
+        )
+        return multipart(file=("financings.csv", upload))
     if body is None:
         return {}
     return {"json": _fill(body, slots)}
@@ -507,6 +645,7 @@ def test_endpoint_answers_each_role_with_the_expected_status(
         **_factor_slots(session),
         **_report_slots(session, tenants),
         **_green_slots(session, tenants),
+        **_finance_slots(session, tenants),
     }
     path = url.format(**slots)
     kwargs = _request_kwargs(body, slots)
@@ -584,6 +723,44 @@ def _green_slots(session: Session, tenants: Tenants) -> dict[str, int | str]:
     }
 
 
+MATRIX_PROJECT = "矩阵项目"
+
+
+def _finance_slots(session: Session, tenants: Tenants) -> dict[str, int]:
+    """``{project}`` sponsored by ``own``, its support-tool ``{financing}`` (1,000,000
+    committed, nothing paid) and its ``{milestone}``."""
+    system = Actor.system()
+    project = finance_service.create_project(
+        session,
+        system,
+        name=MATRIX_PROJECT,
+        sponsor_name=tenants.own.name,
+        sponsor_credit_code=tenants.own.credit_code,
+        locality="miyun",
+        category=ProjectCategory.MITIGATION,
+        subsector="renewable_energy",
+        start_date=date(2025, 1, 1),
+        total_investment=D("5000000"),
+        expected_annual_reduction_t=D("1000"),
+    )
+    loan = finance_financing.add_financing(
+        session,
+        system,
+        project.id,
+        instrument=Instrument.CARBON_REDUCTION_SUPPORT_TOOL,
+        institution="北京银行",
+        committed=D("1000000"),
+        rate=D("0.0345"),
+        start_date=date(2026, 1, 1),
+        end_date=date(2027, 1, 1),
+        disclosure={"annual_reduction_t": D("1000"), "method": "测算", "date": date(2026, 1, 5)},
+    )
+    milestone = finance_monitoring.add_milestone(
+        session, system, project.id, name="开工", due_date=date(2026, 4, 30)
+    )
+    return {"project": project.id, "financing": loan.financing.id, "milestone": milestone.id}
+
+
 def test_every_registered_api_route_and_method_appears_in_the_matrix(app: Flask) -> None:
     # A new endpoint must join the matrix, or it could ship without a tenancy check.
     def template(rule: str) -> str:
@@ -599,6 +776,9 @@ def test_every_registered_api_route_and_method_appears_in_the_matrix(app: Flask)
             ("<int:report_id>", "{report}"),
             ("<int:plant_id>", "{plant}"),
             ("<int:trade_id>", "{green_trade}"),
+            ("<int:project_id>", "{project}"),
+            ("<int:financing_id>", "{financing}"),
+            ("<int:milestone_id>", "{milestone}"),
         ):
             rule = rule.replace(converter, slot)
         return rule

@@ -150,3 +150,21 @@ def _csv_line(cells: list[object]) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerow(cells)
     return buffer.getvalue()
+
+
+def test_upgrade_seeds_the_climate_finance_subsector_catalogue(empty_database: str) -> None:
+    migrate.upgrade(empty_database)
+    engine = make_engine(empty_database)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT code, label_zh, is_active FROM finance_subsector")).all()
+    engine.dispose()
+    codes = {code for code, _, _ in rows}
+    assert {
+        "renewable_energy",
+        "energy_efficiency",
+        "green_building",
+        "clean_transport",
+        "carbon_sink",
+        "low_carbon_industry",
+    } <= codes
+    assert all(label and active for _, label, active in rows)

@@ -222,3 +222,23 @@ def test_monthly_jump_ratio_defaults_to_one_and_a_half_and_reads_the_environment
 def test_monthly_jump_ratio_not_above_one_is_refused(tmp_path: Path, raw: str):
     with pytest.raises(ConfigError, match="MRV_MONTHLY_JUMP_RATIO"):
         load_config(_environ(tmp_path, MRV_MONTHLY_JUMP_RATIO=raw))
+
+
+def test_support_tool_terms_default_to_sixty_percent_at_one_point_seven_five(tmp_path: Path):
+    from decimal import Decimal
+
+    config = load_config(_environ(tmp_path))
+    assert config.finance_support_tool_share == Decimal("0.6")
+    assert config.finance_support_tool_rate == Decimal("0.0175")
+    changed = load_config(
+        _environ(tmp_path, FINANCE_SUPPORT_TOOL_SHARE="0.5", FINANCE_SUPPORT_TOOL_RATE="0.02")
+    )
+    assert changed.finance_support_tool_share == Decimal("0.5")
+    assert changed.finance_support_tool_rate == Decimal("0.02")
+
+
+@pytest.mark.parametrize("name", ["FINANCE_SUPPORT_TOOL_SHARE", "FINANCE_SUPPORT_TOOL_RATE"])
+@pytest.mark.parametrize("raw", ["sixty", "-0.1", "1.2"])
+def test_support_tool_terms_outside_zero_to_one_are_refused(tmp_path: Path, name: str, raw: str):
+    with pytest.raises(ConfigError, match=name):
+        load_config(_environ(tmp_path, **{name: raw}))

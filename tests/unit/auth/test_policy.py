@@ -59,6 +59,11 @@ EXPECTED: dict[str, set[str]] = {
     "greenpower.transfer": {R, E},
     "greenpower.claim": {R, E},
     "synergy.read": {R, A},
+    "finance.read": {R, E, F, A},
+    "finance.write": {F},
+    "finance.import": {F},
+    "finance.portfolio": {R, F, A},
+    "finance.catalogue.manage": {R, F},
 }
 READ_ACTIONS = {
     "enterprise.read",
@@ -72,6 +77,8 @@ READ_ACTIONS = {
     "reports.read",
     "greenpower.read",
     "synergy.read",
+    "finance.read",
+    "finance.portfolio",
 }
 WRITE_ACTIONS = sorted(set(EXPECTED) - READ_ACTIONS)
 
