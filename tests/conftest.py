@@ -117,7 +117,8 @@ def _truncate_pg(url: str) -> None:
             )
         )
         conn.execute(
-            text("UPDATE ledger_chain_head SET seq = 0, hash = :genesis"), {"genesis": "0" * 64}
+            text("UPDATE ledger_chain_head SET seq = (id - 1) * :span, hash = :genesis"),
+            {"genesis": "0" * 64, "span": 10**15},
         )
         _reset_factor_library(conn)
         # The government's accounts come from the migration; put them back as they were.

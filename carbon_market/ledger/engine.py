@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from carbon_market.errors import FieldError, InsufficientHolding
-from carbon_market.ledger.chain import ChainedPosting, ChainEntry, digest
+from carbon_market.ledger.chain import ChainedPosting, ChainEntry, chain_of, digest, stripe_of
 from carbon_market.ledger.models import TransactionKind, TransactionStatus
 
 
@@ -85,9 +85,9 @@ class Statements:
             f"is_issuance) VALUES ({p}, {p}, {p}, {p}, 0, {p}) "
             "ON CONFLICT (account_id, unit_kind, vintage) "
             "DO UPDATE SET quantity = holding.quantity + excluded.quantity",
-            chain_next="UPDATE ledger_chain_head SET seq = seq + 1 WHERE id = 1 "
+            chain_next=f"UPDATE ledger_chain_head SET seq = seq + 1 WHERE id = {p} "
             "RETURNING seq, hash",
-            chain_set=f"UPDATE ledger_chain_head SET hash = {p} WHERE id = 1",
+            chain_set=f"UPDATE ledger_chain_head SET hash = {p} WHERE id = {p}",
             insert_tx=cls._insert_tx(p),
             complete_tx=f"UPDATE ledger_transaction SET status = {p}, completed_at = {p}, "
             f"seq = {p}, prev_hash = {p}, hash = {p} WHERE id = {p}",
@@ -99,7 +99,7 @@ class Statements:
             fused_insert_tx=None
             if dialect != "postgresql"
             else (
-                f"WITH head AS (UPDATE ledger_chain_head SET hash = {p} WHERE id = 1) "
+                f"WITH head AS (UPDATE ledger_chain_head SET hash = {p} WHERE id = {p}) "
                 + cls._insert_tx(p)
             ),
             fused_postings_audit=None
@@ -140,6 +140,10 @@ class Cursor:
         self.dialect = connection.dialect.name
         self.sql = _STATEMENTS[self.dialect]
         self._cursor: Any = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        #: The chain this database transaction appends to once it has taken one: a unit of
+        #: work posting several transactions keeps to one chain head, so two such units
+        #: never wait for each other's heads in opposite orders.
+        self.stripe: int | None = None
 
     def time(self, at: datetime) -> Any:
         """A time as the ORM's UTCDateTime column stores it (naive UTC; text on SQLite)."""
@@ -241,9 +245,11 @@ def _move(cursor: Cursor, movement: Movement, *, from_reserved: bool) -> None:
 def _append_to_chain(
     cursor: Cursor, *, tx_uuid: str, kind: TransactionKind, movement: Movement, at: datetime
 ) -> tuple[int, str, str]:
-    """Take the next sequence number (locking the chain head) and compute the hash:
-    returns (seq, prev_hash, hash). The caller stores the hash in the head."""
-    seq, prev_hash = cursor.fetch_one(cursor.sql.chain_next, ())
+    """Take the next sequence number of the transaction's chain (locking that chain's head)
+    and compute the hash: returns (seq, prev_hash, hash). The caller stores the hash in the
+    head (``chain_of(seq)``)."""
+    cursor.stripe = cursor.stripe or stripe_of(tx_uuid)
+    seq, prev_hash = cursor.fetch_one(cursor.sql.chain_next, (cursor.stripe,))
     q = movement.quantity
     entry = ChainEntry(
         seq=seq,
@@ -289,7 +295,7 @@ def complete(
     seq, prev_hash, new_hash = _append_to_chain(
         cursor, tx_uuid=tx_uuid, kind=kind, movement=movement, at=at
     )
-    cursor.execute(cursor.sql.chain_set, (new_hash,))
+    cursor.execute(cursor.sql.chain_set, (new_hash, chain_of(seq)))
     cursor.execute(
         cursor.sql.complete_tx,
         (TransactionStatus.COMPLETED.value, cursor.time(at), seq, prev_hash, new_hash, tx_id),
@@ -356,9 +362,9 @@ def post_new(
         new_hash,
     )
     if cursor.sql.fused_insert_tx:
-        (tx_id,) = cursor.fetch_one(cursor.sql.fused_insert_tx, (new_hash, *tx_row))
+        (tx_id,) = cursor.fetch_one(cursor.sql.fused_insert_tx, (new_hash, chain_of(seq), *tx_row))
     else:
-        cursor.execute(cursor.sql.chain_set, (new_hash,))
+        cursor.execute(cursor.sql.chain_set, (new_hash, chain_of(seq)))
         (tx_id,) = cursor.fetch_one(cursor.sql.insert_tx, tx_row)
     audit_row = (
         when,

@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from carbon_market.db import Base, enum_column_type
+from carbon_market.ledger.chain import CHAIN_STRIPES
 from carbon_market.types import BigId
 
 if TYPE_CHECKING:
@@ -241,10 +242,12 @@ class Posting(Base):
 
 
 class ChainHead(Base):
-    """The single row that serialises appends to the hash chain."""
+    """The head of one of the hash chains (``id`` 1..CHAIN_STRIPES): the row that serialises
+    appends to that chain. ``seq`` is its last sequence number (its block's base while
+    empty) and ``hash`` the last entry's hash."""
 
     __tablename__ = "ledger_chain_head"
-    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+    __table_args__ = (CheckConstraint(f"id BETWEEN 1 AND {CHAIN_STRIPES}", name="stripe_in_range"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from carbon_market.ledger.chain import chain_of
 from carbon_market.ledger.models import (
     AccountKind,
     AccountStatus,
@@ -76,7 +77,14 @@ class TransactionSchema(Schema):
     )
     completed_at = fields.AwareDateTime(allow_none=True)
     reverses_id = fields.Integer(allow_none=True)
-    seq = fields.Integer(allow_none=True, metadata={"description": "Position in the hash chain"})
+    seq = fields.Integer(
+        allow_none=True,
+        metadata={"description": "Position in its hash chain (numbers are unique across chains)"},
+    )
+    chain = fields.Function(
+        lambda tx: None if tx.seq is None else chain_of(tx.seq),
+        metadata={"description": "Which of the hash chains (1-8) the transaction is in"},
+    )
     hash = fields.String(allow_none=True)
 
 

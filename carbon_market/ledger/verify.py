@@ -17,7 +17,14 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from carbon_market.ledger.chain import ChainedPosting, ChainEntry, first_break
+from carbon_market.ledger.chain import (
+    CHAIN_STRIPES,
+    GENESIS,
+    ChainedPosting,
+    ChainEntry,
+    first_break,
+    first_seq,
+)
 from carbon_market.ledger.models import (
     OPEN_STATUSES,
     Account,
@@ -170,14 +177,15 @@ def check_no_negative_holdings(session: Session) -> list[Problem]:
     return [Problem("negative", f"account {a} {k} {v} holds {q}") for a, k, v, q in rows]
 
 
-def _chain_entries(session: Session) -> Iterator[tuple[ChainEntry, str, str, int]]:
+def _chain_entries(session: Session, chain: int) -> Iterator[tuple[ChainEntry, str, str, int]]:
+    """One chain's entries in sequence order, read in batches."""
     numbers = dict(session.execute(select(Account.id, Account.number)).all())
-    last = 0
+    last, end = first_seq(chain) - 1, first_seq(chain + 1)
     while True:
         batch = (
             session.execute(
                 select(LedgerTransaction)
-                .where(LedgerTransaction.seq > last)
+                .where(LedgerTransaction.seq > last, LedgerTransaction.seq < end)
                 .order_by(LedgerTransaction.seq)
                 .limit(BATCH)
             )
@@ -203,36 +211,52 @@ def _chain_entries(session: Session) -> Iterator[tuple[ChainEntry, str, str, int
         last = batch[-1].seq or last
 
 
-def check_hash_chain(session: Session) -> list[Problem]:
+def _check_chain(session: Session, chain: int) -> list[Problem]:
     ids: dict[int, int] = {}
 
     def entries() -> Iterator[tuple[ChainEntry, str, str]]:
-        for entry, prev_hash, stored, tx_id in _chain_entries(session):
+        for entry, prev_hash, stored, tx_id in _chain_entries(session, chain):
             ids[entry.seq] = tx_id
             yield entry, prev_hash, stored
 
-    broken = first_break(entries())
+    broken = first_break(entries(), start=first_seq(chain))
     if broken is not None:
         return [
             Problem(
                 "chain",
-                f"transaction {ids.get(broken.seq)} (seq {broken.seq}, "
+                f"transaction {ids.get(broken.seq)} (chain {chain}, seq {broken.seq}, "
                 f"{broken.uuid}): {broken.reason}",
                 ids.get(broken.seq),
             )
         ]
-    head = session.get_one(ChainHead, 1)
+    head = session.get(ChainHead, chain)
     last = session.execute(
         select(LedgerTransaction.seq, LedgerTransaction.hash)
-        .where(LedgerTransaction.seq.is_not(None))
+        .where(
+            LedgerTransaction.seq >= first_seq(chain), LedgerTransaction.seq < first_seq(chain + 1)
+        )
         .order_by(LedgerTransaction.seq.desc())
         .limit(1)
     ).first()
-    if (last is None and head.seq != 0) or (
-        last is not None and tuple(last) != (head.seq, head.hash)
-    ):
-        return [Problem("chain", "the chain head does not point at the last transaction")]
+    expected = (first_seq(chain) - 1, GENESIS) if last is None else tuple(last)
+    if head is None or (head.seq, head.hash) != expected:
+        return [
+            Problem("chain", f"the head of chain {chain} does not point at its last transaction")
+        ]
     return []
+
+
+def check_hash_chain(session: Session) -> list[Problem]:
+    """Every chain unbroken, and no sequence number outside the chains."""
+    problems: list[Problem] = []
+    for chain in range(1, CHAIN_STRIPES + 1):
+        problems += _check_chain(session, chain)
+    stray = session.scalar(
+        select(LedgerTransaction.id).where(LedgerTransaction.seq >= first_seq(CHAIN_STRIPES + 1))
+    )
+    if stray is not None:
+        problems.append(Problem("chain", f"transaction {stray} is in no chain", stray))
+    return problems
 
 
 CHECKS: list[Callable[[Session], list[Problem]]] = [

@@ -7,12 +7,17 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from carbon_market.ledger.chain import (
+    CHAIN_STRIPES,
     GENESIS,
+    STRIPE_SPAN,
     ChainedPosting,
     ChainEntry,
     canonical,
+    chain_of,
     digest,
     first_break,
+    first_seq,
+    stripe_of,
 )
 
 AT = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
@@ -90,4 +95,30 @@ def test_a_missing_entry_is_a_sequence_gap():
 
     assert broken is not None
     assert broken.seq == 3
+    assert "gap" in broken.reason
+
+
+def test_each_chain_owns_a_block_of_sequence_numbers():
+    # Chain 1 keeps the numbers of the single chain before it; chain 3 starts at 2×10^15 + 1.
+    assert (first_seq(1), first_seq(3)) == (1, 2 * STRIPE_SPAN + 1)
+    assert chain_of(1) == chain_of(STRIPE_SPAN - 1) == 1
+    assert chain_of(2 * STRIPE_SPAN + 1) == 3
+    assert chain_of(first_seq(CHAIN_STRIPES) + 5) == CHAIN_STRIPES
+
+
+def test_a_uuid_selects_a_chain_and_random_uuids_use_them_all():
+    import uuid
+
+    assert stripe_of("00000000-0000-0000-0000-000000000000") == 1
+    assert stripe_of("00000000-0000-0000-0000-000000000003") == 4  # 1 + 3 % 8
+    seen = {stripe_of(str(uuid.uuid4())) for _ in range(400)}
+    assert seen == set(range(1, CHAIN_STRIPES + 1))
+
+
+def test_a_later_chain_is_walked_from_its_own_first_number():
+    start = first_seq(2)
+    rows = _chain([_entry(n) for n in range(start, start + 4)])
+    assert first_break(rows, start=start) is None
+    broken = first_break(rows[1:], start=start)  # its first entry is missing
+    assert broken is not None
     assert "gap" in broken.reason
