@@ -14,10 +14,15 @@ from tests.conftest import ON_POSTGRES
 
 @pytest.mark.skipif(ON_POSTGRES, reason="SQLite's locking mode")
 def test_write_unit_on_sqlite_begins_immediate_after_closing_an_open_read(session: Session):
+    # BEGIN goes straight to the driver, so SQLite's own trace sees every statement.
     statements: list[str] = []
     engine = session.get_bind()
-    listener = lambda _c, _cur, stmt, *_a: statements.append(stmt)  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
+
+    def trace(dbapi_connection, _record, _proxy) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.set_trace_callback(statements.append)
+
+    event.listen(engine, "checkout", trace)
+    session.close()  # the next statement checks a connection out, traced
 
     @transactional
     def write(s: Session) -> None:
@@ -26,16 +31,20 @@ def test_write_unit_on_sqlite_begins_immediate_after_closing_an_open_read(sessio
     try:
         session.execute(text("SELECT 'a read before the unit'"))
         write(session)
+        seen = [s for s in statements if not s.startswith("PRAGMA")]
     finally:
-        event.remove(engine, "before_cursor_execute", listener)
+        event.remove(engine, "checkout", trace)
+        session.connection().connection.driver_connection.set_trace_callback(None)  # type: ignore[union-attr]
 
     # The read's deferred transaction cannot be upgraded, so the unit ends it and begins anew
     # with a write lock taken up front (two writers queue instead of failing at commit).
-    assert statements == [
+    assert seen == [
         "BEGIN DEFERRED",
         "SELECT 'a read before the unit'",
+        "COMMIT",
         "BEGIN IMMEDIATE",
         "SELECT 'in the unit'",
+        "COMMIT",
     ]
 
 
