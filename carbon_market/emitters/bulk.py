@@ -41,7 +41,7 @@ CHUNK = 1000
 T = TypeVar("T")
 
 
-def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -52,7 +52,7 @@ def _database_errors(session: Session, checked: CheckedBatch) -> list[FieldError
     districts = set(session.scalars(select(District.code)))
     codes = [row["credit_code"] for _, row in checked.enterprises]
     registered = set()
-    for chunk in _chunks(codes):
+    for chunk in chunks(codes):
         registered |= set(
             session.scalars(select(Enterprise.credit_code).where(Enterprise.credit_code.in_(chunk)))
         )
@@ -89,7 +89,7 @@ def _facility_owner_errors(
 ) -> list[FieldError]:
     owners = {row["credit_code"] for _, row in checked.facilities} - in_file
     existing: dict[str, int] = {}
-    for chunk in _chunks(sorted(owners)):
+    for chunk in chunks(sorted(owners)):
         existing.update(
             session.execute(
                 select(Enterprise.credit_code, Enterprise.id).where(
@@ -103,7 +103,7 @@ def _facility_owner_errors(
         if r["credit_code"] in existing
     ]
     taken: set[tuple[int, str]] = set()
-    for chunk in _chunks(pairs):
+    for chunk in chunks(pairs):
         taken |= set(
             session.execute(
                 select(Facility.enterprise_id, Facility.name).where(
@@ -173,7 +173,7 @@ def import_enterprises(
     return {"enterprises_created": len(ids), "facilities_created": created_facilities}
 
 
-def _audit_rows(
+def audit_rows(
     actor: Actor,
     now: datetime,
     action: str,
@@ -218,7 +218,7 @@ def _insert_enterprises(
     ]
     ids: dict[str, int] = {}
     numbers = _fresh_account_numbers(session, len(rows))
-    for chunk in _chunks(rows):
+    for chunk in chunks(rows):
         returned = session.execute(
             insert(Enterprise).returning(
                 Enterprise.id, Enterprise.credit_code, sort_by_parameter_order=True
@@ -257,7 +257,7 @@ def _insert_enterprises(
         )
         session.execute(
             insert(AuditEvent),
-            _audit_rows(
+            audit_rows(
                 actor,
                 now,
                 "enterprise:register",
@@ -285,7 +285,7 @@ def _fresh_account_numbers(session: Session, count: int) -> list[str]:
         candidates = {
             make_account_number(kind_code, secrets.randbelow(10**10)) for _ in range(wanted)
         } - numbers
-        for chunk in _chunks(sorted(candidates)):
+        for chunk in chunks(sorted(candidates)):
             candidates -= set(
                 session.scalars(select(Account.number).where(Account.number.in_(chunk)))
             )
@@ -303,7 +303,7 @@ def _insert_facilities(
 ) -> int:
     codes = {r["credit_code"] for _, r in checked.facilities} - set(new_ids)
     owners = dict(new_ids)
-    for chunk in _chunks(sorted(codes)):
+    for chunk in chunks(sorted(codes)):
         owners.update(
             session.execute(
                 select(Enterprise.credit_code, Enterprise.id).where(
@@ -325,7 +325,7 @@ def _insert_facilities(
         for _, r in checked.facilities
     ]
     done = 0
-    for chunk in _chunks(rows):
+    for chunk in chunks(rows):
         returned = (
             session.execute(
                 insert(Facility).returning(Facility.id, sort_by_parameter_order=True), chunk
@@ -335,7 +335,7 @@ def _insert_facilities(
         )
         session.execute(
             insert(AuditEvent),
-            _audit_rows(
+            audit_rows(
                 actor,
                 now,
                 "facility:create",

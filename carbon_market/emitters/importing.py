@@ -103,7 +103,7 @@ def _clean(value: Any) -> str:
     return text
 
 
-def _table(kind: str, source: str, frame: pd.DataFrame) -> Table:
+def make_table(kind: str, source: str, frame: pd.DataFrame) -> Table:
     columns = [str(c).strip() for c in frame.columns]
     if len(frame) > MAX_ROWS:  # read no further: a file of blank lines must not fill memory
         raise UnreadableFile(f"{source}: more than {MAX_ROWS:,} rows; split the file")
@@ -120,9 +120,9 @@ def _table(kind: str, source: str, frame: pd.DataFrame) -> Table:
     return Table(kind=kind, source=source, columns=columns, rows=rows)
 
 
-def _read_csv(data: bytes, kind: str, source: str) -> Table:
+def read_csv(data: bytes, kind: str, source: str) -> Table:
     try:
-        # Keep blank lines as empty rows (dropped in _table) so later row numbers don't shift.
+        # Keep blank lines as empty rows (dropped in make_table) so later row numbers don't shift.
         frame = pd.read_csv(
             io.BytesIO(data),
             nrows=MAX_ROWS + 1,
@@ -137,10 +137,10 @@ def _read_csv(data: bytes, kind: str, source: str) -> Table:
         # pandas reads the surplus leading cells of a first row longer than the header as an
         # index, shifting every value into the wrong column: refuse rather than misread.
         raise UnreadableFile(f"{source}: row 2 has more cells than the header (row 1)")
-    return _table(kind, source, frame)
+    return make_table(kind, source, frame)
 
 
-def _read_xlsx(data: bytes, source: str) -> dict[str, pd.DataFrame]:
+def read_xlsx(data: bytes, source: str) -> dict[str, pd.DataFrame]:
     try:
         sheets = pd.read_excel(
             io.BytesIO(data),
@@ -155,7 +155,7 @@ def _read_xlsx(data: bytes, source: str) -> dict[str, pd.DataFrame]:
     return {str(name).strip().lower(): frame for name, frame in sheets.items()}
 
 
-def _is_xlsx(source: str, data: bytes) -> bool:
+def is_xlsx(source: str, data: bytes) -> bool:
     return source.lower().endswith(".xlsx") or data.startswith(b"PK\x03\x04")
 
 
@@ -170,26 +170,26 @@ def read_batch(
     batch = ImportBatch()
     if enterprises is not None:
         data = enterprises.read()
-        if _is_xlsx(enterprises_name, data):
-            sheets = _read_xlsx(data, enterprises_name)
+        if is_xlsx(enterprises_name, data):
+            sheets = read_xlsx(data, enterprises_name)
             others = [name for name in sheets if name != "facilities"]
             main = "enterprises" if "enterprises" in sheets else (others[0] if others else None)
             if main is not None:
-                batch.enterprises = _table("enterprises", enterprises_name, sheets[main])
+                batch.enterprises = make_table("enterprises", enterprises_name, sheets[main])
             if "facilities" in sheets:
-                batch.facilities = _table("facilities", enterprises_name, sheets["facilities"])
+                batch.facilities = make_table("facilities", enterprises_name, sheets["facilities"])
         else:
-            batch.enterprises = _read_csv(data, "enterprises", enterprises_name)
+            batch.enterprises = read_csv(data, "enterprises", enterprises_name)
     if facilities is not None:
         if batch.facilities is not None:
             raise UnreadableFile("facilities given twice: as a sheet and as a separate file")
         data = facilities.read()
-        if _is_xlsx(facilities_name, data):
-            sheets = _read_xlsx(data, facilities_name)
+        if is_xlsx(facilities_name, data):
+            sheets = read_xlsx(data, facilities_name)
             frame = sheets.get("facilities", next(iter(sheets.values())))
-            batch.facilities = _table("facilities", facilities_name, frame)
+            batch.facilities = make_table("facilities", facilities_name, frame)
         else:
-            batch.facilities = _read_csv(data, "facilities", facilities_name)
+            batch.facilities = read_csv(data, "facilities", facilities_name)
     if batch.enterprises is None and batch.facilities is None:
         raise UnreadableFile("the file holds no enterprises or facilities sheet")
     return batch
@@ -205,7 +205,7 @@ def read_upload(file: Any, facilities: Any | None = None) -> ImportBatch:
     )
 
 
-def _column_errors(table: Table, schema: Schema) -> list[FieldError]:
+def column_errors(table: Table, schema: Schema) -> list[FieldError]:
     errors = []
     known = set(schema.fields)
     for column in table.columns:
@@ -231,7 +231,7 @@ def _column_errors(table: Table, schema: Schema) -> list[FieldError]:
     return errors
 
 
-def _load_rows(
+def load_rows(
     table: Table, schema: Schema
 ) -> tuple[list[tuple[int, dict[str, Any]]], list[FieldError]]:
     """Load every row with ``schema``; empty cells count as absent."""
@@ -255,7 +255,7 @@ def _load_rows(
     return loaded, errors
 
 
-def _duplicates(
+def duplicate_rows(
     rows: list[tuple[int, dict[str, Any]]], key: tuple[str, ...], kind: str, what: str
 ) -> list[FieldError]:
     seen: dict[tuple[Any, ...], int] = {}
@@ -298,14 +298,14 @@ def check_batch(batch: ImportBatch) -> CheckedBatch:
     ):
         if table is None:
             continue
-        column_errors = _column_errors(table, schema)
-        if column_errors:  # row errors would only repeat the header's problem
-            checked.errors.extend(column_errors)
+        header_errors = column_errors(table, schema)
+        if header_errors:  # row errors would only repeat the header's problem
+            checked.errors.extend(header_errors)
             continue
-        loaded, errors = _load_rows(table, schema)
+        loaded, errors = load_rows(table, schema)
         target.extend(loaded)
         checked.errors.extend(errors)
-        checked.errors.extend(_duplicates(loaded, key, table.kind, what))
+        checked.errors.extend(duplicate_rows(loaded, key, table.kind, what))
     return checked
 
 

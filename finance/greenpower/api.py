@@ -6,10 +6,12 @@ from typing import Any
 
 from flask import Flask
 from flask.views import MethodView
+from flask_smorest.fields import Upload
+from marshmallow import fields
 
 from carbon_market.http import Api, Blueprint, current_actor, db_session, page_request
-from carbon_market.schemas import dump_page, page_of
-from finance.greenpower import certificates, registry
+from carbon_market.schemas import Schema, dump_page, page_of
+from finance.greenpower import bulk, certificates, registry
 from finance.greenpower.schemas import (
     CertificateIssueSchema,
     CertificateQueryArgsSchema,
@@ -157,6 +159,46 @@ class Targets(MethodView):
         session = db_session()
         target = registry.create_target(session, current_actor(), **data)
         return target_document(target, registry.achieved(session, target))
+
+
+class GreenImportFileSchema(Schema):
+    file = Upload(required=True, metadata={"description": "CSV or XLSX, header in row 1"})
+
+
+class GreenImportResultSchema(Schema):
+    kind = fields.String()
+    rows = fields.Integer(metadata={"description": "Rows in the file"})
+    unchanged = fields.Integer(
+        metadata={"description": "Trades already recorded with the same values"}
+    )
+
+
+def _import(files: dict[str, Any], kind: str) -> Any:
+    upload = files["file"]
+    table = bulk.read_table(upload.stream, upload.filename or f"{kind}.csv", kind)
+    run = bulk.import_trades if kind == bulk.TRADES else bulk.import_certificates
+    return run(db_session(), current_actor(), table)
+
+
+@blp.route("/trades/import")
+class TradeImport(MethodView):
+    @blp.arguments(GreenImportFileSchema, location="files")
+    @blp.response(201, GreenImportResultSchema)
+    def post(self, files: dict[str, Any]) -> Any:
+        """Record trades from CSV or XLSX, all or nothing (regulators). Every bad row is
+        reported at once as ``#/trades/rows/<row>/<column>``; a file imported again changes
+        nothing."""
+        return _import(files, bulk.TRADES)
+
+
+@blp.route("/certificates/import")
+class CertificateImport(MethodView):
+    @blp.arguments(GreenImportFileSchema, location="files")
+    @blp.response(201, GreenImportResultSchema)
+    def post(self, files: dict[str, Any]) -> Any:
+        """Issue certificate blocks from CSV or XLSX, all or nothing (regulators). Every
+        bad row is reported at once as ``#/certificates/rows/<row>/<column>``."""
+        return _import(files, bulk.CERTIFICATES)
 
 
 def init_app(app: Flask, api: Api) -> None:

@@ -22,7 +22,7 @@ from carbon_market.auth.policy import authorize
 from carbon_market.auth.roles import Actor
 from carbon_market.clock import local_date
 from carbon_market.db import clock_of, config_of, transactional
-from carbon_market.emitters.bulk import _audit_rows, _chunks
+from carbon_market.emitters.bulk import audit_rows, chunks
 from carbon_market.emitters.importing import Table
 from carbon_market.emitters.models import District
 from carbon_market.errors import FieldError, ValidationFailed
@@ -62,7 +62,7 @@ def _project_errors(session: Session, rows: list[tuple[int, dict[str, Any]]]) ->
     subsectors = set(session.scalars(select(Subsector.code).where(Subsector.is_active)))
     keys = [(r["sponsor_credit_code"], r["name"]) for _, r in rows]
     taken: set[tuple[str, str]] = set()
-    for chunk in _chunks(keys):
+    for chunk in chunks(keys):
         taken |= {
             (code, name)
             for code, name in session.execute(
@@ -111,7 +111,7 @@ def import_projects(
     now = clock_of(session).now()
     rows = [{**r, "created_at": now, "updated_at": now} for _, r in checked.rows]
     done = 0
-    for chunk in _chunks(rows):
+    for chunk in chunks(rows):
         ids = (
             session.execute(
                 insert(Project).returning(Project.id, sort_by_parameter_order=True), chunk
@@ -122,7 +122,7 @@ def import_projects(
         session.execute(insert(ProjectStatusChange), _history_rows(actor, now, ids, chunk))
         session.execute(
             insert(AuditEvent),
-            _audit_rows(
+            audit_rows(
                 actor,
                 now,
                 "finance_project:create",
@@ -166,7 +166,7 @@ def _projects_named(
 ) -> dict[tuple[str, str], tuple[int, ProjectStatus]]:
     keys = sorted({(r["sponsor_credit_code"], r["project"]) for _, r in rows})
     found: dict[tuple[str, str], tuple[int, ProjectStatus]] = {}
-    for chunk in _chunks(keys):
+    for chunk in chunks(keys):
         for code, name, pid, status in session.execute(
             select(Project.sponsor_credit_code, Project.name, Project.id, Project.status).where(
                 tuple_(Project.sponsor_credit_code, Project.name).in_(chunk)
@@ -213,7 +213,7 @@ def _financing_errors(
 ) -> list[FieldError]:
     project_ids = sorted({pid for pid, _ in projects.values()})
     taken: set[tuple[Any, ...]] = set()
-    for chunk in _chunks(project_ids):
+    for chunk in chunks(project_ids):
         taken |= {
             (pid, instrument, institution, start)
             for pid, instrument, institution, start in session.execute(
@@ -301,7 +301,7 @@ def import_financings(
             session.execute(insert(Disbursement), payments)
         session.execute(
             insert(AuditEvent),
-            _audit_rows(
+            audit_rows(
                 actor,
                 now,
                 "financing:create",

@@ -15,13 +15,13 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from carbon_market.emitters.importing import (
     Table,
-    _column_errors,
-    _duplicates,
-    _is_xlsx,
-    _load_rows,
-    _read_csv,
-    _read_xlsx,
-    _table,
+    column_errors,
+    duplicate_rows,
+    is_xlsx,
+    load_rows,
+    make_table,
+    read_csv,
+    read_xlsx,
 )
 from carbon_market.emitters.schemas import CODE, CreditCodeField
 from carbon_market.errors import FieldError, UnreadableFile
@@ -105,13 +105,13 @@ class CheckedRows:
 def read_table(data: IO[bytes], filename: str, kind: str) -> Table:
     """A CSV, or the workbook's sheet named ``kind`` (else its first sheet)."""
     content = data.read()
-    if not _is_xlsx(filename, content):
-        return _read_csv(content, kind, filename)
-    sheets = _read_xlsx(content, filename)
+    if not is_xlsx(filename, content):
+        return read_csv(content, kind, filename)
+    sheets = read_xlsx(content, filename)
     if not sheets:
         raise UnreadableFile(f"{filename}: the workbook has no sheets")
     frame = sheets.get(kind, next(iter(sheets.values())))
-    return _table(kind, filename, frame)
+    return make_table(kind, filename, frame)
 
 
 def read_upload(file: Any, kind: str) -> Table:
@@ -123,11 +123,11 @@ def check_table(table: Table) -> CheckedRows:
     """Shape-check every row (no database): columns, fields, repeats within the file."""
     schema: Schema = ProjectRowSchema() if table.kind == PROJECTS else FinancingRowSchema()
     checked = CheckedRows()
-    column_errors = _column_errors(table, schema)
-    if column_errors:  # row errors would only repeat the header's problem
-        checked.errors.extend(column_errors)
+    header_errors = column_errors(table, schema)
+    if header_errors:  # row errors would only repeat the header's problem
+        checked.errors.extend(header_errors)
         return checked
-    loaded, errors = _load_rows(table, schema)
+    loaded, errors = load_rows(table, schema)
     checked.rows.extend(loaded)
     checked.errors.extend(errors)
     if table.kind == PROJECTS:
@@ -135,5 +135,5 @@ def check_table(table: Table) -> CheckedRows:
     else:
         key = ("sponsor_credit_code", "project", "instrument", "institution", "start_date")
     what = "project" if table.kind == PROJECTS else "financing"
-    checked.errors.extend(_duplicates(loaded, key, table.kind, what))
+    checked.errors.extend(duplicate_rows(loaded, key, table.kind, what))
     return checked

@@ -61,6 +61,10 @@ FACTOR_UPLOAD = object()
 #: Mark the climate-finance import rows: a CSV of one project, and of one financing of the
 #: slot project ``{project}``.
 PROJECT_UPLOAD = object()
+#: Mark the green-power import rows: a CSV of one trade, and of one certificate block, of
+#: the slot plant.
+GREEN_TRADE_UPLOAD = object()
+GREEN_CERTIFICATE_UPLOAD = object()
 FINANCING_UPLOAD = object()
 
 E = "/api/v1/enterprises"
@@ -401,6 +405,8 @@ ENDPOINTS: list[tuple[str, str, Any, dict[str, int]]] = [
         },
         owner_writes(200, regulator=200),
     ),
+    ("POST", GP + "/trades/import", GREEN_TRADE_UPLOAD, regulator_only(201)),
+    ("POST", GP + "/certificates/import", GREEN_CERTIFICATE_UPLOAD, regulator_only(201)),
     ("GET", GP + "/claims", None, any_user()),
     (
         "POST",
@@ -556,6 +562,20 @@ def _request_kwargs(body: Any, slots: dict[str, Any]) -> dict[str, Any]:
         return multipart(file=("factors.csv", "\n".join([header, *lines]) + "\n"))
     if isinstance(body, WorkbookUpload):
         return multipart(_fill(body.form, slots), file=("report.xlsx", _report_workbook()))
+    if body is GREEN_TRADE_UPLOAD:
+        upload = csv_text(
+            ["reference", "plant", "buyer", "period_start", "period_end", "mwh",
+             "price_cny_per_mwh", "green_premium_cny_per_mwh"],
+            [["MATRIX-IMPORT", "矩阵风电", slots["own_credit_code"], "2025-02-01",
+              "2025-02-28", "20", "350", "5"]],
+        )  # fmt: skip
+        return multipart(file=("trades.csv", upload))
+    if body is GREEN_CERTIFICATE_UPLOAD:
+        upload = csv_text(
+            ["plant", "generation_year", "serial_start", "serial_end"],
+            [["矩阵风电", "2025", "5001", "5010"]],
+        )
+        return multipart(file=("certificates.csv", upload))
     if body is PROJECT_UPLOAD:
         upload = csv_text(
             [
