@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import sys
 import uuid
@@ -375,6 +376,69 @@ def mrv_calc(file: TextIO) -> None:
         _fail(f"{exc.title}: {exc.detail}")
         return
     click.echo(json.dumps(calc.result_as_json(result), indent=2, ensure_ascii=False))
+
+
+# --- scheduler ----------------------------------------------------------------------------
+
+
+@main.group(help="Scheduled jobs: list them, run one now, or run the scheduler.")
+def scheduler() -> None:
+    pass
+
+
+@scheduler.command("list", help="The jobs, their triggers and when each runs next.")
+@reports_errors
+def scheduler_list() -> None:
+    from datetime import UTC, datetime
+
+    from carbon_market.scheduler.jobs import JOBS
+
+    tz = _config().deadline_tz
+    now = datetime.now(UTC).astimezone(tz)
+    for job in JOBS:
+        trigger = job.trigger(tz)
+        upcoming = trigger.get_next_fire_time(None, now)
+        when = upcoming.strftime("%Y-%m-%d %H:%M %Z") if upcoming else "never"
+        click.echo(f"{job.name:<28} next {when}  {trigger}  {job.description}")
+
+
+@scheduler.command("run-once", help="Run the job NAME now, once, and print what it did.")
+@click.argument("name")
+@reports_errors
+def scheduler_run_once(name: str) -> None:
+    from carbon_market.scheduler.jobs import find_job, run_job
+
+    try:
+        job = find_job(name)
+    except KeyError as exc:
+        _fail(str(exc.args[0]))
+        return
+    config = _config()
+    engine = make_engine(config.database_url)
+    try:
+        click.echo(f"{job.name}: {run_job(job, make_session_factory(engine, config=config))}")
+    finally:
+        engine.dispose()
+
+
+@scheduler.command(
+    "run", help="Run the scheduler in the foreground until interrupted (run one of it)."
+)
+@reports_errors
+def scheduler_run() -> None:
+    from carbon_market.scheduler.runner import build_scheduler
+
+    config = _config()
+    logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(message)s")
+    engine = make_engine(config.database_url)
+    runner = build_scheduler(make_session_factory(engine, config=config), config.deadline_tz)
+    click.echo(f"scheduler running in {config.deadline_tz}; Ctrl-C stops it")
+    try:
+        runner.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        engine.dispose()
 
 
 # --- finance ------------------------------------------------------------------------------

@@ -1,0 +1,76 @@
+"""The platform's scheduled jobs.
+
+Each job is one call into a service, in its own session, as the system actor named
+``scheduler``; it returns a one-line summary for the log and the CLI. Triggers are in the
+deadline time zone, so "every morning at 08:00" is Beijing's morning.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import tzinfo
+
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.orm import Session, sessionmaker
+
+from carbon_market.auth.roles import Actor
+from carbon_market.db import clock_of
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    description: str
+    #: The trigger, given the deadline time zone.
+    trigger: Callable[[tzinfo], BaseTrigger]
+    #: Runs the job in a session as ``actor``; returns a one-line summary.
+    run: Callable[[Session, Actor], str]
+
+
+def _ledger_run_due(session: Session, actor: Actor) -> str:
+    from carbon_market.ledger.service import run_due
+
+    result = run_due(session, actor)
+    return f"released {result['released']} delayed and expired {result['expired']} pending"
+
+
+def _overdue_milestones(session: Session, actor: Actor) -> str:
+    from finance.projects.monitoring import flag_overdue_milestones
+
+    flagged = flag_overdue_milestones(session, clock_of(session).now())
+    return f"flagged {len(flagged)} overdue milestone(s)"
+
+
+JOBS: tuple[Job, ...] = (
+    Job(
+        "ledger.run_due",
+        "Complete delayed transfers whose delay is over; expire pending ones nobody approved",
+        lambda tz: IntervalTrigger(minutes=5, timezone=tz),
+        _ledger_run_due,
+    ),
+    Job(
+        "finance.overdue_milestones",
+        "Flag climate-finance milestones not done by their due date",
+        lambda tz: CronTrigger(hour=8, minute=0, timezone=tz),
+        _overdue_milestones,
+    ),
+)
+
+
+def find_job(name: str) -> Job:
+    """The job named ``name``; KeyError listing the known names otherwise."""
+    for job in JOBS:
+        if job.name == name:
+            return job
+    raise KeyError(f"no job {name!r}; jobs: {', '.join(j.name for j in JOBS)}")
+
+
+def run_job(job: Job, sessions: sessionmaker[Session]) -> str:
+    """Run ``job`` once in a session of its own, as the system actor ``scheduler``."""
+    actor = Actor.system(name="scheduler", request_id=f"job-{uuid.uuid4().hex[:16]}")
+    with sessions() as session:
+        return job.run(session, actor)
