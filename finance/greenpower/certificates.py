@@ -192,7 +192,7 @@ def _take(
         remainders += [_copy(block, piece) for piece in (before, after) if piece is not None]
     # Shrink first, then add what was cut off: the serials never overlap, not even between
     # two statements (PostgreSQL's exclusion constraint checks each one).
-    session.flush()
+    session.flush()  # the shrunk blocks are written before their remainders
     session.add_all(remainders)
     session.flush()  # the remainders exist before the caller changes the taken blocks
     return blocks
