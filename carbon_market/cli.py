@@ -16,6 +16,7 @@ import sys
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, ParamSpec, TextIO, TypeVar
@@ -378,47 +379,12 @@ def mrv_calc(file: TextIO) -> None:
     click.echo(json.dumps(calc.result_as_json(result), indent=2, ensure_ascii=False))
 
 
-# --- scheduler ----------------------------------------------------------------------------
+# --- scheduler and jobs -------------------------------------------------------------------
 
 
-@main.group(help="Scheduled jobs: list them, run one now, or run the scheduler.")
+@main.group(help="The scheduler: runs every job on its schedule.")
 def scheduler() -> None:
     pass
-
-
-@scheduler.command("list", help="The jobs, their triggers and when each runs next.")
-@reports_errors
-def scheduler_list() -> None:
-    from datetime import UTC, datetime
-
-    from carbon_market.scheduler.jobs import JOBS
-
-    tz = _config().deadline_tz
-    now = datetime.now(UTC).astimezone(tz)
-    for job in JOBS:
-        trigger = job.trigger(tz)
-        upcoming = trigger.get_next_fire_time(None, now)
-        when = upcoming.strftime("%Y-%m-%d %H:%M %Z") if upcoming else "never"
-        click.echo(f"{job.name:<28} next {when}  {trigger}  {job.description}")
-
-
-@scheduler.command("run-once", help="Run the job NAME now, once, and print what it did.")
-@click.argument("name")
-@reports_errors
-def scheduler_run_once(name: str) -> None:
-    from carbon_market.scheduler.jobs import find_job, run_job
-
-    try:
-        job = find_job(name)
-    except KeyError as exc:
-        _fail(str(exc.args[0]))
-        return
-    config = _config()
-    engine = make_engine(config.database_url)
-    try:
-        click.echo(f"{job.name}: {run_job(job, make_session_factory(engine, config=config))}")
-    finally:
-        engine.dispose()
 
 
 @scheduler.command(
@@ -437,6 +403,53 @@ def scheduler_run() -> None:
         runner.start()
     except (KeyboardInterrupt, SystemExit):
         pass
+    finally:
+        engine.dispose()
+
+
+@main.group(help="Scheduled jobs, by hand: list them or run one now.")
+def jobs() -> None:
+    pass
+
+
+@jobs.command("list", help="The jobs, their triggers and when each runs next.")
+@reports_errors
+def jobs_list() -> None:
+    from datetime import UTC
+
+    from carbon_market.scheduler.jobs import JOBS
+
+    tz = _config().deadline_tz
+    now = datetime.now(UTC).astimezone(tz)
+    for job in JOBS:
+        trigger = job.trigger(tz)
+        upcoming = trigger.get_next_fire_time(None, now)
+        when = upcoming.strftime("%Y-%m-%d %H:%M %Z") if upcoming else "never"
+        click.echo(f"{job.name:<20} next {when}  {trigger}  {job.description}")
+
+
+@jobs.command("run", help="Run the job NAME now, once, for --date D (default: today).")
+@click.argument("name")
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The day to run it for, YYYY-MM-DD (Asia/Shanghai).",
+)
+@reports_errors
+def jobs_run(name: str, day: datetime | None) -> None:
+    from carbon_market.scheduler.jobs import find_job, run_job
+
+    try:
+        job = find_job(name)
+    except KeyError as exc:
+        _fail(str(exc.args[0]))
+        return
+    config = _config()
+    engine = make_engine(config.database_url)
+    sessions = make_session_factory(engine, config=config)
+    try:
+        click.echo(f"{job.name}: {run_job(job, sessions, day.date() if day else None)}")
     finally:
         engine.dispose()
 

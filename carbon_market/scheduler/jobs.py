@@ -1,8 +1,10 @@
 """The platform's scheduled jobs.
 
 Each job is one call into a service, in its own session, as the system actor named
-``scheduler``; it returns a one-line summary for the log and the CLI. Triggers are in the
-deadline time zone, so "every morning at 08:00" is Beijing's morning.
+``scheduler``, for a day (a calendar date in the deadline time zone: today when the
+scheduler runs it, any date when run by hand with ``carbon-market jobs run NAME --date D``);
+it returns a one-line summary for the log and the CLI. Triggers are in the deadline time
+zone, so "every morning at 08:00" is Beijing's morning.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import date, datetime, time, tzinfo
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
@@ -18,7 +20,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
 from carbon_market.auth.roles import Actor
-from carbon_market.db import clock_of
+from carbon_market.db import clock_of, config_of
 
 
 @dataclass(frozen=True)
@@ -27,33 +29,36 @@ class Job:
     description: str
     #: The trigger, given the deadline time zone.
     trigger: Callable[[tzinfo], BaseTrigger]
-    #: Runs the job in a session as ``actor``; returns a one-line summary.
-    run: Callable[[Session, Actor], str]
+    #: Runs the job in a session as ``actor`` for a day; returns a one-line summary.
+    run: Callable[[Session, Actor, date], str]
 
 
-def _ledger_run_due(session: Session, actor: Actor) -> str:
+def _ledger_run_due(session: Session, actor: Actor, day: date) -> str:
+    """Acts on what is due now, whatever the day: a delay ends at an instant, not a date."""
     from carbon_market.ledger.service import run_due
 
     result = run_due(session, actor)
     return f"released {result['released']} delayed and expired {result['expired']} pending"
 
 
-def _overdue_milestones(session: Session, actor: Actor) -> str:
+def _overdue_milestones(session: Session, actor: Actor, day: date) -> str:
+    """Flags the milestones overdue on ``day`` (due before it)."""
     from finance.projects.monitoring import flag_overdue_milestones
 
-    flagged = flag_overdue_milestones(session, clock_of(session).now())
+    tz = config_of(session).deadline_tz
+    flagged = flag_overdue_milestones(session, datetime.combine(day, time(12), tzinfo=tz))
     return f"flagged {len(flagged)} overdue milestone(s)"
 
 
 JOBS: tuple[Job, ...] = (
     Job(
-        "ledger.run_due",
+        "ledger_run_due",
         "Complete delayed transfers whose delay is over; expire pending ones nobody approved",
         lambda tz: IntervalTrigger(minutes=5, timezone=tz),
         _ledger_run_due,
     ),
     Job(
-        "finance.overdue_milestones",
+        "finance_milestones",
         "Flag climate-finance milestones not done by their due date",
         lambda tz: CronTrigger(hour=8, minute=0, timezone=tz),
         _overdue_milestones,
@@ -69,8 +74,11 @@ def find_job(name: str) -> Job:
     raise KeyError(f"no job {name!r}; jobs: {', '.join(j.name for j in JOBS)}")
 
 
-def run_job(job: Job, sessions: sessionmaker[Session]) -> str:
-    """Run ``job`` once in a session of its own, as the system actor ``scheduler``."""
+def run_job(job: Job, sessions: sessionmaker[Session], day: date | None = None) -> str:
+    """Run ``job`` once in a session of its own, as the system actor ``scheduler``, for
+    ``day`` (default: today in the deadline time zone)."""
     actor = Actor.system(name="scheduler", request_id=f"job-{uuid.uuid4().hex[:16]}")
     with sessions() as session:
-        return job.run(session, actor)
+        if day is None:
+            day = clock_of(session).now().astimezone(config_of(session).deadline_tz).date()
+        return job.run(session, actor, day)
