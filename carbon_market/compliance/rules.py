@@ -1,0 +1,204 @@
+"""The compliance arithmetic (pure): obligations, offset caps, surrender checks, penalties.
+
+Units are whole tonnes (int); money is ``Decimal`` CNY. Rounding rules, each applied once:
+
+* a share of tonnes that makes a **cap** (offsets, the shortfall cap) is rounded **down** to
+  whole tonnes: a cap may never let through a tonne more than its share;
+* a **penalty** is rounded to the fen, half up (四舍五入), after the whole product.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+
+from carbon_market.compliance.rulebook import PriceWindow, Rulebook
+
+FEN = Decimal("0.01")
+
+
+def _floor_tonnes(value: Decimal) -> int:
+    return int(value.to_integral_value(rounding=ROUND_FLOOR))
+
+
+@dataclass(frozen=True)
+class ObligationInput:
+    """What the obligation of one enterprise in one year depends on."""
+
+    year: int
+    #: The approved verified emissions, whole tonnes (the report's ``obligation_t``).
+    verified_t: int
+    #: The free allocation received for the year (None when not known / not allocated).
+    allocation_t: int | None = None
+    #: Gas-fired units fall under the national power plan's gas cap.
+    is_gas_unit: bool = False
+
+
+@dataclass(frozen=True)
+class Obligation:
+    obligation_t: int
+    #: Why the obligation differs from the verified emissions, if it does.
+    adjustment: str | None = None
+
+
+def obligation(facts: ObligationInput, book: Rulebook) -> Obligation:
+    """The units due: the verified emissions, capped where the rulebook says so.
+
+    National power plans (2021–2022): a gas unit owes at most its free allocation; any unit
+    owes at most its allocation plus ``shortfall_share_cap`` × its verified emissions, the
+    share rounded down to whole tonnes.
+    """
+    due, why = facts.verified_t, None
+    caps, allocation = book.obligation_caps, facts.allocation_t
+    gas_capped = caps.gas_capped_at_allocation and facts.is_gas_unit
+    if allocation is not None and gas_capped and due > allocation:
+        due, why = allocation, "gas unit: capped at its free allocation"
+    share = caps.shortfall_share_cap
+    if allocation is not None and share is not None and facts.year in caps.shortfall_cap_years:
+        cap = allocation + _floor_tonnes(share * facts.verified_t)
+        if due > cap:
+            due, why = cap, f"shortfall capped at {share:%} of verified emissions"
+    return Obligation(due, why)
+
+
+@dataclass(frozen=True)
+class OffsetCaps:
+    #: Most offsets that may be surrendered for the year, whole tonnes.
+    total_t: int
+    #: Of those, most from outside the jurisdiction (None: no separate cap).
+    outside_t: int | None
+
+
+def offset_caps(book: Rulebook, *, obligation_t: int, allocation_t: int | None) -> OffsetCaps:
+    """The offset caps for one enterprise and year, rounded down to whole tonnes.
+
+    National: CCERs ≤ 5 % of the units due. Beijing: offsets ≤ 5 % of the year's allocation,
+    of which CCERs from projects outside Beijing ≤ 2.5 %. A basis that is not known (no
+    allocation) admits no offsets.
+    """
+    basis = obligation_t if book.offsets.basis == "obligation" else allocation_t
+    if basis is None:
+        return OffsetCaps(0, 0 if book.offsets.outside_share_cap is not None else None)
+    outside = book.offsets.outside_share_cap
+    return OffsetCaps(
+        _floor_tonnes(book.offsets.share_cap * basis),
+        None if outside is None else _floor_tonnes(outside * basis),
+    )
+
+
+@dataclass(frozen=True)
+class Surrendered:
+    """What an enterprise has surrendered for a year so far."""
+
+    allowances_t: int = 0
+    offsets_t: int = 0
+    outside_offsets_t: int = 0
+
+    @property
+    def total_t(self) -> int:
+        return self.allowances_t + self.offsets_t
+
+
+@dataclass(frozen=True)
+class SurrenderRequest:
+    unit_kind: str
+    vintage: int
+    quantity: int
+    #: For offsets: the project is outside the jurisdiction (e.g. a CCER from Hebei).
+    outside: bool = False
+
+
+def surrender_problems(
+    book: Rulebook,
+    *,
+    year: int,
+    request: SurrenderRequest,
+    obligation_t: int,
+    done: Surrendered,
+    caps: OffsetCaps,
+) -> list[tuple[str, str]]:
+    """Why a surrender may not be made, as ``(field, reason)``; empty when it may.
+
+    Checked: the unit kind counts under the rulebook; the vintage is the year, or an earlier
+    one where banking is allowed (a later one never: no borrowing); the quantity is positive
+    and not more than what is still due; offsets stay within their caps.
+    """
+    problems: list[tuple[str, str]] = []
+    counts_as = book.surrenderable.get(request.unit_kind)
+    if counts_as is None:
+        problems.append(("unit_kind", f"{request.unit_kind} cannot be surrendered here"))
+    if request.vintage > year:
+        problems.append(("vintage", f"vintage {request.vintage} is later than {year}"))
+    elif request.vintage < year and not book.banking:
+        problems.append(("vintage", f"banked vintage {request.vintage} is not allowed"))
+    outstanding = max(obligation_t - done.total_t, 0)
+    if request.quantity <= 0:
+        problems.append(("quantity", "must be a positive whole number"))
+    elif request.quantity > outstanding:
+        problems.append(("quantity", f"more than the {outstanding} t still due"))
+    if counts_as == "offset" and request.quantity > 0:
+        if done.offsets_t + request.quantity > caps.total_t:
+            left = max(caps.total_t - done.offsets_t, 0)
+            problems.append(("quantity", f"over the offset cap: {left} t of offsets left"))
+        elif (
+            request.outside
+            and caps.outside_t is not None
+            and (done.outside_offsets_t + request.quantity > caps.outside_t)
+        ):
+            left = max(caps.outside_t - done.outside_offsets_t, 0)
+            problems.append(("quantity", f"over the cap on outside offsets: {left} t left"))
+    return problems
+
+
+@dataclass(frozen=True)
+class Penalty:
+    shortfall_t: int
+    multiple: Decimal
+    average_price: Decimal
+    amount: Decimal
+    #: Deducted from next year's allocation if the shortfall is left uncorrected.
+    allocation_deduction_t: int
+
+
+def penalty(
+    book: Rulebook, *, shortfall_t: int, multiple: Decimal, average_price: Decimal
+) -> Penalty:
+    """shortfall × multiple × average price, to the fen, half up.
+
+    Raises ValueError for a multiple outside the rulebook's range, a negative shortfall or a
+    negative price. Worked example (the published national case): 865 300 t short, average
+    98.00 CNY/t, 5 times: 865 300 × 5 × 98.00 = 423 997 000.00 CNY.
+    """
+    low, high = book.penalty.multiple_min, book.penalty.multiple_max
+    if not low <= multiple <= high:
+        raise ValueError(f"the multiple must be between {low} and {high}, got {multiple}")
+    if shortfall_t < 0 or average_price < 0:
+        raise ValueError("shortfall and price cannot be negative")
+    amount = (Decimal(shortfall_t) * multiple * average_price).quantize(FEN, ROUND_HALF_UP)
+    deduction = shortfall_t if book.penalty.deduct_uncorrected else 0
+    return Penalty(shortfall_t, multiple, average_price, amount, deduction)
+
+
+def _months_back(day: date, months: int) -> date:
+    """The same day ``months`` earlier, clamped to the month's length."""
+    index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def price_window(book: Rulebook, year: int) -> tuple[date, date]:
+    """The trading days whose average price sets the penalty: first and last, inclusive.
+
+    The window ends on the surrender deadline and reaches back one month (national) or six
+    (Beijing). A deadline on a month's last day takes whole calendar months (deadline
+    2026-12-31, one month: 2026-12-01 to 2026-12-31; 2026-06-30, six months: 2026-01-01 to
+    2026-06-30); any other deadline reaches back to the day after the same date N months
+    earlier (2026-06-15, one month: 2026-05-16 to 2026-06-15).
+    """
+    last = book.deadline("surrender", year)
+    months = 1 if book.penalty.price_window is PriceWindow.MONTH_BEFORE_DEADLINE else 6
+    if last.day == calendar.monthrange(last.year, last.month)[1]:
+        return _months_back(last.replace(day=1), months - 1), last
+    return _months_back(last, months) + timedelta(days=1), last
