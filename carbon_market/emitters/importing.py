@@ -159,6 +159,19 @@ def is_xlsx(source: str, data: bytes) -> bool:
     return source.lower().endswith(".xlsx") or data.startswith(b"PK\x03\x04")
 
 
+def read_single_table(data: IO[bytes], filename: str, kind: str) -> Table:
+    """One table from a CSV, or from the workbook's sheet named ``kind`` (else its first
+    sheet): the reader of every single-table import (climate-finance projects and
+    financings, green trades and certificates)."""
+    content = data.read()
+    if not is_xlsx(filename, content):
+        return read_csv(content, kind, filename)
+    sheets = read_xlsx(content, filename)
+    if not sheets:
+        raise UnreadableFile(f"{filename}: the workbook has no sheets")
+    return make_table(kind, filename, sheets.get(kind, next(iter(sheets.values()))))
+
+
 def read_batch(
     enterprises: IO[bytes] | None,
     enterprises_name: str = "enterprises.csv",

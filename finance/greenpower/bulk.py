@@ -28,14 +28,11 @@ from carbon_market.emitters.importing import (
     Table,
     column_errors,
     duplicate_rows,
-    is_xlsx,
     load_rows,
-    make_table,
-    read_csv,
-    read_xlsx,
+    read_single_table,
 )
 from carbon_market.emitters.schemas import CreditCodeField
-from carbon_market.errors import DomainError, FieldError, UnreadableFile, ValidationFailed
+from carbon_market.errors import DomainError, FieldError, ValidationFailed
 from carbon_market.schemas import Schema
 from finance.greenpower import certificates, registry
 from finance.greenpower.models import GreenPlant, GreenTrade
@@ -74,13 +71,7 @@ class ImportResult:
 
 def read_table(data: IO[bytes], filename: str, kind: str) -> Table:
     """A CSV, or the workbook's sheet named ``kind`` (else its first sheet)."""
-    content = data.read()
-    if not is_xlsx(filename, content):
-        return read_csv(content, kind, filename)
-    sheets = read_xlsx(content, filename)
-    if not sheets:
-        raise UnreadableFile(f"{filename}: the workbook has no sheets")
-    return make_table(kind, filename, sheets.get(kind, next(iter(sheets.values()))))
+    return read_single_table(data, filename, kind)
 
 
 def _rows(table: Table, schema: Schema, key: tuple[str, ...], what: str) -> list[tuple[int, Any]]:

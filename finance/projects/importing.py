@@ -17,14 +17,11 @@ from carbon_market.emitters.importing import (
     Table,
     column_errors,
     duplicate_rows,
-    is_xlsx,
     load_rows,
-    make_table,
-    read_csv,
-    read_xlsx,
+    read_single_table,
 )
 from carbon_market.emitters.schemas import CODE, CreditCodeField
-from carbon_market.errors import FieldError, UnreadableFile
+from carbon_market.errors import FieldError
 from carbon_market.schemas import Schema
 from finance.projects.models import Instrument, ProjectCategory, ProjectStatus
 from finance.projects.schemas import fraction, money, tonnes
@@ -104,14 +101,7 @@ class CheckedRows:
 
 def read_table(data: IO[bytes], filename: str, kind: str) -> Table:
     """A CSV, or the workbook's sheet named ``kind`` (else its first sheet)."""
-    content = data.read()
-    if not is_xlsx(filename, content):
-        return read_csv(content, kind, filename)
-    sheets = read_xlsx(content, filename)
-    if not sheets:
-        raise UnreadableFile(f"{filename}: the workbook has no sheets")
-    frame = sheets.get(kind, next(iter(sheets.values())))
-    return make_table(kind, filename, frame)
+    return read_single_table(data, filename, kind)
 
 
 def read_upload(file: Any, kind: str) -> Table:
