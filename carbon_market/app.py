@@ -60,12 +60,17 @@ def create_app(
     app.extensions["carbon_market.engine"] = engine
     app.extensions["carbon_market.session_factory"] = make_session_factory(engine, clock, cfg)
 
+    # Imported here: allocation's pure modules import carbon_market.errors, which imports
+    # this package (and so this module) first; a module-level import would be circular
+    # whenever allocation is imported before carbon_market (the offline CLI, benchmarks).
+    from allocation import api as allocation_api
+
     api = http.Api(app)
     http.init_app(app)
     health.init_app(app)
     problems.init_app(app)
     features = [auth_api, emitters_api, ledger_api, mrv_api, reports_api, reports_xlsx_api]
-    for feature in [*features, synergy_api, finance_api, greenpower_api, audit_api]:
+    for feature in [*features, synergy_api, finance_api, greenpower_api, allocation_api, audit_api]:
         feature.init_app(app, api)
 
     @app.get("/api/docs/static/<path:filename>")

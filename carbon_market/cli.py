@@ -33,7 +33,7 @@ from carbon_market.auth.roles import Actor, Role
 from carbon_market.config import Config, ConfigError, load_config
 from carbon_market.db import make_engine, make_session_factory
 from carbon_market.emitters import bulk, importing
-from carbon_market.errors import DomainError, NotFound
+from carbon_market.errors import DomainError, NotFound, ValidationFailed
 from carbon_market.ledger.models import LedgerTransaction
 
 P = ParamSpec("P")
@@ -499,6 +499,115 @@ def finance_import(kind: str, file: Path, as_user: str | None) -> None:
         run = finance_bulk.import_projects if kind == "projects" else finance_bulk.import_financings
         result = run(session, actor, table=table)
     click.echo(", ".join(f"{count} {what.replace('_', ' ')}" for what, count in result.items()))
+
+
+# --- allocation ---------------------------------------------------------------------------
+
+
+@main.group(help="Allocation: compute plans offline from files, import, export and issue.")
+def allocation() -> None:
+    pass
+
+
+def _one_line(exc: DomainError) -> str:
+    first = f" ({exc.errors[0].pointer}: {exc.errors[0].detail}" if exc.errors else ""
+    more = f"; {len(exc.errors) - 1} more" if len(exc.errors) > 1 else ""
+    return f"error: {exc.title}: {exc.detail}{first}{more}{')' if first else ''}"
+
+
+def _read_plan(path: Path) -> Any:
+    from allocation.plan import parse_plan
+
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValidationFailed(f"{path.name} is not a readable JSON document: {exc}") from exc
+    return parse_plan(document)
+
+
+@allocation.command(
+    "compute",
+    help="Compute PLAN over FACILITIES offline (no database) and write OUT: one row per "
+    "facility. Exits 1 only for a malformed plan or file.",
+)
+@click.option("--plan", "plan_path", required=True, type=click.Path(path_type=Path))
+@click.option("--facilities", required=True, type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def allocation_compute(plan_path: Path, facilities: Path, out: Path) -> None:
+    from allocation.engine import compute
+    from allocation.files import read_facilities, write_results
+
+    try:
+        plan = _read_plan(plan_path)
+        try:
+            with facilities.open("rb") as fh:
+                frame = read_facilities(fh)
+        except OSError as exc:
+            raise ValidationFailed(f"cannot read {facilities}: {exc.strerror}") from exc
+    except DomainError as exc:
+        click.echo(_one_line(exc), err=True)
+        sys.exit(1)
+    outcome = compute(plan, frame)
+    with out.open("w", encoding="utf-8", newline="") as fh:
+        write_results(outcome.results, fh)
+    summary = outcome.summary()
+    click.echo(
+        f"{summary['allocated']} of {summary['facilities']} facilities allocated, "
+        f"{summary['total_allocation']} allowances (budget {summary['free_budget']}, "
+        f"scale factor {summary['scale_factor']}); {summary['not_allocated']} not allocated"
+    )
+
+
+@allocation.command("import", help="Record the plan document FILE (JSON) as a draft plan.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--name", default=None, help="Scenario name (default: the year).")
+@AS_USER
+@reports_errors
+def allocation_import(file: Path, name: str | None, as_user: str | None) -> None:
+    from allocation import service as allocation_service
+
+    _read_plan(file)  # a malformed file fails here, before any database work
+    document = json.loads(file.read_text(encoding="utf-8"))
+    with _session() as session:
+        actor = _acting_user(session, as_user)
+        plan = allocation_service.create_plan(session, actor, document=document, name=name)
+    click.echo(f"plan {plan.id} ({plan.year}, {plan.name}) recorded as a draft")
+
+
+@allocation.command("export", help="Print plan PLAN_ID's document (JSON), ready to import.")
+@click.argument("plan_id", type=int)
+@AS_USER
+@reports_errors
+def allocation_export(plan_id: int, as_user: str | None) -> None:
+    from allocation import service as allocation_service
+
+    with _session() as session:
+        plan = allocation_service.get_plan(session, _acting_user(session, as_user), plan_id)
+    click.echo(json.dumps(plan.document, ensure_ascii=False, indent=2))
+
+
+@allocation.command(
+    "issue",
+    help="Issue approved plan PLAN_ID through the ledger in batches; safe to run again "
+    "(it resumes, and moves nothing once everything is issued).",
+)
+@click.argument("plan_id", type=int)
+@click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(1, 10000))
+@AS_USER
+@reports_errors
+def allocation_issue(plan_id: int, batch_size: int, as_user: str | None) -> None:
+    from allocation import issuing
+
+    with _session() as session:
+        actor = _acting_user(session, as_user)
+        with tqdm(desc="issuing", unit="allocation", disable=None) as bar:
+            summary = issuing.issue_plan(
+                session, actor, plan_id, batch_size=batch_size, progress=bar.update
+            )
+    click.echo(
+        f"issued {summary.issued} allocation(s), {summary.units} allowances, in "
+        f"{summary.batches} batch(es); {summary.already_issued} were issued before"
+    )
 
 
 # --- serve --------------------------------------------------------------------------------

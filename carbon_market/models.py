@@ -4,6 +4,7 @@ Alembic's ``env.py`` and the test fixtures import this module so that ``Base.met
 the whole schema; new features add their models here.
 """
 
+from allocation.models import AllocationPlan, AllocationResult
 from carbon_market.audit.models import AuditEvent
 from carbon_market.auth.models import ApiToken, User
 from carbon_market.db import Base
@@ -36,6 +37,8 @@ from finance.projects.models import (
 
 __all__ = [
     "Account",
+    "AllocationPlan",
+    "AllocationResult",
     "ApiToken",
     "AuditEvent",
     "Base",

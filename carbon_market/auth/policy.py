@@ -78,6 +78,13 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "finance.import": frozenset({F}),
     "finance.portfolio": frozenset({R, F, A}),
     "finance.catalogue.manage": frozenset({R, F}),
+    # Allocation: regulators draft, approve (a second regulator) and issue plans; auditors
+    # read them; an enterprise sees only its own facilities' results.
+    "allocation.read": frozenset({R, A}),
+    "allocation.manage": frozenset({R}),
+    "allocation.approve": frozenset({R}),
+    "allocation.issue": frozenset({R}),
+    "allocation.results": frozenset({R, E, A}),
 }
 
 

@@ -29,6 +29,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from allocation import service as allocation_service
 from carbon_market.auth import service as auth_service
 from carbon_market.auth.roles import Actor
 from carbon_market.mrv import factor_library
@@ -76,6 +77,21 @@ GP = "/api/v1/green-power"
 SYN = "/api/v1/synergy"
 FIN = "/api/v1/finance"
 FP = FIN + "/projects/{project}"
+AL = "/api/v1/allocation"
+ALP = AL + "/plans/{plan}"
+
+
+def _allocation_document(year: int) -> dict[str, Any]:
+    return {
+        "year": year,
+        "cap": 100000,
+        "reserve_share": "0.05",
+        "auction_share": "0.03",
+        "base_years": [year - 3, year - 2, year - 1],
+        "sectors": {"cement": {"method": "historical_emissions", "control_factor": "0.97"}},
+    }
+
+
 #: 500 MWh × 0.5366 tCO2/MWh = 268.3 t: one stream is enough to file a report.
 REPORT_STREAMS = [{"kind": "electricity", "quantity": "500", "unit": "MWh", "month": 3}]
 
@@ -519,6 +535,19 @@ ENDPOINTS: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", FIN + "/portfolio?format=csv", None, portfolio_read()),
     ("POST", FIN + "/projects/import", PROJECT_UPLOAD, finance_only(201)),
     ("POST", FIN + "/financings/import", FINANCING_UPLOAD, finance_only(201)),
+    # allocation: regulators draft, approve (a second one) and issue; auditors read plans;
+    # an enterprise reads its own facilities' results. {plan} is a 2026 draft by the system,
+    # {approved_plan} the approved 2025 plan.
+    ("GET", AL + "/plans", None, regulator_and_auditor()),
+    ("POST", AL + "/plans", _allocation_document(2027), regulator_only(201)),
+    ("GET", ALP, None, regulator_and_auditor()),
+    ("PUT", ALP, _allocation_document(2026), regulator_only(200)),
+    ("POST", ALP + "/copy", {"year": 2028}, regulator_only(201)),
+    ("POST", ALP + "/approve", None, regulator_only(200)),
+    ("POST", ALP + "/compute", None, regulator_and_auditor()),
+    ("GET", AL + "/plans/{approved_plan}/results", None, registry_list()),
+    ("POST", AL + "/plans/{approved_plan}/issue", None, regulator_only(200)),
+    ("GET", AL + "/compare?a={plan}&b={approved_plan}", None, regulator_and_auditor()),
     # documentation
     ("GET", "/api/openapi.json", None, public()),
     ("GET", "/api/problems/not-found", None, public()),
@@ -666,6 +695,7 @@ def test_endpoint_answers_each_role_with_the_expected_status(
         **_report_slots(session, tenants),
         **_green_slots(session, tenants),
         **_finance_slots(session, tenants),
+        **_allocation_slots(session),
     }
     path = url.format(**slots)
     kwargs = _request_kwargs(body, slots)
@@ -781,6 +811,15 @@ def _finance_slots(session: Session, tenants: Tenants) -> dict[str, int]:
     return {"project": project.id, "financing": loan.financing.id, "milestone": milestone.id}
 
 
+def _allocation_slots(session: Session) -> dict[str, int]:
+    """``{plan}``: a 2026 draft by the system; ``{approved_plan}``: 2025, approved."""
+    system = Actor.system()
+    draft = allocation_service.create_plan(session, system, document=_allocation_document(2026))
+    adopted = allocation_service.create_plan(session, system, document=_allocation_document(2025))
+    allocation_service.approve_plan(session, Actor.system(name="system:approver"), adopted.id)
+    return {"plan": draft.id, "approved_plan": adopted.id}
+
+
 def test_every_registered_api_route_and_method_appears_in_the_matrix(app: Flask) -> None:
     # A new endpoint must join the matrix, or it could ship without a tenancy check.
     def template(rule: str) -> str:
@@ -799,6 +838,7 @@ def test_every_registered_api_route_and_method_appears_in_the_matrix(app: Flask)
             ("<int:project_id>", "{project}"),
             ("<int:financing_id>", "{financing}"),
             ("<int:milestone_id>", "{milestone}"),
+            ("<int:plan_id>", "{plan}"),
         ):
             rule = rule.replace(converter, slot)
         return rule
@@ -808,6 +848,8 @@ def test_every_registered_api_route_and_method_appears_in_the_matrix(app: Flask)
         # a query string selects a representation of the same route.
         # A draft set is a set: publishing one has the same route parameter as {factor_set}.
         url = url.replace("{draft_set}", "{factor_set}")
+        # An approved plan is a plan: the same route parameter as {plan}.
+        url = url.replace("{approved_plan}", "{plan}")
         # Every report slot is a report in some status: the same route parameter.
         for slot in ("{submitted_report}", "{assigned_report}", "{verified_report}"):
             url = url.replace(slot, "{report}")

@@ -64,6 +64,11 @@ EXPECTED: dict[str, set[str]] = {
     "finance.import": {F},
     "finance.portfolio": {R, F, A},
     "finance.catalogue.manage": {R, F},
+    "allocation.read": {R, A},
+    "allocation.manage": {R},
+    "allocation.approve": {R},
+    "allocation.issue": {R},
+    "allocation.results": {R, E, A},
 }
 READ_ACTIONS = {
     "enterprise.read",
@@ -79,6 +84,8 @@ READ_ACTIONS = {
     "synergy.read",
     "finance.read",
     "finance.portfolio",
+    "allocation.read",
+    "allocation.results",
 }
 WRITE_ACTIONS = sorted(set(EXPECTED) - READ_ACTIONS)
 

@@ -1,0 +1,129 @@
+"""HTTP resources for allocation under ``/api/v1/allocation`` (thin handlers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from flask import Flask
+from flask.views import MethodView
+
+from allocation import issuing, service
+from allocation.schemas import (
+    CompareArgsSchema,
+    ComparisonRowSchema,
+    CopySchema,
+    DryRunSchema,
+    IssueSummarySchema,
+    PlanDocumentSchema,
+    PlanQueryArgsSchema,
+    PlanSchema,
+    StoredResultSchema,
+)
+from carbon_market.http import Api, Blueprint, current_actor, db_session, page_request
+from carbon_market.schemas import PageArgsSchema, dump_page, page_of
+
+blp = Blueprint(
+    "allocation",
+    __name__,
+    url_prefix="/api/v1/allocation",
+    description="Allocation plans: draft, copy, approve (a second regulator), dry runs, "
+    "comparison and issuing through the ledger.",
+)
+
+
+def _split(data: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    name = data.pop("name", None)
+    return data, name
+
+
+@blp.route("/plans")
+class Plans(MethodView):
+    @blp.arguments(PlanQueryArgsSchema, location="query")
+    @blp.response(200, page_of(PlanSchema, "AllocationPlanPageSchema"))
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """List plans (``year``, ``status``); regulators and auditors."""
+        page = page_request(args)
+        return dump_page(service.list_plans(db_session(), current_actor(), page=page, **args))
+
+    @blp.arguments(PlanDocumentSchema)
+    @blp.response(201, PlanSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Create a draft plan from its document (regulators)."""
+        document, name = _split(data)
+        return service.create_plan(db_session(), current_actor(), document=document, name=name)
+
+
+@blp.route("/plans/<int:plan_id>")
+class PlanById(MethodView):
+    @blp.response(200, PlanSchema)
+    def get(self, plan_id: int) -> Any:
+        return service.get_plan(db_session(), current_actor(), plan_id)
+
+    @blp.arguments(PlanDocumentSchema)
+    @blp.response(200, PlanSchema)
+    def put(self, data: dict[str, Any], plan_id: int) -> Any:
+        """Replace a draft's document (409 once approved)."""
+        document, name = _split(data)
+        return service.update_plan(
+            db_session(), current_actor(), plan_id, document=document, name=name
+        )
+
+
+@blp.route("/plans/<int:plan_id>/copy")
+class PlanCopy(MethodView):
+    @blp.arguments(CopySchema)
+    @blp.response(201, PlanSchema)
+    def post(self, data: dict[str, Any], plan_id: int) -> Any:
+        """A new draft from this plan for ``year`` (default: the next), base years shifted."""
+        return service.copy_plan(db_session(), current_actor(), plan_id, **data)
+
+
+@blp.route("/plans/<int:plan_id>/approve")
+class PlanApprove(MethodView):
+    @blp.response(200, PlanSchema)
+    def post(self, plan_id: int) -> Any:
+        """Approve a draft (a regulator other than its author): its results are frozen."""
+        return service.approve_plan(db_session(), current_actor(), plan_id)
+
+
+@blp.route("/plans/<int:plan_id>/compute")
+class PlanCompute(MethodView):
+    @blp.response(200, DryRunSchema)
+    def post(self, plan_id: int) -> Any:
+        """Dry run on the registry as it is now: per-facility results, nothing stored."""
+        outcome = service.dry_run(db_session(), current_actor(), plan_id)
+        return {"summary": outcome.summary(), "results": service.result_documents(outcome)}
+
+
+@blp.route("/plans/<int:plan_id>/results")
+class PlanResults(MethodView):
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, page_of(StoredResultSchema, "AllocationResultPageSchema"))
+    def get(self, args: dict[str, Any], plan_id: int) -> dict[str, Any]:
+        """The approved plan's frozen results (enterprise users: their own facilities)."""
+        page = page_request(args)
+        return dump_page(service.list_results(db_session(), current_actor(), plan_id, page=page))
+
+
+@blp.route("/plans/<int:plan_id>/issue")
+class PlanIssue(MethodView):
+    @blp.response(200, IssueSummarySchema)
+    def post(self, plan_id: int) -> Any:
+        """Issue an approved plan through the ledger, in batches; a repeat moves nothing."""
+        return issuing.issue_plan(db_session(), current_actor(), plan_id)
+
+
+@blp.route("/compare")
+class Compare(MethodView):
+    @blp.arguments(CompareArgsSchema, location="query")
+    @blp.response(200, ComparisonRowSchema(many=True))
+    def get(self, args: dict[str, Any]) -> Any:
+        """Two plans computed on the registry, side by side per facility."""
+        table = service.compare_plans(db_session(), current_actor(), args["a"], args["b"])
+        table = table.astype(object).where(pd.notna(table), None)
+        return table.to_dict("records")
+
+
+def init_app(app: Flask, api: Api) -> None:
+    api.register_blueprint(blp)

@@ -1,0 +1,119 @@
+"""Allocation plans and their per-facility results (ORM).
+
+A plan is stored twice over on purpose: its document (the JSON the API, the CLI and
+export/import speak, ``allocation.plan``) is the source of truth, and the figures the
+database must guard — year, cap, shares, status, who approved — are columns with CHECKs.
+An approved plan's results are rows, one per facility, frozen at approval; issuing fills
+``issued_tx_id`` row by row in the same unit of work as the ledger transfer, so a row
+either has its transaction or nothing moved for it.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from carbon_market.db import Base, enum_column_type
+from carbon_market.types import BigId, ScaledDecimal
+
+#: Places of shares (and of free allocations: 1 g) and of the scaling factor.
+SHARE_SCALE = 6
+FREE_SCALE = 6
+FACTOR_SCALE = 12
+
+
+class PlanStatus(enum.StrEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+    ISSUED = "issued"
+
+
+class AllocationPlan(Base):
+    """A compliance year's allocation plan (one of possibly several scenarios per year)."""
+
+    __tablename__ = "allocation_plan"
+    __table_args__ = (
+        UniqueConstraint("year", "name"),
+        CheckConstraint("year BETWEEN 2001 AND 2100", name="year_in_range"),
+        CheckConstraint("cap > 0", name="cap_positive"),
+        CheckConstraint("reserve_share >= 0 AND auction_share >= 0", name="shares_non_negative"),
+        # Shares are stored in millionths: together at most 100%.
+        CheckConstraint("reserve_share + auction_share <= 1000000", name="shares_within_cap"),
+        CheckConstraint("(status = 'draft') = (approved_at IS NULL)", name="approved_unless_draft"),
+        CheckConstraint("(status = 'issued') = (issued_at IS NOT NULL)", name="issued_when_issued"),
+        CheckConstraint(
+            "approved_by_user_id IS NULL OR created_by_user_id IS NULL "
+            "OR approved_by_user_id <> created_by_user_id",
+            name="four_eyes",
+        ),
+        CheckConstraint("total_allocation >= 0", name="total_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    year: Mapped[int] = mapped_column(index=True)
+    status: Mapped[PlanStatus] = mapped_column(enum_column_type(PlanStatus))
+    cap: Mapped[int] = mapped_column(BigInteger)
+    reserve_share: Mapped[Decimal] = mapped_column(ScaledDecimal(SHARE_SCALE))
+    auction_share: Mapped[Decimal] = mapped_column(ScaledDecimal(SHARE_SCALE))
+    #: The plan document (decimals as strings), as ``allocation.plan.plan_document`` writes it.
+    document: Mapped[dict[str, Any]]
+    #: Set at approval from the frozen results.
+    scale_factor: Mapped[Decimal | None] = mapped_column(ScaledDecimal(FACTOR_SCALE))
+    total_allocation: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_by_user_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("user_account.id", ondelete="RESTRICT")
+    )
+    updated_at: Mapped[datetime]
+    approved_at: Mapped[datetime | None]
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    approved_by_user_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("user_account.id", ondelete="RESTRICT")
+    )
+    issued_at: Mapped[datetime | None]
+
+
+class AllocationResult(Base):
+    """One facility's result under an approved plan, and the transaction that issued it."""
+
+    __tablename__ = "allocation_result"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "facility_id"),
+        UniqueConstraint("issued_tx_id"),
+        CheckConstraint("free_allocation >= 0", name="free_non_negative"),
+        CheckConstraint("allocation >= 0", name="allocation_non_negative"),
+        CheckConstraint(
+            "(allocation IS NULL) = (free_allocation IS NULL)", name="allocated_with_free"
+        ),
+        CheckConstraint("issued_tx_id IS NULL OR allocation > 0", name="issued_only_units"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("allocation_plan.id", ondelete="RESTRICT")
+    )
+    facility_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("facility.id", ondelete="RESTRICT"), index=True
+    )
+    enterprise_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("enterprise.id", ondelete="RESTRICT"), index=True
+    )
+    sector: Mapped[str] = mapped_column(String(32))
+    category: Mapped[str] = mapped_column(String(40))
+    method: Mapped[str | None] = mapped_column(String(32))
+    #: Before scaling, 6 places (``FREE_SCALE``); None when the facility is not allocable.
+    free_allocation: Mapped[Decimal | None] = mapped_column(ScaledDecimal(FREE_SCALE))
+    allocation: Mapped[int | None] = mapped_column(BigInteger)
+    note: Mapped[str] = mapped_column(String(500))
+    #: Every factor used, decimals as strings.
+    breakdown: Mapped[dict[str, Any]]
+    issued_tx_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("ledger_transaction.id", ondelete="RESTRICT")
+    )

@@ -1,0 +1,171 @@
+"""Allocation benchmark: compute a plan over N facilities, and issue M allocations.
+
+Prints figures (never asserted). ``docs/performance.md`` records them.
+
+    .venv/bin/python bench/allocation.py --facilities 100000 --issue 10000
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import random
+import sys
+import time
+from pathlib import Path
+
+# This script's own name would shadow the ``allocation`` package: drop its folder from the path.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
+
+from allocation.engine import compute  # noqa: E402  (after the path fix above)
+from allocation.files import read_facilities, write_results  # noqa: E402
+from allocation.plan import parse_plan  # noqa: E402
+
+PLAN = {
+    "year": 2025,
+    "cap": 45_000_000,
+    "reserve_share": "0.05",
+    "auction_share": "0.03",
+    "base_years": [2022, 2023, 2024],
+    "sectors": {
+        "cement": {"method": "historical_emissions", "control_factor": "0.97"},
+        "services": {"method": "historical_intensity", "control_factor": "0.98"},
+        "power": {
+            "method": "benchmark",
+            "benchmarks": {
+                "coal_300mw_plus": "0.7950",
+                "coal_300mw_below": "0.8218",
+                "gas": "0.3305",
+            },
+            "heat_benchmark": "0.1260",
+        },
+    },
+}
+SECTORS = ["cement", "services", "power"]
+CATEGORIES = ["coal_300mw_plus", "coal_300mw_below", "gas"]
+
+
+def facilities_csv(count: int, seed: int = 1) -> str:
+    """A facilities file of ``count`` rows: a third in each sector."""
+    rng = random.Random(seed)
+    header = (
+        "facility_id,enterprise,sector,category,emissions_2022,emissions_2023,emissions_2024,"
+        "output_2022,output_2023,output_2024,output_2025,cooling,heat_supply_ratio,load_rate,"
+        "heat_supplied_gj"
+    )
+    lines = [header]
+    for i in range(1, count + 1):
+        sector = SECTORS[i % 3]
+        e = [f"{rng.uniform(100, 900):.3f}" for _ in range(3)]
+        o = [f"{rng.uniform(10, 90):.2f}" for _ in range(4)]
+        if sector == "power":
+            category = CATEGORIES[i % 3]
+            ratio = "0" if i % 2 else f"{rng.uniform(0, 0.5):.4f}"
+            lines.append(
+                f"{i},E{i // 3},{sector},{category},,,,,,,{rng.uniform(1000, 9000):.3f},"
+                f"{'air' if i % 5 == 0 else 'water'},{ratio},{rng.uniform(0.6, 0.95):.4f},"
+                f"{rng.uniform(0, 500):.1f}"
+            )
+        else:
+            lines.append(f"{i},E{i // 3},{sector},,{','.join(e)},{','.join(o)},,,,")
+    return "\n".join(lines) + "\n"
+
+
+def bench_compute(count: int) -> None:
+    plan = parse_plan(PLAN)
+    text = facilities_csv(count)
+    started = time.perf_counter()
+    frame = read_facilities(io.BytesIO(text.encode()))
+    read = time.perf_counter() - started
+    started = time.perf_counter()
+    outcome = compute(plan, frame)
+    computed = time.perf_counter() - started
+    started = time.perf_counter()
+    write_results(outcome.results, io.StringIO())
+    written = time.perf_counter() - started
+    print(
+        f"compute {count:,} facilities: read CSV {read:.2f} s, compute {computed:.2f} s, "
+        f"write CSV {written:.2f} s; scale factor {outcome.scale_factor}, "
+        f"allocated {outcome.total_allocated:,} of budget {outcome.free_budget}"
+    )
+
+
+def bench_issue(count: int) -> None:
+    """Issue ``count`` allocations of an approved plan on a fresh SQLite database, then
+    issue again (nothing moves)."""
+    import tempfile
+
+    from sqlalchemy import insert, update
+
+    from allocation import issuing, service
+    from allocation.models import AllocationPlan, AllocationResult, PlanStatus
+    from carbon_market import migrate
+    from carbon_market.auth.roles import Actor
+    from carbon_market.db import make_engine, make_session_factory
+    from carbon_market.emitters import bulk, importing
+    from carbon_market.emitters.models import Facility
+    from carbon_market.ledger import service as ledger
+
+    sys.path.append(str(Path(__file__).parent))
+    from bench_import import credit_codes, enterprises_csv, facilities_csv
+
+    rng = random.Random(7)
+    with tempfile.TemporaryDirectory() as workdir:
+        url = f"sqlite:///{workdir}/issue.db"
+        migrate.upgrade(url)
+        engine = make_engine(url)
+        session = make_session_factory(engine)()
+        system = Actor.system(name="system:bench")
+        codes = credit_codes(count)
+        batch = importing.read_batch(
+            io.BytesIO(enterprises_csv(codes, rng)), "e.csv",
+            io.BytesIO(facilities_csv(codes, count, rng)), "f.csv",
+        )  # fmt: skip
+        bulk.import_enterprises(session, system, batch=batch)
+        plan = service.create_plan(
+            session, system, document=PLAN | {"sectors": {"cement": PLAN["sectors"]["cement"]}}
+        )  # type: ignore[operator]
+        facilities = session.execute(
+            __import__("sqlalchemy").select(Facility.id, Facility.enterprise_id)
+        ).all()
+        rows = [
+            {"plan_id": plan.id, "facility_id": f, "enterprise_id": e, "sector": "cement",
+             "category": "", "method": "historical_emissions", "free_allocation": q,
+             "allocation": q, "note": "", "breakdown": {}}
+            for f, e in facilities for q in [rng.randrange(100, 1000)]
+        ]  # fmt: skip
+        session.execute(insert(AllocationResult), rows)
+        session.execute(
+            update(AllocationPlan).values(status=PlanStatus.APPROVED, approved_at=plan.created_at)
+        )
+        session.commit()
+        ledger.issue(session, system, unit_kind="allowance", vintage=2025, quantity=10**9)
+        started = time.perf_counter()
+        summary = issuing.issue_plan(session, system, plan.id)
+        first = time.perf_counter() - started
+        started = time.perf_counter()
+        again = issuing.issue_plan(session, system, plan.id)
+        second = time.perf_counter() - started
+        session.close()
+        engine.dispose()
+    print(
+        f"issue {summary.issued:,} allocations ({summary.units:,} units) on SQLite in "
+        f"{first:.2f} s ({summary.issued / first:,.0f}/s, {summary.batches} batches); "
+        f"issuing again moved {again.issued} in {second:.2f} s"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--facilities", type=int, default=100_000)
+    parser.add_argument("--issue", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    for _ in range(args.repeat):
+        bench_compute(args.facilities)
+    if args.issue:
+        bench_issue(args.issue)
+
+
+if __name__ == "__main__":
+    main()

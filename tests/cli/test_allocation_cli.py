@@ -1,0 +1,70 @@
+"""``carbon-market allocation compute``: the engine offline, from files to a CSV."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from tests.unit.allocation.test_plan import EXAMPLE
+
+FACILITIES = (
+    "facility_id,enterprise,sector,category,emissions_2022,emissions_2023,emissions_2024,"
+    "output_2022,output_2023,output_2024,output_2025,cooling,heat_supply_ratio,load_rate,"
+    "heat_supplied_gj\n"
+    "1,甲水泥,cement,,1000,1100,1300,,,,,,,,\n"
+    "2,乙电厂,power,coal_300mw_plus,,,,,,,1000,air,0,0.82,\n"
+    "3,丙电厂,power,coal_unconventional,,,,,,,500,,,,\n"
+    "4,丁水泥,cement,,,,,,,,,,,,\n"
+)
+
+
+def test_compute_writes_one_row_per_facility_with_reasons_for_the_unallocated(run_cli, tmp_path):
+    plan, facilities, out = tmp_path / "plan.json", tmp_path / "f.csv", tmp_path / "out.csv"
+    plan.write_text(json.dumps(EXAMPLE))
+    facilities.write_text(FACILITIES, encoding="utf-8")
+
+    result = run_cli("allocation", "compute", "--plan", str(plan), "--facilities", str(facilities),
+                     "--out", str(out))  # fmt: skip
+
+    assert result.exit_code == 0, result.stderr
+    with out.open(encoding="utf-8") as fh:
+        rows = {r["facility_id"]: r for r in csv.DictReader(fh)}
+    assert list(rows) == ["1", "2", "3", "4"]
+    # 1: (1000 + 1100 + 1300) / 3 = 1133.333333 × 0.97 = 1099.333333; 2: 838.255950 (see
+    # test_methods). Sum 1937.589283: no scaling; floors 1099 + 838 = 1937 = floor(sum).
+    assert (rows["1"]["free_allocation"], rows["1"]["allocation"]) == ("1099.333333", "1099")
+    assert (rows["2"]["free_allocation"], rows["2"]["allocation"]) == ("838.255950", "838")
+    assert rows["2"]["scale_factor"] == "1"
+    assert rows["3"]["allocation"] == ""
+    assert rows["3"]["note"] == "no benchmark for category 'coal_unconventional'"
+    assert rows["4"]["note"] == "no verified emissions in the base years 2022–2024"
+    assert "2 of 4 facilities allocated" in result.stdout
+
+
+def test_a_malformed_plan_exits_1_with_one_line_on_stderr(run_cli, tmp_path):
+    plan, facilities = tmp_path / "plan.json", tmp_path / "f.csv"
+    plan.write_text(json.dumps({**EXAMPLE, "reserve_share": "0.99"}))
+    facilities.write_text(FACILITIES, encoding="utf-8")
+
+    result = run_cli("allocation", "compute", "--plan", str(plan), "--facilities",
+                     str(facilities), "--out", str(tmp_path / "out.csv"))  # fmt: skip
+
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1
+    assert "#/auction_share" in result.stderr
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_negative_emission_in_the_file_exits_1_naming_the_cell(run_cli, tmp_path):
+    plan, facilities = tmp_path / "plan.json", tmp_path / "f.csv"
+    plan.write_text(json.dumps(EXAMPLE))
+    facilities.write_text(FACILITIES.replace("1000,1100", "-1000,1100"), encoding="utf-8")
+
+    result = run_cli("allocation", "compute", "--plan", str(plan), "--facilities",
+                     str(facilities), "--out", str(tmp_path / "out.csv"))  # fmt: skip
+
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "error: Validation failed: the facilities file has 1 bad cell(s) "
+        "(#/facilities/rows/2/emissions_2022: must not be negative)"
+    )
