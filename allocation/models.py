@@ -15,7 +15,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carbon_market.db import Base, enum_column_type
@@ -31,6 +39,10 @@ class PlanStatus(enum.StrEnum):
     DRAFT = "draft"
     APPROVED = "approved"
     ISSUED = "issued"
+
+
+#: The plans that count for their year: approved or issued.
+ADOPTED = "status <> 'draft'"
 
 
 class AllocationPlan(Base):
@@ -52,6 +64,14 @@ class AllocationPlan(Base):
             name="four_eyes",
         ),
         CheckConstraint("total_allocation >= 0", name="total_non_negative"),
+        # One adopted (approved or issued) plan per year, even under concurrent approvals.
+        Index(
+            "uq_allocation_plan_adopted_year",
+            "year",
+            unique=True,
+            sqlite_where=text(ADOPTED),
+            postgresql_where=text(ADOPTED),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from allocation.engine import BREAKDOWN, Outcome, compute
@@ -273,6 +274,10 @@ def approve_plan(session: Session, actor: Actor, plan_id: int) -> AllocationPlan
     row.status, row.approved_at, row.updated_at = PlanStatus.APPROVED, now, now
     row.approved_by, row.approved_by_user_id = actor.name, actor.user_id
     row.scale_factor, row.total_allocation = outcome.scale_factor, outcome.total_allocated
+    try:
+        session.flush()  # the one-adopted-plan-per-year index answers a concurrent approval
+    except IntegrityError as exc:
+        raise Conflict(f"another plan for {row.year} was approved concurrently") from exc
     record(
         session,
         actor,

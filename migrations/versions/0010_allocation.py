@@ -112,6 +112,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("allocation_plan", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_allocation_plan_year"), ["year"], unique=False)
+        batch_op.create_index(
+            "uq_allocation_plan_adopted_year",
+            ["year"],
+            unique=True,
+            sqlite_where=sa.text("status <> 'draft'"),
+            postgresql_where=sa.text("status <> 'draft'"),
+        )
 
     op.create_table(
         "allocation_result",
@@ -193,6 +200,7 @@ def downgrade() -> None:
 
     op.drop_table("allocation_result")
     with op.batch_alter_table("allocation_plan", schema=None) as batch_op:
+        batch_op.drop_index("uq_allocation_plan_adopted_year")
         batch_op.drop_index(batch_op.f("ix_allocation_plan_year"))
 
     op.drop_table("allocation_plan")

@@ -165,3 +165,25 @@ def test_issuing_resumes_after_a_failure_half_way_without_issuing_anything_twice
     ).all()
     assert len(set(txs)) == 2
     assert None not in txs
+
+
+def test_the_database_keeps_one_adopted_plan_per_year(client, session, bearer):
+    # Two drafts of 2025; the first approved. Marking the second approved behind the
+    # service's back (as a concurrent approval would) is refused by the partial index.
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    first = client.post(P, json=PLAN, headers=bearer["regulator"]).get_json()["id"]
+    second = client.post(P, json=PLAN | {"name": "备选方案"}, headers=bearer["regulator"])
+    assert second.status_code == 201, second.get_data(as_text=True)
+    approved = client.post(f"{P}/{first}/approve", headers=bearer["regulator_second"])
+    assert approved.status_code == 200, approved.get_data(as_text=True)
+    with pytest.raises(IntegrityError, match=r"uq_allocation_plan_adopted_year|UNIQUE"):
+        session.execute(
+            text(
+                "UPDATE allocation_plan SET status = 'approved', approved_at = created_at "
+                "WHERE id = :id"
+            ),
+            {"id": second.get_json()["id"]},
+        )
+    session.rollback()
