@@ -54,7 +54,8 @@ def test_an_unknown_job_is_one_line_and_exit_1(run_cli):
     result = run_cli("scheduler", "run-once", "compliance.nothing")
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        "error: no job 'compliance.nothing'; jobs: ledger.run_due, finance.overdue_milestones"
+        "error: no job 'compliance.nothing'; jobs: ledger.run_due, finance.overdue_milestones, "
+        "trading.settle_due"
     ]
 
 
