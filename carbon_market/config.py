@@ -57,6 +57,9 @@ class Config:
     #: ... at this annual rate (1.75 % by default). Both are copied onto each financing
     #: when it is recorded, so a later change does not rewrite past loans.
     finance_support_tool_rate: Decimal = field(default_factory=lambda: Decimal("0.0175"))
+    #: The trading rulebook (``carbon_market/trading/data/<name>.json``): price bands, trading
+    #: modes, settlement cycle, position limits. ``national`` (the default) or ``beijing``.
+    trading_rulebook: str = "national"
 
     @property
     def is_production(self) -> bool:
@@ -120,10 +123,22 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         mrv_monthly_jump_ratio=_ratio(env, "MRV_MONTHLY_JUMP_RATIO", "1.5"),
         finance_support_tool_share=_fraction(env, "FINANCE_SUPPORT_TOOL_SHARE", "0.6"),
         finance_support_tool_rate=_fraction(env, "FINANCE_SUPPORT_TOOL_RATE", "0.0175"),
+        trading_rulebook=_choice(env, "TRADING_RULEBOOK", "national", TRADING_RULEBOOKS),
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
     )
     config.check()
     return config
+
+
+#: The rulebooks shipped in ``carbon_market/trading/data/``.
+TRADING_RULEBOOKS = ("national", "beijing")
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env.get(name, default).strip().lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
 
 
 def _positive_int(

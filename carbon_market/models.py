@@ -18,6 +18,7 @@ from carbon_market.emitters.models import (
 from carbon_market.ledger.models import Account
 from carbon_market.mrv.models import EmissionFactor, EmissionFactorSet
 from carbon_market.mrv.reports_models import EmissionReport, ReportStream
+from carbon_market.trading.models import ReferencePrice, Trade
 from finance.greenpower.models import (
     CertificateBlock,
     GreenClaim,
@@ -60,8 +61,10 @@ __all__ = [
     "Project",
     "ProjectStatusChange",
     "ReductionReport",
+    "ReferencePrice",
     "ReportStream",
     "Sector",
     "Subsector",
+    "Trade",
     "User",
 ]

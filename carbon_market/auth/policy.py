@@ -11,14 +11,15 @@ from __future__ import annotations
 from carbon_market.auth.roles import Actor, Role
 from carbon_market.errors import NotFound, PermissionDenied
 
-R, E, V, F, A = (
+R, E, V, F, A, X = (
     Role.REGULATOR,
     Role.ENTERPRISE,
     Role.VERIFIER,
     Role.FINANCE_OFFICER,
     Role.AUDITOR,
+    Role.EXCHANGE,
 )
-READERS = frozenset({R, E, V, F, A})
+READERS = frozenset({R, E, V, F, A, X})
 
 #: action -> roles allowed. Enterprise users are further limited to their own enterprise.
 PERMISSIONS: dict[str, frozenset[Role]] = {
@@ -85,6 +86,15 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "allocation.approve": frozenset({R}),
     "allocation.issue": frozenset({R}),
     "allocation.results": frozenset({R, E, A}),
+    # Trading: the exchange's service account (or a regulator) records trades and imports
+    # the end-of-day file; regulators set reference prices and watch the market. Trades are
+    # read by those who record or oversee them, and by an enterprise for its own accounts.
+    # Market statistics are public information: every user reads them.
+    "trading.read": frozenset({R, E, A, X}),
+    "trading.record": frozenset({R, X}),
+    "market.stats": READERS,
+    "market.reference_price": frozenset({R}),
+    "market.surveillance": frozenset({R, A}),
 }
 
 

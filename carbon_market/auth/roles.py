@@ -12,6 +12,8 @@ class Role(enum.StrEnum):
     VERIFIER = "verifier"
     FINANCE_OFFICER = "finance_officer"
     AUDITOR = "auditor"
+    #: The exchange's service account: records trades and imports its end-of-day files.
+    EXCHANGE = "exchange"
 
 
 @dataclass(frozen=True)

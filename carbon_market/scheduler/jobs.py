@@ -50,6 +50,14 @@ def _overdue_milestones(session: Session, actor: Actor, day: date) -> str:
     return f"flagged {len(flagged)} overdue milestone(s)"
 
 
+def _settle_trades(session: Session, actor: Actor, day: date) -> str:
+    """Settles the recorded trades of trading days up to ``day``."""
+    from carbon_market.trading.service import settle_due
+
+    result = settle_due(session, actor, through=day)
+    return f"settled {result['settled']} trades, rejected {result['rejected']}"
+
+
 JOBS: tuple[Job, ...] = (
     Job(
         "ledger_run_due",
@@ -62,6 +70,12 @@ JOBS: tuple[Job, ...] = (
         "Flag climate-finance milestones not done by their due date",
         lambda tz: CronTrigger(hour=8, minute=0, timezone=tz),
         _overdue_milestones,
+    ),
+    Job(
+        "trading_settle_due",
+        "Settle the day's recorded trades after the close (T+1 rulebooks; none under T+0)",
+        lambda tz: CronTrigger(day_of_week="mon-fri", hour=15, minute=30, timezone=tz),
+        _settle_trades,
     ),
 )
 

@@ -56,6 +56,7 @@ def tenants(session: Session, regulator: Any, auditor: Any) -> Tenants:
         "enterprise_other": make_user(session, role=Role.ENTERPRISE, name="beta", enterprise=other),
         "verifier": make_user(session, role=Role.VERIFIER, name="verifier"),
         "finance_officer": make_user(session, role=Role.FINANCE_OFFICER, name="finance"),
+        "exchange": make_user(session, role=Role.EXCHANGE, name="exchange"),
         "enterprise_own_second": own_second,
         "regulator_second": make_user(session, role=Role.REGULATOR, name="regulator-2"),
     }

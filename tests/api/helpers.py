@@ -97,6 +97,7 @@ ROLES = (
     "verifier",
     "finance_officer",
     "auditor",
+    "exchange",
     "anonymous",
 )
 

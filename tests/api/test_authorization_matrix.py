@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal as D
 from typing import Any
 
@@ -32,10 +32,13 @@ from sqlalchemy.orm import Session
 from allocation import service as allocation_service
 from carbon_market.auth import service as auth_service
 from carbon_market.auth.roles import Actor
+from carbon_market.ledger import accounts as ledger_accounts
 from carbon_market.mrv import factor_library
 from carbon_market.mrv import reports as report_service
 from carbon_market.mrv.models import EmissionFactorSet, FactorSetStatus
 from carbon_market.mrv.schemas import FactorRowSchema
+from carbon_market.trading import service as trading_service
+from carbon_market.trading.models import TradeKind
 from finance.greenpower import certificates as greenpower_certificates
 from finance.greenpower import registry as greenpower_registry
 from finance.greenpower.models import PlantKind
@@ -67,6 +70,8 @@ PROJECT_UPLOAD = object()
 GREEN_TRADE_UPLOAD = object()
 GREEN_CERTIFICATE_UPLOAD = object()
 FINANCING_UPLOAD = object()
+#: Marks the trade-file import row: a CSV of one trade ``own`` → ``other``.
+TRADE_UPLOAD = object()
 
 E = "/api/v1/enterprises"
 A = "/api/v1/accounts"
@@ -92,6 +97,8 @@ def _allocation_document(year: int) -> dict[str, Any]:
     }
 
 
+MKT = "/api/v1/market"
+MARKET_RANGE = "unit_kind=allowance&from=2026-06-01&to=2026-06-30"
 #: 500 MWh × 0.5366 tCO2/MWh = 268.3 t: one stream is enough to file a report.
 REPORT_STREAMS = [{"kind": "electricity", "quantity": "500", "unit": "MWh", "month": 3}]
 
@@ -169,8 +176,9 @@ def report_read(ok: int = 200) -> dict[str, int]:
 
 def finance_read(ok: int = 200) -> dict[str, int]:
     """Regulators, finance officers, auditors, and the sponsoring enterprise (``own``); the
-    verifier has no business with climate finance; another enterprise finds nothing."""
-    return _statuses(ok, verifier=403, enterprise_other=404, anonymous=401)
+    verifier and the exchange have no business with climate finance; another enterprise
+    finds nothing."""
+    return _statuses(ok, verifier=403, exchange=403, enterprise_other=404, anonymous=401)
 
 
 def finance_only(ok: int) -> dict[str, int]:
@@ -340,7 +348,7 @@ ENDPOINTS: list[tuple[str, str, Any, dict[str, int]]] = [
         "GET",
         REP,
         None,
-        _statuses(200, finance_officer=403, anonymous=401),  # lists are scoped per role
+        _statuses(200, finance_officer=403, exchange=403, anonymous=401),  # scoped per role
     ),
     (
         "POST",
@@ -480,7 +488,7 @@ ENDPOINTS: list[tuple[str, str, Any, dict[str, int]]] = [
         {"code": "hydrogen", "label_zh": "氢能", "label_en": "Hydrogen"},
         _statuses(403, regulator=201, finance_officer=201, anonymous=401),
     ),
-    ("GET", FIN + "/projects", None, _statuses(200, verifier=403, anonymous=401)),
+    ("GET", FIN + "/projects", None, _statuses(200, verifier=403, exchange=403, anonymous=401)),
     (
         "POST",
         FIN + "/projects",
@@ -548,6 +556,66 @@ ENDPOINTS: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", AL + "/plans/{approved_plan}/results", None, registry_list()),
     ("POST", AL + "/plans/{approved_plan}/issue", None, regulator_only(200)),
     ("GET", AL + "/compare?a={plan}&b={approved_plan}", None, regulator_and_auditor()),
+    # trading: the exchange (and regulators) record; {trade} is own → a trading account
+    (
+        "GET",
+        "/api/v1/trades",
+        None,
+        _statuses(
+            403,
+            regulator=200,
+            auditor=200,
+            exchange=200,
+            enterprise_own=200,
+            enterprise_other=200,
+            anonymous=401,
+        ),
+    ),
+    (
+        "POST",
+        "/api/v1/trades",
+        {
+            "kind": "listed",
+            "seller_account": "{account}",
+            "buyer_account": "{other_account}",
+            "unit_kind": "allowance",
+            "vintage": 2025,
+            "quantity": 10,
+            "price": "100.00",
+            "traded_at": "2026-06-01T10:30:00+08:00",
+            "external_ref": "MATRIX-T2",
+        },
+        _statuses(403, regulator=201, exchange=201, anonymous=401),
+    ),
+    (
+        "GET",
+        "/api/v1/trades/{trade}",
+        None,
+        _statuses(
+            403,
+            regulator=200,
+            auditor=200,
+            exchange=200,
+            enterprise_own=200,
+            enterprise_other=404,
+            anonymous=401,
+        ),
+    ),
+    (
+        "POST",
+        "/api/v1/trades/import",
+        TRADE_UPLOAD,
+        _statuses(403, regulator=201, exchange=201, anonymous=401),
+    ),
+    (
+        "POST",
+        MKT + "/reference-prices",
+        {"unit_kind": "allowance", "date": "2026-06-02", "price": "101.00"},
+        regulator_only(201),
+    ),
+    ("GET", MKT + "/stats?" + MARKET_RANGE, None, any_user()),
+    ("GET", MKT + "/stats?format=csv&" + MARKET_RANGE, None, any_user()),
+    ("GET", MKT + "/surveillance?" + MARKET_RANGE, None, regulator_and_auditor()),
     # documentation
     ("GET", "/api/openapi.json", None, public()),
     ("GET", "/api/problems/not-found", None, public()),
@@ -655,6 +723,14 @@ def _request_kwargs(body: Any, slots: dict[str, Any]) -> dict[str, Any]:
             ],
         )
         return multipart(file=("financings.csv", upload))
+    if body is TRADE_UPLOAD:
+        upload = csv_text(
+            ["external_ref", "kind", "seller_account", "buyer_account", "unit_kind", "vintage",
+             "quantity", "price", "traded_at"],
+            [["MATRIX-T3", "listed", slots["account"], slots["other_account"], "allowance",
+              "2025", "10", "100.00", "2026-06-01T11:00:00+08:00"]],
+        )  # fmt: skip
+        return multipart(file=("trades.csv", upload))
     if body is None:
         return {}
     return {"json": _fill(body, slots)}
@@ -696,6 +772,7 @@ def test_endpoint_answers_each_role_with_the_expected_status(
         **_green_slots(session, tenants),
         **_finance_slots(session, tenants),
         **_allocation_slots(session),
+        **_trading_slots(session, tenants),
     }
     path = url.format(**slots)
     kwargs = _request_kwargs(body, slots)
@@ -773,6 +850,23 @@ def _green_slots(session: Session, tenants: Tenants) -> dict[str, int | str]:
     }
 
 
+def _trading_slots(session: Session, tenants: Tenants) -> dict[str, int]:
+    """A reference price of 100.00 for allowances from 2026-06-01 and ``{trade}``: 10
+    allowances from ``own`` to a trading account (``other`` is no party to it)."""
+    system = Actor.system()
+    trading_service.set_reference_price(
+        session, system, unit_kind="allowance", day=date(2026, 6, 1), price=D("100.00")
+    )
+    buyer = ledger_accounts.open_trading_account(session, system, holder_name="矩阵投资")
+    trade, _ = trading_service.record_trade(
+        session, system, kind=TradeKind.LISTED, seller_account=tenants.own_account,
+        buyer_account=buyer.number, unit_kind="allowance", vintage=2025, quantity=10,
+        price=D("100.00"), traded_at=datetime(2026, 6, 1, 1, 0, tzinfo=UTC),
+        external_ref="MATRIX-T1",
+    )  # fmt: skip
+    return {"trade": trade.id}
+
+
 MATRIX_PROJECT = "矩阵项目"
 
 
@@ -835,6 +929,7 @@ def test_every_registered_api_route_and_method_appears_in_the_matrix(app: Flask)
             ("<int:report_id>", "{report}"),
             ("<int:plant_id>", "{plant}"),
             ("<int:trade_id>", "{green_trade}"),
+            ("<int:market_trade_id>", "{trade}"),
             ("<int:project_id>", "{project}"),
             ("<int:financing_id>", "{financing}"),
             ("<int:milestone_id>", "{milestone}"),

@@ -54,7 +54,8 @@ def test_an_unknown_job_is_one_line_and_exit_1(run_cli):
     result = run_cli("jobs", "run", "compliance.nothing")
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        "error: no job 'compliance.nothing'; jobs: ledger_run_due, finance_milestones"
+        "error: no job 'compliance.nothing'; jobs: ledger_run_due, finance_milestones, "
+        "trading_settle_due"
     ]
 
 

@@ -8,25 +8,26 @@ from carbon_market.auth.policy import PERMISSIONS, authorize, is_allowed, tenant
 from carbon_market.auth.roles import Actor, Role
 from carbon_market.errors import NotFound, PermissionDenied
 
-R, E, V, F, A = "R", "E", "V", "F", "A"
+R, E, V, F, A, X = "R", "E", "V", "F", "A", "X"
 ROLE_OF = {
     R: Role.REGULATOR,
     E: Role.ENTERPRISE,
     V: Role.VERIFIER,
     F: Role.FINANCE_OFFICER,
     A: Role.AUDITOR,
+    X: Role.EXCHANGE,
 }
 
 # The expected matrix, written out independently of PERMISSIONS so that a change to the
 # table has to be made twice: once in the code and once here, on purpose.
 EXPECTED: dict[str, set[str]] = {
-    "enterprise.read": {R, E, V, F, A},
+    "enterprise.read": {R, E, V, F, A, X},
     "enterprise.register": {R},
     "enterprise.update": {R},
     "enterprise.update_contacts": {R, E},
     "enterprise.change_status": {R},
     "enterprise.import": {R},
-    "facility.read": {R, E, V, F, A},
+    "facility.read": {R, E, V, F, A, X},
     "facility.create": {R},
     "facility.update": {R},
     "catalogue.manage": {R},
@@ -46,7 +47,7 @@ EXPECTED: dict[str, set[str]] = {
     "trust.read": {R, E, A},
     "trust.request": {R, E},
     "trust.decide": {R, E},
-    "factors.read": {R, E, V, F, A},
+    "factors.read": {R, E, V, F, A, X},
     "factors.manage": {R},
     "reports.read": {R, E, V, A},
     "reports.write": {R, E},
@@ -54,7 +55,7 @@ EXPECTED: dict[str, set[str]] = {
     "reports.assign": {R},
     "reports.verify": {V},
     "reports.decide": {R},
-    "greenpower.read": {R, E, V, F, A},
+    "greenpower.read": {R, E, V, F, A, X},
     "greenpower.manage": {R},
     "greenpower.transfer": {R, E},
     "greenpower.claim": {R, E},
@@ -69,6 +70,11 @@ EXPECTED: dict[str, set[str]] = {
     "allocation.approve": {R},
     "allocation.issue": {R},
     "allocation.results": {R, E, A},
+    "trading.read": {R, E, A, X},
+    "trading.record": {R, X},
+    "market.stats": {R, E, V, F, A, X},
+    "market.reference_price": {R},
+    "market.surveillance": {R, A},
 }
 READ_ACTIONS = {
     "enterprise.read",
@@ -86,6 +92,9 @@ READ_ACTIONS = {
     "finance.portfolio",
     "allocation.read",
     "allocation.results",
+    "trading.read",
+    "market.stats",
+    "market.surveillance",
 }
 WRITE_ACTIONS = sorted(set(EXPECTED) - READ_ACTIONS)
 
@@ -170,7 +179,7 @@ def test_enterprise_user_gets_permission_denied_not_not_found_when_role_forbids_
             authorize(_actor(Role.ENTERPRISE), "enterprise.register", enterprise_id=enterprise_id)
 
 
-@pytest.mark.parametrize("letter", [R, V, F, A])
+@pytest.mark.parametrize("letter", [R, V, F, A, X])
 def test_non_tenant_roles_are_not_scoped_when_reading_any_enterprise(letter: str):
     actor = _actor(ROLE_OF[letter])
     authorize(actor, "enterprise.read", enterprise_id=OTHER_ENTERPRISE)

@@ -1,0 +1,138 @@
+"""Trading figures: market statistics over many trades, and the trade-file import.
+
+* statistics: ``trading.stats.daily_stats`` over N synthetic trades (a year of trading days,
+  listed and block) already in memory, the "after loading" figure of the issue;
+* import: an end-of-day CSV of M trades among 50 funded compliance accounts through
+  ``trading.bulk.import_trades`` (shape checks, every trade's rules, and under the national
+  rulebook its T+0 settlement through the ledger), on a fresh SQLite database; then the same
+  file again (nothing changes). ``--rulebook beijing`` records without settling (T+1).
+
+Usage::
+
+    .venv/bin/python bench/trading.py --trades 1000000 --import-rows 10000
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import io
+import random
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from carbon_market import migrate
+from carbon_market.auth.roles import Actor
+from carbon_market.config import Config
+from carbon_market.db import make_engine, make_session_factory
+from carbon_market.emitters import service as emitters
+from carbon_market.emitters.credit_code import make_credit_code
+from carbon_market.ledger import service as ledger
+from carbon_market.ledger.accounts import GOVERNMENT_ACCOUNTS
+from carbon_market.ledger.models import AccountKind
+from carbon_market.trading import bulk, stats
+from carbon_market.trading import service as trading
+
+ACCOUNTS = 50
+BALANCE = 10_000_000
+
+
+def bench_stats(n: int) -> None:
+    rng = np.random.default_rng(7)
+    days = pd.bdate_range("2025-01-01", periods=250)
+    frame = pd.DataFrame(
+        {
+            "trade_date": np.sort(rng.choice(days.values, n)),
+            "kind": np.where(rng.random(n) < 0.9, "listed", "block"),
+            "quantity": rng.integers(1, 100_000, n),
+            "price_fen": rng.integers(9_000, 11_000, n),
+        }
+    )
+    best = min(_timed(lambda: stats.daily_stats(frame, 10_000)) for _ in range(3))
+    print(f"statistics over {n:,} trades ({len(days)} days): {best:.3f} s (best of 3)")
+
+
+def _timed(fn: object) -> float:
+    start = time.perf_counter()
+    fn()  # type: ignore[operator]
+    return time.perf_counter() - start
+
+
+def _prepare(url: str, config: Config) -> list[str]:
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    system = Actor.system(name="system:bench")
+    reserve = GOVERNMENT_ACCOUNTS[AccountKind.GOVERNMENT_RESERVE]
+    numbers = []
+    with make_session_factory(engine, config=config)() as session:
+        ledger.issue(session, system, unit_kind="allowance", vintage=2025,
+                     quantity=ACCOUNTS * BALANCE)  # fmt: skip
+        for n in range(ACCOUNTS):
+            enterprise = emitters.register_enterprise(
+                session, system, credit_code=make_credit_code(f"91110000{n:09d}"),
+                name=f"基准企业{n}", sector="power", district="chaoyang",
+            )  # fmt: skip
+            number = enterprise.compliance_account.number
+            ledger.request_transfer(
+                session, system, from_account=reserve, to_account=number,
+                unit_kind="allowance", vintage=2025, quantity=BALANCE,
+            )  # fmt: skip
+            numbers.append(number)
+        trading.set_reference_price(session, system, unit_kind="allowance",
+                                    day=date(2026, 6, 1), price=Decimal("100.00"))  # fmt: skip
+    engine.dispose()
+    return numbers
+
+
+def _file(numbers: list[str], rows: int) -> bytes:
+    rng = random.Random(7)
+    start = datetime(2026, 6, 1, 1, 30, tzinfo=UTC)
+    lines = ["external_ref,kind,seller_account,buyer_account,unit_kind,vintage,quantity,price,"
+             "traded_at"]  # fmt: skip
+    for n in range(rows):
+        seller, buyer = rng.sample(numbers, 2)
+        at = (start + timedelta(seconds=n % 20_000)).isoformat()
+        price = f"{rng.randint(9_500, 10_500) / 100:.2f}"
+        lines.append(f"B{n:07d},listed,{seller},{buyer},allowance,2025,{rng.randint(1, 100)},"
+                     f"{price},{at}")  # fmt: skip
+    return ("\n".join(lines) + "\n").encode()
+
+
+def bench_import(rows: int, rulebook: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{Path(folder) / 'bench.db'}"
+        config = dataclasses.replace(Config(url, "x" * 40), trading_rulebook=rulebook)
+        numbers = _prepare(url, config)
+        content = _file(numbers, rows)
+        engine = make_engine(url)
+        actor = Actor.system(name="system:bench")
+        for attempt in ("first", "again"):
+            with make_session_factory(engine, config=config)() as session:
+                start = time.perf_counter()
+                table = bulk.read_table(io.BytesIO(content), "trades.csv")
+                result = bulk.import_trades(session, actor, table)
+                took = time.perf_counter() - start
+            print(f"import {rows:,} rows ({rulebook}, {attempt}): {took:.2f} s, "
+                  f"{rows / took:,.0f} rows/s, {result.recorded:,} recorded")  # fmt: skip
+        engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--trades", type=int, default=1_000_000)
+    parser.add_argument("--import-rows", type=int, default=10_000)
+    parser.add_argument("--rulebook", default="national", choices=["national", "beijing"])
+    args = parser.parse_args()
+    bench_stats(args.trades)
+    if args.import_rows:
+        bench_import(args.import_rows, args.rulebook)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+"""HTTP resources of trading: ``/api/v1/trades`` and ``/api/v1/market`` (thin handlers)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from flask import Flask, Response
+from flask.views import MethodView
+from flask_smorest.fields import Upload
+from marshmallow import fields
+
+from carbon_market.http import Api, Blueprint, current_actor, db_session, page_request
+from carbon_market.schemas import Schema, dump_page, page_of
+from carbon_market.trading import bulk, market, service
+from carbon_market.trading.schemas import (
+    DailyStatsSchema,
+    FlagSchema,
+    MarketRangeArgsSchema,
+    MarketTradeCreateSchema,
+    MarketTradeQueryArgsSchema,
+    MarketTradeSchema,
+    ReferencePriceCreateSchema,
+    ReferencePriceSchema,
+    StatsArgsSchema,
+)
+
+trades_blp = Blueprint(
+    "trades",
+    __name__,
+    url_prefix="/api/v1/trades",
+    description="Trades reported by the exchange: price-limit and holding checks, settlement "
+    "in the registry (docs/trading.md).",
+)
+market_blp = Blueprint(
+    "market",
+    __name__,
+    url_prefix="/api/v1/market",
+    description="Reference prices, daily market statistics and surveillance.",
+)
+
+
+@trades_blp.route("")
+class Trades(MethodView):
+    @trades_blp.arguments(MarketTradeQueryArgsSchema, location="query")
+    @trades_blp.response(200, page_of(MarketTradeSchema, "MarketTradePageSchema"))
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """List trades (enterprise users: those of their own accounts)."""
+        page = page_request(args)
+        return dump_page(service.list_trades(db_session(), current_actor(), page=page, **args))
+
+    @trades_blp.arguments(MarketTradeCreateSchema)
+    @trades_blp.response(201, MarketTradeSchema)
+    @trades_blp.alt_response(
+        200, schema=MarketTradeSchema, description="Recorded before: the same trade"
+    )
+    def post(self, data: dict[str, Any]) -> Any:
+        """Record a trade (the exchange, regulators); under a T+0 rulebook it settles at
+        once. An ``external_ref`` recorded before with the same content answers 200 with
+        that trade; with other content, 409."""
+        trade, is_new = service.record_trade(db_session(), current_actor(), **data)
+        return trade, 201 if is_new else 200
+
+
+@trades_blp.route("/<int:market_trade_id>")
+class TradeById(MethodView):
+    @trades_blp.response(200, MarketTradeSchema)
+    def get(self, market_trade_id: int) -> Any:
+        return service.get_trade(db_session(), current_actor(), market_trade_id)
+
+
+class TradeFileSchema(Schema):
+    file = Upload(required=True, metadata={"description": "CSV, header in row 1"})
+
+
+class TradeImportResultSchema(Schema):
+    rows = fields.Integer(metadata={"description": "Rows in the file"})
+    recorded = fields.Integer(metadata={"description": "Trades recorded now"})
+    unchanged = fields.Integer(metadata={"description": "Recorded before with the same content"})
+
+
+@trades_blp.route("/import")
+class TradeImport(MethodView):
+    @trades_blp.arguments(TradeFileSchema, location="files")
+    @trades_blp.response(201, TradeImportResultSchema)
+    def post(self, files: dict[str, Any]) -> Any:
+        """Record the exchange's end-of-day file, all or nothing (the exchange, regulators).
+        Every bad row is reported at once as ``#/trades/rows/<row>/<column>``; a file
+        imported again changes nothing."""
+        upload = files["file"]
+        table = bulk.read_table(upload.stream, upload.filename or "trades.csv")
+        return bulk.import_trades(db_session(), current_actor(), table)
+
+
+@market_blp.route("/reference-prices")
+class ReferencePrices(MethodView):
+    @market_blp.arguments(ReferencePriceCreateSchema)
+    @market_blp.response(201, ReferencePriceSchema)
+    @market_blp.alt_response(200, schema=ReferencePriceSchema, description="A day's price reset")
+    def post(self, data: dict[str, Any]) -> Any:
+        """Set the reference price of a unit kind from a day on (regulators): the first
+        trading day's, before there is a close."""
+        price, is_new = service.set_reference_price(db_session(), current_actor(), **data)
+        return price, 201 if is_new else 200
+
+
+@market_blp.route("/stats")
+class Stats(MethodView):
+    @market_blp.arguments(StatsArgsSchema, location="query")
+    @market_blp.response(200, DailyStatsSchema(many=True))
+    def get(self, args: dict[str, Any]) -> Any:
+        """One row per trading day with trades, chart-ready; ``?format=csv`` for a file."""
+        as_csv = args.pop("format") == "csv"
+        rows = market.market_stats(db_session(), current_actor(), **args)
+        if not as_csv:
+            return rows
+        buffer = io.StringIO()
+        columns = list(DailyStatsSchema().fields)
+        writer = csv.DictWriter(buffer, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(DailyStatsSchema(many=True).dump(rows))
+        name = f"market-{args['unit_kind']}-{args['start']}-{args['end']}.csv"
+        return Response(
+            buffer.getvalue(),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+
+@market_blp.route("/surveillance")
+class Surveillance(MethodView):
+    @market_blp.arguments(MarketRangeArgsSchema, location="query")
+    @market_blp.response(200, FlagSchema(many=True))
+    def get(self, args: dict[str, Any]) -> Any:
+        """Trades and days flagged for the regulator, each with its reason."""
+        return market.surveillance(db_session(), current_actor(), **args)
+
+
+def init_app(app: Flask, api: Api) -> None:
+    api.register_blueprint(trades_blp)
+    api.register_blueprint(market_blp)

@@ -1,0 +1,62 @@
+"""Trades under concurrency (PostgreSQL): the same units are never sold twice, and a trade
+reported by several connections at once is recorded once."""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal as D
+from itertools import count
+from threading import Lock
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from carbon_market.clock import FixedClock
+from carbon_market.ledger.verify import verify_ledger
+from carbon_market.trading import service as trading
+from carbon_market.trading.models import Trade, TradeKind
+from tests.postgres.test_concurrency import _race
+from tests.trading.conftest import BETA_ALLOCATION, DAY1, Market, build_market
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def market(session: Session, clock: FixedClock) -> Market:
+    return build_market(session, clock)
+
+
+def _trade(s: Session, market: Market, ref: str, quantity: int) -> None:
+    trading.record_trade(
+        s, market.exchange, kind=TradeKind.LISTED, seller_account=market.beta,
+        buyer_account=market.alpha, unit_kind="allowance", vintage=2025, quantity=quantity,
+        price=D("100.00"), traded_at=DAY1, external_ref=ref,
+    )  # fmt: skip
+
+
+def test_two_trades_selling_the_same_units_settle_one(app: Flask, market: Market) -> None:
+    # beta holds 1,000: eight trades of 600 each race; one settles, seven are refused
+    refs, lock = count(1), Lock()
+
+    def sell(s: Session) -> None:
+        with lock:
+            ref = f"RACE-{next(refs)}"
+        _trade(s, market, ref, 600)
+
+    outcomes = _race(app, sell)
+    assert outcomes == Counter({"ok": 1, "InsufficientHolding": 7})
+    assert market.held(market.beta) == BETA_ALLOCATION - 600
+    assert market.session.scalar(select(func.count()).select_from(Trade)) == 1
+    assert verify_ledger(market.session) == []
+
+
+def test_one_trade_reported_by_eight_connections_is_recorded_once(
+    app: Flask, market: Market
+) -> None:
+    outcomes = _race(app, lambda s: _trade(s, market, "SAME", 100))
+    assert outcomes["ok"] >= 1
+    assert set(outcomes) <= {"ok", "Conflict"}
+    assert market.session.scalar(select(func.count()).select_from(Trade)) == 1
+    assert market.held(market.beta) == BETA_ALLOCATION - 100
