@@ -55,14 +55,6 @@ __all__ = [
 ]
 
 
-def _enterprise(session: Session, actor: Actor, credit_code: str) -> Enterprise:
-    found = session.scalar(select(Enterprise).where(Enterprise.credit_code == credit_code))
-    if found is None:
-        raise NotFound(f"no enterprise with credit code {credit_code}")
-    authorize(actor, "reports.write", enterprise_id=found.id)
-    return found
-
-
 def _context(session: Session, enterprise: Enterprise, year: int) -> WorkbookContext:
     """The enterprise's facilities and the year's default factor set (ValidationFailed
     ``#/year`` when none applies)."""
@@ -91,7 +83,7 @@ def get_report_template(
     the year or the report is not the enterprise's report for that year.
     """
     authorize(actor, "reports.write")
-    found = _enterprise(session, actor, enterprise)
+    found = reports.writable_enterprise(session, actor, enterprise)
     streams: list[dict[str, Any]] = []
     if report_id is not None:
         report = reports.get_report(session, actor, report_id)
@@ -130,7 +122,7 @@ def create_report_from_workbook(
     column), and whatever ``create_report`` raises (NotFound, Conflict).
     """
     authorize(actor, "reports.write")
-    found = _enterprise(session, actor, enterprise)
+    found = reports.writable_enterprise(session, actor, enterprise)
     sheet = _read(session, found, year, data)
     try:
         return reports.create_report(

@@ -159,6 +159,16 @@ def list_reports(
 # --- writes -------------------------------------------------------------------------------
 
 
+def writable_enterprise(session: Session, actor: Actor, credit_code: str) -> Enterprise:
+    """The enterprise whose reports ``actor`` files, by credit code. NotFound when there is
+    none or it is another tenant's (the same answer, so codes cannot be probed)."""
+    found = session.scalar(select(Enterprise).where(Enterprise.credit_code == credit_code))
+    if found is None:
+        raise NotFound(f"no enterprise with credit code {credit_code}")
+    authorize(actor, "reports.write", enterprise_id=found.id)
+    return found
+
+
 @transactional
 def create_report(
     session: Session,
@@ -178,10 +188,7 @@ def create_report(
     a year with no factor set, Conflict while a version of that year is still open.
     """
     authorize(actor, "reports.write")
-    found = session.scalar(select(Enterprise).where(Enterprise.credit_code == enterprise))
-    if found is None:
-        raise NotFound(f"no enterprise with credit code {enterprise}")
-    authorize(actor, "reports.write", enterprise_id=found.id)
+    found = writable_enterprise(session, actor, enterprise)
     latest = session.scalar(
         select(EmissionReport)
         .where(EmissionReport.enterprise_id == found.id, EmissionReport.year == year)
