@@ -178,3 +178,30 @@ def test_the_monthly_series_is_the_latest_versions_co2_by_month(
     # January 400 × 0.5366 = 214.64 t; February 600 × 0.5366 = 321.96 t; the gas filed
     # for the whole year is in no month.
     assert series == {1: D("214.64"), 2: D("321.96")}
+
+
+def test_every_enterprises_months_are_read_at_once(session: Session, people: People) -> None:
+    from carbon_market.mrv.monthly import monthly_by_enterprise
+
+    other = make_enterprise(session, name="北京丁热力有限公司", sector="heat")
+    other_user = actor_for(make_user(session, role=Role.ENTERPRISE, name="delta", enterprise=other))
+    mine = _file(session, people, 2025, STREAMS)
+    # The other files March only: 1 000 MWh × 0.5366 = 536.6 t; and a 2024 report that must
+    # not appear in 2025's figures.
+    march = [{"kind": "electricity", "quantity": "1000", "unit": "MWh", "month": 3}]
+    theirs = svc.create_report(
+        session, other_user, enterprise=other.credit_code, year=2025, streams=march
+    )
+    svc.create_report(session, other_user, enterprise=other.credit_code, year=2024, streams=march)
+
+    figures = monthly_by_enterprise(session, 2025)
+    assert set(figures) == {mine.enterprise_id, theirs.enterprise_id}
+    assert figures[mine.enterprise_id].months == {1: D("214.64"), 2: D("321.96")}
+    assert figures[mine.enterprise_id].annual == D("2162.188809")
+    assert figures[theirs.enterprise_id].months == {3: D("536.6")}
+    assert figures[theirs.enterprise_id].annual == 0
+    # The same months as the one-report series gives.
+    assert figures[mine.enterprise_id].months == svc.monthly_series(
+        session, people.regulator, mine.enterprise_id, 2025
+    )
+    assert monthly_by_enterprise(session, 2023) == {}
