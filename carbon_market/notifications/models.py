@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from carbon_market.db import Base, enum_column_type
 from carbon_market.types import BigId
+
+if TYPE_CHECKING:
+    from carbon_market.emitters.models import Enterprise
 
 
 class DeliveryStatus(enum.StrEnum):
@@ -26,9 +29,7 @@ class DeliveryStatus(enum.StrEnum):
 class Notification(Base):
     __tablename__ = "notification"
     __table_args__ = (
-        CheckConstraint(
-            "enterprise_id IS NOT NULL OR to_regulators", name="has_recipient"
-        ),
+        CheckConstraint("enterprise_id IS NOT NULL OR to_regulators", name="has_recipient"),
         CheckConstraint("attempts >= 0", name="attempts_non_negative"),
         Index("ix_notification_status_next_attempt_at", "status", "next_attempt_at"),
         Index("ix_notification_enterprise_id_created_at", "enterprise_id", "created_at"),
@@ -57,3 +58,8 @@ class Notification(Base):
     #: The channels it went out on so far, e.g. ``smtp,webhook``; a retry skips them.
     channel: Mapped[str] = mapped_column(String(32), default="")
     sent_at: Mapped[datetime | None]
+
+    #: Loaded with the message because every response names the enterprise.
+    enterprise: Mapped[Enterprise | None] = relationship(
+        "Enterprise", viewonly=True, lazy="selectin"
+    )
