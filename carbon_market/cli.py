@@ -499,14 +499,9 @@ def jobs_list() -> None:
     "Exits 1 when the run failed.",
 )
 @click.argument("name")
-@click.option(
-    "--date",
-    "day",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="The day to run it for, YYYY-MM-DD (Asia/Shanghai).",
-)
+@click.option("--date", "day_text", help="The day to run it for, YYYY-MM-DD (Asia/Shanghai).")
 @reports_errors
-def jobs_run(name: str, day: datetime | None) -> None:
+def jobs_run(name: str, day_text: str | None) -> None:
     from carbon_market.scheduler.jobs import find_job, run_job
     from carbon_market.scheduler.models import RunOutcome
 
@@ -514,6 +509,12 @@ def jobs_run(name: str, day: datetime | None) -> None:
         job = find_job(name)
     except KeyError as exc:
         _fail(str(exc.args[0]))
+        return
+    # Parsed here rather than by click, whose usage error spans three lines.
+    try:
+        day = datetime.strptime(day_text, "%Y-%m-%d") if day_text else None  # noqa: DTZ007
+    except ValueError:
+        _fail(f"malformed --date {day_text!r}: expected a calendar date YYYY-MM-DD")
         return
     config = _config()
     engine = make_engine(config.database_url)
