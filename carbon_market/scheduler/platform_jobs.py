@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carbon_market.auth.roles import Actor
-from carbon_market.ledger.expiry import expire_units
+from carbon_market.db import transactional
+from carbon_market.ledger.expiry import Expired, expire_units
 from carbon_market.ledger.models import (
     GOVERNMENT_KINDS,
     Account,
@@ -55,8 +56,10 @@ def ledger_verify(session: Session, actor: Actor, day: date) -> JobResult:
     )
 
 
-def unit_expiry(session: Session, actor: Actor, day: date) -> JobResult:
-    """Cancel the units whose validity ended by ``day``; tell each enterprise once."""
+@transactional
+def _expire_and_tell(session: Session, actor: Actor, day: date) -> list[Expired]:
+    """One unit of work: the cancellations and the messages about them land together, so a
+    crash cannot leave units expired with nobody told (the next run would find nothing)."""
     moved = expire_units(session, actor, day=day)
     for item in moved:
         if item.enterprise_id is None:
@@ -73,6 +76,12 @@ def unit_expiry(session: Session, actor: Actor, day: date) -> JobResult:
             dedupe_key=f"units_expired:{item.transaction_id}",
             enterprise_id=item.enterprise_id,
         )
+    return moved
+
+
+def unit_expiry(session: Session, actor: Actor, day: date) -> JobResult:
+    """Cancel the units whose validity ended by ``day``; tell each enterprise once."""
+    moved = _expire_and_tell(session, actor, day)
     units = sum(item.quantity for item in moved)
     return JobResult(
         f"expired {units} unit(s) in {len(moved)} holding(s)",
