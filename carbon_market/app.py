@@ -20,6 +20,8 @@ from carbon_market.emitters import api as emitters_api
 from carbon_market.ledger import api as ledger_api
 from carbon_market.mrv import api as mrv_api
 from carbon_market.mrv import reports_api, reports_xlsx_api, synergy_api
+from carbon_market.notifications import api as notifications_api
+from carbon_market.scheduler import api as jobs_api
 from carbon_market.trading import api as trading_api
 from finance.greenpower import api as greenpower_api
 from finance.projects import api as finance_api
@@ -72,6 +74,7 @@ def create_app(
     problems.init_app(app)
     features = [auth_api, emitters_api, ledger_api, mrv_api, reports_api, reports_xlsx_api]
     features = [*features, synergy_api, trading_api, finance_api, greenpower_api]
+    features = [*features, jobs_api, notifications_api]
     for feature in [*features, allocation_api, audit_api]:
         feature.init_app(app, api)
 

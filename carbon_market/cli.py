@@ -440,26 +440,39 @@ def scheduler() -> None:
 
 
 @scheduler.command(
-    "run", help="Run the scheduler in the foreground until interrupted (run one of it)."
+    "run",
+    help="Run the scheduler in the foreground until interrupted. Only one runs at a time: "
+    "a second one waits for the database lock and takes over when the first stops.",
+)
+@click.option(
+    "--poll-seconds",
+    default=10.0,
+    show_default=True,
+    help="How often a waiting scheduler tries the lock.",
 )
 @reports_errors
-def scheduler_run() -> None:
+def scheduler_run(poll_seconds: float) -> None:
+    from carbon_market.scheduler.lock import lock_for, wait_for_lock
     from carbon_market.scheduler.runner import build_scheduler
 
     config = _config()
     logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(message)s")
     engine = make_engine(config.database_url)
-    runner = build_scheduler(make_session_factory(engine, config=config), config.deadline_tz)
-    click.echo(f"scheduler running in {config.deadline_tz}; Ctrl-C stops it")
+    sessions = make_session_factory(engine, config=config)
+    lock = lock_for(engine, sessions)
     try:
+        wait_for_lock(lock, poll_seconds=poll_seconds)
+        runner = build_scheduler(sessions, config.deadline_tz, lock=lock)
+        click.echo(f"scheduler running in {config.deadline_tz}; Ctrl-C stops it")
         runner.start()
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
+        lock.release()
         engine.dispose()
 
 
-@main.group(help="Scheduled jobs, by hand: list them or run one now.")
+@main.group(help="Scheduled jobs, by hand: list them, run one now, or read past runs.")
 def jobs() -> None:
     pass
 
@@ -477,33 +490,68 @@ def jobs_list() -> None:
         trigger = job.trigger(tz)
         upcoming = trigger.get_next_fire_time(None, now)
         when = upcoming.strftime("%Y-%m-%d %H:%M %Z") if upcoming else "never"
-        click.echo(f"{job.name:<20} next {when}  {trigger}  {job.description}")
+        click.echo(f"{job.name:<22} next {when}  {trigger}  {job.description}")
 
 
-@jobs.command("run", help="Run the job NAME now, once, for --date D (default: today).")
-@click.argument("name")
-@click.option(
-    "--date",
-    "day",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="The day to run it for, YYYY-MM-DD (Asia/Shanghai).",
+@jobs.command(
+    "run",
+    help="Run the job NAME now, once, for --date D (default: today); the run is recorded. "
+    "Exits 1 when the run failed.",
 )
+@click.argument("name")
+@click.option("--date", "day_text", help="The day to run it for, YYYY-MM-DD (Asia/Shanghai).")
 @reports_errors
-def jobs_run(name: str, day: datetime | None) -> None:
+def jobs_run(name: str, day_text: str | None) -> None:
     from carbon_market.scheduler.jobs import find_job, run_job
+    from carbon_market.scheduler.models import RunOutcome
 
     try:
         job = find_job(name)
     except KeyError as exc:
         _fail(str(exc.args[0]))
         return
+    # Parsed here rather than by click, whose usage error spans three lines.
+    try:
+        day = datetime.strptime(day_text, "%Y-%m-%d") if day_text else None  # noqa: DTZ007
+    except ValueError:
+        _fail(f"malformed --date {day_text!r}: expected a calendar date YYYY-MM-DD")
+        return
     config = _config()
     engine = make_engine(config.database_url)
     sessions = make_session_factory(engine, config=config)
+    by = f"cli:{os.environ.get('USER', 'cli')}"
     try:
-        click.echo(f"{job.name}: {run_job(job, sessions, day.date() if day else None)}")
+        record = run_job(job, sessions, day.date() if day else None, triggered_by=by)
     finally:
         engine.dispose()
+    if record.outcome is RunOutcome.FAILED:
+        _fail(f"job {job.name} failed (run {record.run_id}): {record.summary}")
+        return
+    click.echo(f"{job.name}: {record.summary}")
+
+
+@jobs.command("runs", help="Past job runs, newest first (as JSON lines with --json).")
+@click.option("--job", "job_name", help="Only this job's runs.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 500))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@reports_errors
+def jobs_runs(job_name: str | None, limit: int, as_json: bool) -> None:
+    from carbon_market.pagination import PageRequest
+    from carbon_market.scheduler.runs import list_runs, run_as_dict
+
+    with _session() as session:
+        page = list_runs(session, _system(), page=PageRequest(1, limit), job=job_name)
+        rows = [run_as_dict(run) for run in page.items]
+    for row in rows:
+        if as_json:
+            click.echo(json.dumps(row, ensure_ascii=False))
+            continue
+        counts = ", ".join(f"{k}={v}" for k, v in row["counts"].items())
+        click.echo(
+            f"{row['id']:>6} {row['started_at'][:19]} {row['job']:<22} {row['day']} "
+            f"{row['outcome']:<7} {row['triggered_by']:<16} {row['summary']}"
+            + (f" [{counts}]" if counts else "")
+        )
 
 
 # --- finance ------------------------------------------------------------------------------

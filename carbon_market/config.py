@@ -60,6 +60,22 @@ class Config:
     #: The trading rulebook (``carbon_market/trading/data/<name>.json``): price bands, trading
     #: modes, settlement cycle, position limits. ``national`` (the default) or ``beijing``.
     trading_rulebook: str = "national"
+    #: Notifications (docs/notifications.md). SMTP is used when a host is set, the webhook
+    #: when a URL is set; with neither, messages are kept for the API only (``stored``).
+    notify_smtp_host: str | None = None
+    notify_smtp_port: int = 25
+    notify_smtp_from: str = "carbon-market@localhost"
+    notify_smtp_user: str | None = None
+    notify_smtp_password: str | None = None
+    notify_smtp_starttls: bool = False
+    notify_webhook_url: str | None = None
+    #: The regulators' addresses, for messages sent to the regulators as a group.
+    notify_regulator_emails: tuple[str, ...] = ()
+    #: A message is tried this many times, waiting base × 2^(n-1) minutes after the n-th
+    #: failure (5, 10, 20, 40 minutes by default), and then marked ``failed``.
+    notify_max_attempts: int = 5
+    notify_retry_base_minutes: int = 5
+    notify_timeout_seconds: int = 10
 
     @property
     def is_production(self) -> bool:
@@ -125,9 +141,31 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         finance_support_tool_rate=_fraction(env, "FINANCE_SUPPORT_TOOL_RATE", "0.0175"),
         trading_rulebook=_choice(env, "TRADING_RULEBOOK", "national", TRADING_RULEBOOKS),
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
+        **_notify_settings(env),
     )
     config.check()
     return config
+
+
+def _notify_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    url = env.get("NOTIFY_WEBHOOK_URL", "").strip() or None
+    if url is not None and not url.startswith(("http://", "https://")):
+        raise ConfigError(f"NOTIFY_WEBHOOK_URL must be an http(s) URL, got {url!r}")
+    emails = env.get("NOTIFY_REGULATOR_EMAILS", "")
+    return {
+        "notify_smtp_host": env.get("NOTIFY_SMTP_HOST", "").strip() or None,
+        "notify_smtp_port": _positive_int(env, "NOTIFY_SMTP_PORT", 25),
+        "notify_smtp_from": env.get("NOTIFY_SMTP_FROM", "carbon-market@localhost").strip(),
+        "notify_smtp_user": env.get("NOTIFY_SMTP_USER") or None,
+        "notify_smtp_password": env.get("NOTIFY_SMTP_PASSWORD") or None,
+        "notify_smtp_starttls": env.get("NOTIFY_SMTP_STARTTLS", "").strip().lower()
+        in ("1", "true", "yes"),
+        "notify_webhook_url": url,
+        "notify_regulator_emails": tuple(e.strip() for e in emails.split(",") if e.strip()),
+        "notify_max_attempts": _positive_int(env, "NOTIFY_MAX_ATTEMPTS", 5),
+        "notify_retry_base_minutes": _positive_int(env, "NOTIFY_RETRY_BASE_MINUTES", 5),
+        "notify_timeout_seconds": _positive_int(env, "NOTIFY_TIMEOUT_SECONDS", 10),
+    }
 
 
 #: The rulebooks shipped in ``carbon_market/trading/data/``.

@@ -18,6 +18,8 @@ from carbon_market.emitters.models import (
 from carbon_market.ledger.models import Account
 from carbon_market.mrv.models import EmissionFactor, EmissionFactorSet
 from carbon_market.mrv.reports_models import EmissionReport, ReportStream
+from carbon_market.notifications.models import Notification
+from carbon_market.scheduler.models import JobRun, SchedulerLease
 from carbon_market.trading.models import ReferencePrice, Trade
 from finance.greenpower.models import (
     CertificateBlock,
@@ -57,12 +59,15 @@ __all__ = [
     "GreenPlant",
     "GreenTarget",
     "GreenTrade",
+    "JobRun",
     "Milestone",
+    "Notification",
     "Project",
     "ProjectStatusChange",
     "ReductionReport",
     "ReferencePrice",
     "ReportStream",
+    "SchedulerLease",
     "Sector",
     "Subsector",
     "Trade",

@@ -109,6 +109,7 @@ def _truncate_pg(url: str) -> None:
         conn.execute(
             text("DELETE FROM unit_kind WHERE code NOT IN ('allowance','ccer','local_offset')")
         )
+        conn.execute(text("UPDATE unit_kind SET validity_years = NULL"))
         conn.execute(
             text(
                 "DELETE FROM finance_subsector WHERE code NOT IN ("

@@ -95,6 +95,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "market.stats": READERS,
     "market.reference_price": frozenset({R}),
     "market.surveillance": frozenset({R, A}),
+    # Scheduled jobs: their run records are for those who oversee the platform. Notifications:
+    # an enterprise reads its own messages, regulators and auditors all of them.
+    "jobs.read": frozenset({R, A}),
+    "notifications.read": frozenset({R, E, A}),
 }
 
 

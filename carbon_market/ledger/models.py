@@ -108,6 +108,10 @@ class UnitKind(Base):
     label_en: Mapped[str] = mapped_column(String(64))
     is_offset: Mapped[bool] = mapped_column(default=False)
     is_active: Mapped[bool] = mapped_column(default=True)
+    #: Units of vintage V stay valid through the end of year V + validity_years - 1 and the
+    #: ``unit_expiry`` job cancels them on 1 January of year V + validity_years. None: the
+    #: kind never expires (no shipped kind does; docs/scheduler.md says why).
+    validity_years: Mapped[int | None] = mapped_column(Integer)
 
 
 class Holding(Base):

@@ -1,9 +1,13 @@
-"""Put the jobs on an APScheduler scheduler.
+"""Put the jobs on an APScheduler scheduler, behind the one-scheduler lock.
 
 One job never overlaps itself (``max_instances=1``); runs missed while the process was down
 collapse into one (``coalesce``) if they are less than an hour late, else wait for the next
-turn. A job that fails is logged with its traceback and runs again at its next turn: the
-scheduler itself never stops for one job's error.
+turn. A job that fails is recorded ``failed`` (``run_job``) and runs again at its next turn:
+the scheduler itself never stops for one job's error.
+
+With a lock (``carbon-market scheduler run`` always passes one), a heartbeat renews it; if
+the lock is lost (the lease was taken over, the lock's connection dropped) the scheduler
+stops at once rather than run beside the new holder.
 """
 
 from __future__ import annotations
@@ -14,25 +18,48 @@ from datetime import tzinfo
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
 from carbon_market.scheduler.jobs import JOBS, Job, run_job
+from carbon_market.scheduler.lock import SchedulerLock
 
 log = logging.getLogger(__name__)
 MISFIRE_GRACE_SECONDS = 3600
+#: How often the lock is renewed: well inside the lease's 90 seconds.
+HEARTBEAT_SECONDS = 30
 
 
 def _runner(job: Job, sessions: sessionmaker[Session]) -> None:
     try:
-        log.info("job %s: %s", job.name, run_job(job, sessions))
+        record = run_job(job, sessions)
+        log.info("job %s (%s): %s", job.name, record.outcome, record.summary)
     except Exception:
-        log.exception("job %s failed; it runs again at its next turn", job.name)
+        log.exception(
+            "job %s could not be run or recorded; it runs again at its next turn", job.name
+        )
+
+
+def _heartbeat(lock: SchedulerLock, scheduler: BaseScheduler) -> None:
+    try:
+        kept = lock.renew()
+    except Exception:
+        log.exception("renewing the scheduler lock failed")
+        kept = False
+    if not kept:
+        log.error("the scheduler lock was lost; stopping so that only one scheduler runs")
+        scheduler.shutdown(wait=False)
 
 
 def build_scheduler(
-    sessions: sessionmaker[Session], tz: tzinfo, *, blocking: bool = True
+    sessions: sessionmaker[Session],
+    tz: tzinfo,
+    *,
+    blocking: bool = True,
+    lock: SchedulerLock | None = None,
 ) -> BaseScheduler:
-    """A scheduler holding every job of :data:`JOBS`, not yet started."""
+    """A scheduler holding every job of :data:`JOBS` (and the lock's heartbeat), not yet
+    started."""
     scheduler: BaseScheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone=tz)
     for job in JOBS:
         scheduler.add_job(
@@ -44,5 +71,15 @@ def build_scheduler(
             max_instances=1,
             coalesce=True,
             misfire_grace_time=MISFIRE_GRACE_SECONDS,
+        )
+    if lock is not None:
+        scheduler.add_job(
+            _heartbeat,
+            IntervalTrigger(seconds=HEARTBEAT_SECONDS, timezone=tz),
+            args=(lock, scheduler),
+            id="scheduler_lock_heartbeat",
+            name="Renew the one-scheduler lock",
+            max_instances=1,
+            coalesce=True,
         )
     return scheduler

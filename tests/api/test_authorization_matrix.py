@@ -37,6 +37,7 @@ from carbon_market.mrv import factor_library
 from carbon_market.mrv import reports as report_service
 from carbon_market.mrv.models import EmissionFactorSet, FactorSetStatus
 from carbon_market.mrv.schemas import FactorRowSchema
+from carbon_market.notifications import service as notifications
 from carbon_market.trading import service as trading_service
 from carbon_market.trading.models import TradeKind
 from finance.greenpower import certificates as greenpower_certificates
@@ -616,6 +617,13 @@ ENDPOINTS: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", MKT + "/stats?" + MARKET_RANGE, None, any_user()),
     ("GET", MKT + "/stats?format=csv&" + MARKET_RANGE, None, any_user()),
     ("GET", MKT + "/surveillance?" + MARKET_RANGE, None, regulator_and_auditor()),
+    # scheduled jobs: run records for those who oversee; notifications: an enterprise its
+    # own ({notification} is addressed to ``own``), regulators and auditors all
+    ("GET", "/api/v1/jobs/runs", None, regulator_and_auditor()),
+    ("GET", "/api/v1/jobs/runs?job=ledger_verify&outcome=ok", None, regulator_and_auditor()),
+    ("GET", "/api/v1/notifications", None, registry_list()),
+    ("GET", "/api/v1/notifications?kind=approval_needed&status=pending", None, registry_list()),
+    ("GET", "/api/v1/notifications/{notification}", None, registry_read()),
     # documentation
     ("GET", "/api/openapi.json", None, public()),
     ("GET", "/api/problems/not-found", None, public()),
@@ -773,6 +781,7 @@ def test_endpoint_answers_each_role_with_the_expected_status(
         **_finance_slots(session, tenants),
         **_allocation_slots(session),
         **_trading_slots(session, tenants),
+        **_notification_slots(session, tenants),
     }
     path = url.format(**slots)
     kwargs = _request_kwargs(body, slots)
@@ -785,6 +794,20 @@ def test_endpoint_answers_each_role_with_the_expected_status(
     else:
         response = client.open(path, method=method, headers=headers, **kwargs)
         assert response.status_code == expected, response.get_data(as_text=True)
+
+
+def _notification_slots(session: Session, tenants: Tenants) -> dict[str, int]:
+    """``{notification}``: a message to ``own``."""
+    message = notifications.enqueue(
+        session,
+        kind="deadline_reminder",
+        subject="Surrender due in 7 days",
+        body="...",
+        dedupe_key="matrix:reminder",
+        enterprise_id=tenants.own.id,
+    )
+    assert message is not None
+    return {"notification": message.id}
 
 
 def _factor_slots(session: Session) -> dict[str, int]:
@@ -934,6 +957,7 @@ def test_every_registered_api_route_and_method_appears_in_the_matrix(app: Flask)
             ("<int:financing_id>", "{financing}"),
             ("<int:milestone_id>", "{milestone}"),
             ("<int:plan_id>", "{plan}"),
+            ("<int:notification_id>", "{notification}"),
         ):
             rule = rule.replace(converter, slot)
         return rule

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from carbon_market.auth.roles import Actor
@@ -54,9 +55,10 @@ def test_an_unknown_job_is_one_line_and_exit_1(run_cli):
     result = run_cli("jobs", "run", "compliance.nothing")
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        "error: no job 'compliance.nothing'; jobs: ledger_run_due, finance_milestones, "
-        "trading_settle_due"
+        "error: no job 'compliance.nothing'; jobs: " + ", ".join(job.name for job in JOBS)
     ]
+    # Nothing ran, so nothing was recorded.
+    assert run_cli("jobs", "runs").stdout == ""
 
 
 def test_the_scheduler_holds_every_job_on_beijing_time(session):
@@ -93,7 +95,11 @@ def test_a_job_runs_for_the_date_given(run_cli, session, fresh_session):
         assert check.get(Milestone, milestone.id).overdue_flagged_at is not None
 
 
-def test_a_malformed_date_is_refused(run_cli):
-    result = run_cli("jobs", "run", "finance_milestones", "--date", "2025-13-01")
-    assert result.exit_code == 2
-    assert "2025-13-01" in result.stderr
+@pytest.mark.parametrize("text", ["2025-13-01", "2025-02-30", "tomorrow", "2025/06/30"])
+def test_a_malformed_date_is_one_line_and_exit_1_and_runs_nothing(run_cli, text):
+    result = run_cli("jobs", "run", "finance_milestones", "--date", text)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: malformed --date {text!r}: expected a calendar date YYYY-MM-DD"
+    ]
+    assert run_cli("jobs", "runs").stdout == ""

@@ -242,3 +242,35 @@ def test_support_tool_terms_default_to_sixty_percent_at_one_point_seven_five(tmp
 def test_support_tool_terms_outside_zero_to_one_are_refused(tmp_path: Path, name: str, raw: str):
     with pytest.raises(ConfigError, match=name):
         load_config(_environ(tmp_path, **{name: raw}))
+
+
+def test_notification_channels_are_off_unless_configured(tmp_path: Path):
+    config = load_config(_environ(tmp_path))
+    assert config.notify_smtp_host is None
+    assert config.notify_webhook_url is None
+    assert config.notify_regulator_emails == ()
+    assert (config.notify_max_attempts, config.notify_retry_base_minutes) == (5, 5)
+
+
+def test_notification_settings_are_read_from_the_environment(tmp_path: Path):
+    config = load_config(
+        _environ(
+            tmp_path,
+            NOTIFY_SMTP_HOST="mail.bureau.example",
+            NOTIFY_SMTP_PORT="587",
+            NOTIFY_SMTP_STARTTLS="true",
+            NOTIFY_WEBHOOK_URL="https://hooks.example/carbon",
+            NOTIFY_REGULATOR_EMAILS=" a@bureau.example , b@bureau.example,",
+            NOTIFY_MAX_ATTEMPTS="8",
+        )
+    )
+    assert (config.notify_smtp_host, config.notify_smtp_port) == ("mail.bureau.example", 587)
+    assert config.notify_smtp_starttls
+    assert config.notify_webhook_url == "https://hooks.example/carbon"
+    assert config.notify_regulator_emails == ("a@bureau.example", "b@bureau.example")
+    assert config.notify_max_attempts == 8
+
+
+def test_a_webhook_url_that_is_not_http_is_refused(tmp_path: Path):
+    with pytest.raises(ConfigError, match="NOTIFY_WEBHOOK_URL"):
+        load_config(_environ(tmp_path, NOTIFY_WEBHOOK_URL="file:///etc/passwd"))

@@ -75,6 +75,8 @@ EXPECTED: dict[str, set[str]] = {
     "market.stats": {R, E, V, F, A, X},
     "market.reference_price": {R},
     "market.surveillance": {R, A},
+    "jobs.read": {R, A},
+    "notifications.read": {R, E, A},
 }
 READ_ACTIONS = {
     "enterprise.read",
@@ -95,6 +97,8 @@ READ_ACTIONS = {
     "trading.read",
     "market.stats",
     "market.surveillance",
+    "jobs.read",
+    "notifications.read",
 }
 WRITE_ACTIONS = sorted(set(EXPECTED) - READ_ACTIONS)
 
