@@ -95,6 +95,15 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "market.stats": READERS,
     "market.reference_price": frozenset({R}),
     "market.surveillance": frozenset({R, A}),
+    # Compliance: regulators open and edit years, grant extensions and exemptions, set the
+    # penalty multiple and run the sweep; an enterprise surrenders from its own account and
+    # reads its own status and penalties; auditors read everything. Every signed-in user
+    # reads the years and, after the surrender deadline, the published results.
+    "compliance.read_year": READERS,
+    "compliance.manage": frozenset({R}),
+    "compliance.surrender": frozenset({E}),
+    "compliance.read": frozenset({R, E, A}),
+    "compliance.results": READERS,
 }
 
 

@@ -58,6 +58,24 @@ def _settle_trades(session: Session, actor: Actor, day: date) -> str:
     return f"settled {result['settled']} trades, rejected {result['rejected']}"
 
 
+def _compliance_sweep(session: Session, actor: Actor, day: date) -> str:
+    """Recomputes the status of every covered enterprise in every open year as of ``day``."""
+    from carbon_market.compliance.sweep import sweep_open_years
+
+    done = sweep_open_years(session, actor, day)
+    years = ", ".join(f"{r['year']} ({r['enterprises']} enterprises)" for r in done)
+    return f"swept {len(done)} year(s): {years or 'none open'}"
+
+
+def _penalty_assessment(session: Session, actor: Actor, day: date) -> str:
+    """Assesses the penalties of every year whose surrender deadline is before ``day``."""
+    from carbon_market.compliance.penalties import assess_due_years
+
+    done = assess_due_years(session, actor, day)
+    lines = [f"{r['year']}: {r['outcome']}" for r in done]
+    return "; ".join(lines) or "no year past its surrender deadline"
+
+
 JOBS: tuple[Job, ...] = (
     Job(
         "ledger_run_due",
@@ -76,6 +94,18 @@ JOBS: tuple[Job, ...] = (
         "Settle the day's recorded trades after the close (T+1 rulebooks; none under T+0)",
         lambda tz: CronTrigger(day_of_week="mon-fri", hour=15, minute=30, timezone=tz),
         _settle_trades,
+    ),
+    Job(
+        "compliance_sweep",
+        "Recompute every covered enterprise's compliance status in every open year",
+        lambda tz: CronTrigger(hour=6, minute=0, timezone=tz),
+        _compliance_sweep,
+    ),
+    Job(
+        "penalty_assessment",
+        "Assess a penalty for each shortfall once a year's surrender deadline has passed",
+        lambda tz: CronTrigger(hour=6, minute=30, timezone=tz),
+        _penalty_assessment,
     ),
 )
 

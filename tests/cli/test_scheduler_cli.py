@@ -55,7 +55,7 @@ def test_an_unknown_job_is_one_line_and_exit_1(run_cli):
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
         "error: no job 'compliance.nothing'; jobs: ledger_run_due, finance_milestones, "
-        "trading_settle_due"
+        "trading_settle_due, compliance_sweep, penalty_assessment"
     ]
 
 
