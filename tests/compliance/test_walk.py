@@ -32,7 +32,7 @@ def test_a_beijing_year_from_opening_to_penalties(world: World) -> None:
     open_beijing(world)
     alpha = world.enterprise("甲热电")
     beta = world.enterprise("乙水泥")
-    gamma = world.enterprise("丙数据中心")  # files nothing
+    world.enterprise("丙数据中心")  # files nothing
     delta = world.enterprise("丁印刷")  # exempt; sells on the market
     world.give(alpha, 1_200, vintage=2025)
     world.give(beta, 300, vintage=2025)
