@@ -371,8 +371,8 @@ def surrender(
     source = _own_account(session, actor, account)
     owner = source.enterprise_id
     assert owner is not None  # a compliance account always has one (CHECK)  # noqa: S101
-    report = queries.reports(session, year, owner).get(owner)
-    if report is None or report.approved_t is None:
+    verified_t = queries.reports(session, year, owner).approved_t.get(owner)
+    if verified_t is None:
         raise RuleViolation(f"there is no approved emission report for {year}")
     deadline = queries.extensions(session, year, owner).get(owner, found_year.surrender_deadline)
     if queries.today_of(session) > deadline:
@@ -385,7 +385,7 @@ def surrender(
     due = obligation(
         ObligationInput(
             year=year,
-            verified_t=report.approved_t,
+            verified_t=verified_t,
             allocation_t=allocation,
             is_gas_unit=owner in queries.gas_units(session, owner),
         ),

@@ -17,16 +17,17 @@ Only completed surrenders count; a surrender still pending approval has moved no
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
 from carbon_market.compliance.models import ComplianceStatusKind as S
 from carbon_market.mrv.reports_models import ReportStatus
 
-BEFORE_APPROVAL = {
-    ReportStatus.SUBMITTED: S.REPORTED,
-    ReportStatus.RETURNED: S.REPORTED,
-    ReportStatus.VERIFIED: S.VERIFIED,
+BEFORE_APPROVAL: dict[str, S] = {
+    ReportStatus.SUBMITTED.value: S.REPORTED,
+    ReportStatus.RETURNED.value: S.REPORTED,
+    ReportStatus.VERIFIED.value: S.VERIFIED,
 }
 
 
@@ -39,23 +40,22 @@ class Standing:
 def standing(
     *,
     exempt: bool,
-    report_status: ReportStatus | None,
+    report_status: str | None,
     obligation_t: int | None,
     surrendered_t: int,
-    last_surrender_on: date | None,
+    completed_on_time: Callable[[], bool],
     deadline: date,
     today: date,
 ) -> Standing:
     """The status on ``today``; ``deadline`` is the enterprise's surrender deadline (its
-    extension if it has one), ``last_surrender_on`` the local date the last completed
-    surrender completed."""
+    extension if it has one); ``completed_on_time()`` says whether the last completed
+    surrender completed on or before it (asked only when the obligation is met)."""
     if exempt:
         return Standing(S.EXEMPT)
     if obligation_t is None:
-        return Standing(BEFORE_APPROVAL.get(report_status, S.NOT_REPORTED))  # type: ignore[arg-type]
+        return Standing(BEFORE_APPROVAL.get(report_status or "", S.NOT_REPORTED))
     if surrendered_t >= obligation_t:
-        on_time = last_surrender_on is None or last_surrender_on <= deadline
-        return Standing(S.COMPLIANT if on_time else S.LATE)
+        return Standing(S.COMPLIANT if completed_on_time() else S.LATE)
     if today > deadline:
         return Standing(S.SHORTFALL, obligation_t - surrendered_t)
     return Standing(S.IN_PROGRESS if surrendered_t > 0 else S.VERIFIED)
