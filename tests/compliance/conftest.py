@@ -102,6 +102,11 @@ class World:
 
 @pytest.fixture
 def world(session: Session, clock: FixedClock) -> World:
+    return build_world(session, clock)
+
+
+def build_world(session: Session, clock: FixedClock) -> World:
+    """The :class:`World` (also for the PostgreSQL race tests): a verifier and a regulator."""
     make_user(session, role=Role.VERIFIER, name="verifier")
     regulator = actor_for(make_user(session, role=Role.REGULATOR, name="reg"))
     return World(session, clock, regulator)
