@@ -75,6 +75,11 @@ EXPECTED: dict[str, set[str]] = {
     "market.stats": {R, E, V, F, A, X},
     "market.reference_price": {R},
     "market.surveillance": {R, A},
+    "compliance.read_year": {R, E, V, F, A, X},
+    "compliance.manage": {R},
+    "compliance.surrender": {E},
+    "compliance.read": {R, E, A},
+    "compliance.results": {R, E, V, F, A, X},
 }
 READ_ACTIONS = {
     "enterprise.read",
@@ -95,6 +100,9 @@ READ_ACTIONS = {
     "trading.read",
     "market.stats",
     "market.surveillance",
+    "compliance.read_year",
+    "compliance.read",
+    "compliance.results",
 }
 WRITE_ACTIONS = sorted(set(EXPECTED) - READ_ACTIONS)
 
