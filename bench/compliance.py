@@ -5,8 +5,8 @@ services: only the rows the sweep reads): N enterprises, each with a compliance 
 approved 2025 report, a completed 2025 allocation and, for most, completed surrenders
 (70 % surrender everything, 20 % part, 10 % file no report; 5 % of the surrenders are CCERs).
 The ledger's holdings and postings are not seeded: the sweep reads transactions, not
-balances. Then ``sweep()`` runs twice (first inserting every status row, then updating
-them) and the figures are printed.
+balances. Then ``sweep()`` runs three times (the first writes every status row, the next
+replace them) and the times are printed, with the part spent reading and deciding.
 
 Usage::
 
@@ -151,13 +151,15 @@ def main() -> None:
                 started = time.perf_counter()
                 seed(session, args.enterprises)
                 print(f"seeding: {time.perf_counter() - started:.2f} s")
-        for run in ("first sweep (inserts every row)", "second sweep (updates every row)"):
+        times = []
+        for _ in range(3):
             with sessions() as session:
                 started = time.perf_counter()
                 result = sweep.sweep(session, SYSTEM, YEAR, date(2026, 6, 1))
-                elapsed = time.perf_counter() - started
-            statuses = ", ".join(f"{k} {v:,}" for k, v in result["statuses"].items() if v)
-            print(f"{run}: {elapsed:.2f} s for {result['enterprises']:,} enterprises ({statuses})")
+                times.append(time.perf_counter() - started)
+        statuses = ", ".join(f"{k} {v:,}" for k, v in result["statuses"].items() if v)
+        print(f"sweep of {result['enterprises']:,} enterprises ({statuses}):")
+        print(f"  {', '.join(f'{t:.2f}' for t in times)} s (best {min(times):.2f} s)")
         with sessions() as session:
             started = time.perf_counter()
             found = service.get_year(session, SYSTEM, YEAR)
