@@ -3,10 +3,13 @@ decimal strings; deadlines ISO dates (Asia/Shanghai)."""
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from typing import Any
 
-from carbon_market.compliance.models import ComplianceStatusKind
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from carbon_market.compliance.models import MULTIPLE_SCALE, ComplianceStatusKind
 from carbon_market.compliance.rulebook import RULEBOOKS
+from carbon_market.emitters.schemas import max_places
 from carbon_market.ledger.rules import MAX_VINTAGE, MIN_VINTAGE
 from carbon_market.schemas import Schema
 
@@ -32,8 +35,12 @@ class OffsetsPatchSchema(Schema):
 
 
 class PenaltyPatchSchema(Schema):
-    multiple_min = fields.Decimal(as_string=True, validate=validate.Range(min=0))
-    multiple_max = fields.Decimal(as_string=True, validate=validate.Range(min=0))
+    multiple_min = fields.Decimal(
+        as_string=True, validate=[validate.Range(min=0), max_places(MULTIPLE_SCALE)]
+    )
+    multiple_max = fields.Decimal(
+        as_string=True, validate=[validate.Range(min=0), max_places(MULTIPLE_SCALE)]
+    )
     price_window = fields.String(
         validate=validate.OneOf(["month_before_deadline", "six_months_before_deadline"])
     )
@@ -65,6 +72,11 @@ class YearPatchSchema(Schema):
     penalty = fields.Nested(PenaltyPatchSchema)
     obligation_caps = fields.Nested(CapsPatchSchema)
 
+    @validates_schema
+    def _not_empty(self, data: dict[str, Any], **_: Any) -> None:
+        if not data:
+            raise ValidationError("name at least one member to change", "_schema")
+
 
 class YearSchema(Schema):
     year = fields.Integer()
@@ -83,7 +95,10 @@ class MultipleSchema(Schema):
     multiple = fields.Decimal(
         required=True,
         as_string=True,
-        validate=validate.Range(min=0, min_inclusive=False, max=100),
+        validate=[
+            validate.Range(min=0, min_inclusive=False, max=100),
+            max_places(MULTIPLE_SCALE),
+        ],
         metadata={"description": "Within the rulebook's range", "example": "5"},
     )
 

@@ -93,7 +93,13 @@ def test_a_year_is_edited_with_patch_and_the_multiple_stays_in_range(
     }  # fmt: skip
     with moves_nothing(app):
         high = client.put(f"{C}/2026/penalty-multiple", json={"multiple": "6"}, headers=regulator)
+        fine = client.put(
+            f"{C}/2026/penalty-multiple", json={"multiple": "4.125"}, headers=regulator
+        )
+        empty = client.patch(f"{C}/years/2026", json={}, headers=regulator)
     assert_problem(high, 422, "validation-failed", pointers={"#/multiple"})
+    assert_problem(fine, 422, "validation-failed", pointers={"#/multiple"})
+    assert_problem(empty, 422, "validation-failed")
     ok = client.put(f"{C}/2026/penalty-multiple", json={"multiple": "4.5"}, headers=regulator)
     assert ok.get_json()["penalty_multiple"] == "4.50"
 
