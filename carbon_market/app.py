@@ -14,6 +14,7 @@ from carbon_market import health, http, problems
 from carbon_market.audit import api as audit_api
 from carbon_market.auth import api as auth_api
 from carbon_market.clock import Clock
+from carbon_market.compliance import api as compliance_api
 from carbon_market.config import Config, load_config
 from carbon_market.db import make_engine, make_session_factory
 from carbon_market.emitters import api as emitters_api
@@ -75,7 +76,7 @@ def create_app(
     features = [auth_api, emitters_api, ledger_api, mrv_api, reports_api, reports_xlsx_api]
     features = [*features, synergy_api, trading_api, finance_api, greenpower_api]
     features = [*features, jobs_api, notifications_api]
-    for feature in [*features, allocation_api, audit_api]:
+    for feature in [*features, allocation_api, audit_api, compliance_api]:
         feature.init_app(app, api)
 
     @app.get("/api/docs/static/<path:filename>")

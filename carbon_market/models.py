@@ -7,6 +7,14 @@ the whole schema; new features add their models here.
 from allocation.models import AllocationPlan, AllocationResult
 from carbon_market.audit.models import AuditEvent
 from carbon_market.auth.models import ApiToken, User
+from carbon_market.compliance.models import (
+    ComplianceExemption,
+    ComplianceExtension,
+    CompliancePenalty,
+    ComplianceStatus,
+    ComplianceSurrender,
+    ComplianceYear,
+)
 from carbon_market.db import Base
 from carbon_market.emitters.models import (
     District,
@@ -46,6 +54,12 @@ __all__ = [
     "AuditEvent",
     "Base",
     "CertificateBlock",
+    "ComplianceExemption",
+    "ComplianceExtension",
+    "CompliancePenalty",
+    "ComplianceStatus",
+    "ComplianceSurrender",
+    "ComplianceYear",
     "Disbursement",
     "District",
     "EmissionFactor",

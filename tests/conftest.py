@@ -107,7 +107,10 @@ def _truncate_pg(url: str) -> None:
             )
         )
         conn.execute(
-            text("DELETE FROM unit_kind WHERE code NOT IN ('allowance','ccer','local_offset')")
+            text(
+                "DELETE FROM unit_kind WHERE code NOT IN "
+                "('allowance','ccer','local_offset','ccer_outside')"
+            )
         )
         conn.execute(text("UPDATE unit_kind SET validity_years = NULL"))
         conn.execute(

@@ -99,6 +99,15 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # an enterprise reads its own messages, regulators and auditors all of them.
     "jobs.read": frozenset({R, A}),
     "notifications.read": frozenset({R, E, A}),
+    # Compliance: regulators open and edit years, grant extensions and exemptions, set the
+    # penalty multiple and run the sweep; an enterprise surrenders from its own account and
+    # reads its own status and penalties; auditors read everything. Every signed-in user
+    # reads the years and, after the surrender deadline, the published results.
+    "compliance.read_year": READERS,
+    "compliance.manage": frozenset({R}),
+    "compliance.surrender": frozenset({E}),
+    "compliance.read": frozenset({R, E, A}),
+    "compliance.results": READERS,
 }
 
 

@@ -69,6 +69,9 @@ class Rulebook:
     penalty: PenaltyRules
     obligation_caps: ObligationCaps
     sources: Mapping[str, str]
+    #: Offset unit kinds whose projects lie outside the jurisdiction (the ledger keeps a
+    #: CCER from outside Beijing as its own unit kind, ``ccer_outside``; docs/compliance.md).
+    outside_kinds: frozenset[str] = frozenset()
 
     def deadline(self, which: str, year: int) -> date:
         """The ``which`` deadline (reporting, verification, surrender) for ``year``."""
@@ -111,6 +114,7 @@ def parse_rulebook(document: Mapping[str, Any]) -> Rulebook:
                 frozenset(int(y) for y in caps["shortfall_cap_years"]),
             ),
             sources=MappingProxyType(dict(document.get("sources", {}))),
+            outside_kinds=frozenset(str(k) for k in document.get("outside_kinds", [])),
         )
     except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         raise ValueError(f"malformed rulebook: {exc!r}") from exc
@@ -128,16 +132,24 @@ def _check(book: Rulebook) -> None:
             raise ValueError(f"malformed rulebook: deadline {which}: {exc}") from exc
     if not set(book.surrenderable.values()) <= {"allowance", "offset"}:
         raise ValueError("malformed rulebook: a unit kind counts as allowance or offset")
+    if not book.outside_kinds <= {k for k, v in book.surrenderable.items() if v == "offset"}:
+        raise ValueError("malformed rulebook: outside_kinds are surrenderable offset kinds")
     if book.offsets.basis not in {"obligation", "allocation"}:
         raise ValueError("malformed rulebook: offsets.basis is obligation or allocation")
     if not 0 < book.penalty.multiple_min <= book.penalty.multiple_max:
         raise ValueError("malformed rulebook: 0 < multiple_min <= multiple_max")
 
 
-@cache
-def shipped(name: str) -> Rulebook:
-    """One of the shipped rulebooks (``national``, ``beijing``)."""
+def shipped_document(name: str) -> dict[str, Any]:
+    """The JSON form of a shipped rulebook: what a compliance year stores and edits."""
     if name not in RULEBOOKS:
         raise KeyError(f"no rulebook {name!r}; shipped: {', '.join(RULEBOOKS)}")
     text = resources.files("carbon_market.compliance").joinpath(f"data/{name}.json")
-    return parse_rulebook(json.loads(text.read_text(encoding="utf-8")))
+    document: dict[str, Any] = json.loads(text.read_text(encoding="utf-8"))
+    return document
+
+
+@cache
+def shipped(name: str) -> Rulebook:
+    """One of the shipped rulebooks (``national``, ``beijing``)."""
+    return parse_rulebook(shipped_document(name))

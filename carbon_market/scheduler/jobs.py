@@ -95,6 +95,24 @@ def _settle_trades(session: Session, actor: Actor, day: date) -> JobResult:
     )
 
 
+def _compliance_sweep(session: Session, actor: Actor, day: date) -> str:
+    """Recomputes the status of every covered enterprise in every open year as of ``day``."""
+    from carbon_market.compliance.sweep import sweep_open_years
+
+    done = sweep_open_years(session, actor, day)
+    years = ", ".join(f"{r['year']} ({r['enterprises']} enterprises)" for r in done)
+    return f"swept {len(done)} year(s): {years or 'none open'}"
+
+
+def _penalty_assessment(session: Session, actor: Actor, day: date) -> str:
+    """Assesses the penalties of every year whose surrender deadline is before ``day``."""
+    from carbon_market.compliance.penalties import assess_due_years
+
+    done = assess_due_years(session, actor, day)
+    lines = [f"{r['year']}: {r['outcome']}" for r in done]
+    return "; ".join(lines) or "no year past its surrender deadline"
+
+
 JOBS: tuple[Job, ...] = (
     Job(
         "ledger_run_due",
@@ -139,6 +157,18 @@ JOBS: tuple[Job, ...] = (
         "Send pending notifications by SMTP and/or webhook, retrying with back-off",
         lambda tz: IntervalTrigger(minutes=2, timezone=tz),
         notifications_deliver,
+    ),
+    Job(
+        "compliance_sweep",
+        "Recompute every covered enterprise's compliance status in every open year",
+        lambda tz: CronTrigger(hour=6, minute=0, timezone=tz),
+        _compliance_sweep,
+    ),
+    Job(
+        "penalty_assessment",
+        "Assess a penalty for each shortfall once a year's surrender deadline has passed",
+        lambda tz: CronTrigger(hour=6, minute=30, timezone=tz),
+        _penalty_assessment,
     ),
 )
 

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from allocation import service as allocation_service
 from carbon_market.auth import service as auth_service
 from carbon_market.auth.roles import Actor
+from carbon_market.compliance import service as compliance_service
 from carbon_market.ledger import accounts as ledger_accounts
 from carbon_market.mrv import factor_library
 from carbon_market.mrv import reports as report_service
@@ -99,6 +100,7 @@ def _allocation_document(year: int) -> dict[str, Any]:
 
 
 MKT = "/api/v1/market"
+CY = "/api/v1/compliance"
 MARKET_RANGE = "unit_kind=allowance&from=2026-06-01&to=2026-06-30"
 #: 500 MWh × 0.5366 tCO2/MWh = 268.3 t: one stream is enough to file a report.
 REPORT_STREAMS = [{"kind": "electricity", "quantity": "500", "unit": "MWh", "month": 3}]
@@ -624,6 +626,40 @@ ENDPOINTS: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", "/api/v1/notifications", None, registry_list()),
     ("GET", "/api/v1/notifications?kind=approval_needed&status=pending", None, registry_list()),
     ("GET", "/api/v1/notifications/{notification}", None, registry_read()),
+    # compliance: {cy} is national 2026 (deadlines in 2027; ``own`` has an approved report
+    # and allowances of 2025, banked), {closed_year} national 2020 (its deadline long
+    # passed, so its results are published)
+    ("GET", CY + "/years", None, any_user()),
+    ("POST", CY + "/years", {"year": 2019, "rulebook": "beijing"}, regulator_only(201)),
+    ("GET", CY + "/years/{cy}", None, any_user()),
+    ("PATCH", CY + "/years/{cy}", {"banking": False}, regulator_only(200)),
+    ("PUT", CY + "/{cy}/penalty-multiple", {"multiple": "6"}, regulator_only(200)),
+    (
+        "POST",
+        CY + "/{cy}/extensions",
+        {"enterprise": "{own_credit_code}", "until": "2028-01-31", "reason": "系统故障"},
+        regulator_only(201),
+    ),
+    (
+        "POST",
+        CY + "/{cy}/exemptions",
+        {"enterprise": "{other_credit_code}", "reason": "停产"},
+        regulator_only(201),
+    ),
+    ("GET", CY + "/{cy}/surrenders", None, registry_list()),
+    (
+        "POST",
+        CY + "/{cy}/surrenders",
+        {"unit_kind": "allowance", "vintage": 2025, "quantity": 10, "account": "{account}"},
+        owner_writes(201, regulator=403),
+    ),
+    ("POST", CY + "/{cy}/sweep", None, regulator_only(200)),
+    ("GET", CY + "/{cy}/status", None, registry_list()),
+    ("GET", CY + "/{cy}/status?format=csv", None, registry_list()),
+    ("GET", CY + "/{closed_year}/results", None, any_user()),
+    ("GET", CY + "/{closed_year}/results?format=csv", None, any_user()),
+    ("GET", CY + "/{cy}/penalties", None, registry_list()),
+    ("GET", CY + "/{cy}/penalties?format=csv", None, registry_list()),
     # documentation
     ("GET", "/api/openapi.json", None, public()),
     ("GET", "/api/problems/not-found", None, public()),
@@ -782,6 +818,7 @@ def test_endpoint_answers_each_role_with_the_expected_status(
         **_allocation_slots(session),
         **_trading_slots(session, tenants),
         **_notification_slots(session, tenants),
+        **_compliance_slots(session, tenants),
     }
     path = url.format(**slots)
     kwargs = _request_kwargs(body, slots)
@@ -890,6 +927,24 @@ def _trading_slots(session: Session, tenants: Tenants) -> dict[str, int]:
     return {"trade": trade.id}
 
 
+def _compliance_slots(session: Session, tenants: Tenants) -> dict[str, int]:
+    """``{cy}``: national 2026 with its default deadlines (2027), ``own``'s 2026 report
+    approved (268 t); ``{closed_year}``: national 2020, every deadline long passed."""
+    filer, approver = Actor.system(name="system:filer"), Actor.system(name="system:approver")
+    compliance_service.open_year(session, filer, year=2026, rulebook="national")
+    compliance_service.open_year(session, filer, year=2020, rulebook="national")
+    report = report_service.create_report(
+        session, filer, enterprise=tenants.own.credit_code, year=2026, streams=REPORT_STREAMS
+    )
+    report_service.submit_report(session, filer, report.id)
+    report_service.assign_verifier(session, filer, report.id, verifier="verifier")
+    report_service.verify_report(
+        session, filer, report.id, verified_co2_t=D("268.3"), opinion="符合"
+    )
+    report_service.approve_report(session, approver, report.id)
+    return {"cy": 2026, "closed_year": 2020}
+
+
 MATRIX_PROJECT = "矩阵项目"
 
 
@@ -958,6 +1013,7 @@ def test_every_registered_api_route_and_method_appears_in_the_matrix(app: Flask)
             ("<int:milestone_id>", "{milestone}"),
             ("<int:plan_id>", "{plan}"),
             ("<int:notification_id>", "{notification}"),
+            ("<int:year>", "{cy}"),
         ):
             rule = rule.replace(converter, slot)
         return rule
@@ -969,6 +1025,8 @@ def test_every_registered_api_route_and_method_appears_in_the_matrix(app: Flask)
         url = url.replace("{draft_set}", "{factor_set}")
         # An approved plan is a plan: the same route parameter as {plan}.
         url = url.replace("{approved_plan}", "{plan}")
+        # A closed compliance year is a year: the same route parameter as {cy}.
+        url = url.replace("{closed_year}", "{cy}")
         # Every report slot is a report in some status: the same route parameter.
         for slot in ("{submitted_report}", "{assigned_report}", "{verified_report}"):
             url = url.replace(slot, "{report}")

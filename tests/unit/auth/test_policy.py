@@ -77,6 +77,11 @@ EXPECTED: dict[str, set[str]] = {
     "market.surveillance": {R, A},
     "jobs.read": {R, A},
     "notifications.read": {R, E, A},
+    "compliance.read_year": {R, E, V, F, A, X},
+    "compliance.manage": {R},
+    "compliance.surrender": {E},
+    "compliance.read": {R, E, A},
+    "compliance.results": {R, E, V, F, A, X},
 }
 READ_ACTIONS = {
     "enterprise.read",
@@ -99,6 +104,9 @@ READ_ACTIONS = {
     "market.surveillance",
     "jobs.read",
     "notifications.read",
+    "compliance.read_year",
+    "compliance.read",
+    "compliance.results",
 }
 WRITE_ACTIONS = sorted(set(EXPECTED) - READ_ACTIONS)
 

@@ -1,0 +1,217 @@
+"""Compliance years, extensions, exemptions, surrenders, the status table and penalties.
+
+Tonnes are whole numbers (``BigInteger``); prices and amounts ``Money`` (integer fen); the
+penalty multiple is ``ScaledDecimal(2)``. Deadlines are calendar dates in Asia/Shanghai.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from carbon_market.db import Base, enum_column_type
+from carbon_market.emitters.models import Enterprise
+from carbon_market.ledger.models import LedgerTransaction
+from carbon_market.types import BigId, Money, ScaledDecimal
+
+#: Decimal places of a penalty multiple (e.g. 5, 7.5).
+MULTIPLE_SCALE = 2
+
+
+class ComplianceStatusKind(enum.StrEnum):
+    NOT_REPORTED = "not_reported"
+    REPORTED = "reported"
+    VERIFIED = "verified"
+    IN_PROGRESS = "in_progress"
+    COMPLIANT = "compliant"
+    SHORTFALL = "shortfall"
+    LATE = "late"
+    EXEMPT = "exempt"
+
+
+class ComplianceYear(Base):
+    """One compliance year's rulebook: the shipped default it was opened from, as edited."""
+
+    __tablename__ = "compliance_year"
+    __table_args__ = (
+        CheckConstraint("year BETWEEN 2000 AND 2100", name="year_range"),
+        CheckConstraint("penalty_multiple > 0", name="multiple_positive"),
+        CheckConstraint(
+            "reporting_deadline <= verification_deadline "
+            "AND verification_deadline <= surrender_deadline",
+            name="deadlines_in_order",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, unique=True)
+    #: The shipped rulebook it was opened from (``national``, ``beijing``).
+    rulebook_name: Mapped[str] = mapped_column(String(32))
+    #: The rulebook's JSON form (``rulebook.parse_rulebook`` reads it), as edited.
+    document: Mapped[dict[str, Any]]
+    reporting_deadline: Mapped[date]
+    verification_deadline: Mapped[date]
+    surrender_deadline: Mapped[date]
+    penalty_multiple: Mapped[Decimal] = mapped_column(ScaledDecimal(MULTIPLE_SCALE))
+    opened_at: Mapped[datetime]
+    opened_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime]
+
+
+class ComplianceExtension(Base):
+    """A regulator's extension of one enterprise's surrender deadline for a year."""
+
+    __tablename__ = "compliance_extension"
+    __table_args__ = (UniqueConstraint("year", "enterprise_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    year: Mapped[int] = mapped_column(
+        Integer, ForeignKey("compliance_year.year", ondelete="RESTRICT")
+    )
+    enterprise_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("enterprise.id", ondelete="RESTRICT"), index=True
+    )
+    until: Mapped[date]
+    reason: Mapped[str] = mapped_column(String(1000))
+    granted_by: Mapped[str] = mapped_column(String(64))
+    granted_at: Mapped[datetime]
+
+    enterprise: Mapped[Enterprise] = relationship(viewonly=True, lazy="selectin")
+
+
+class ComplianceExemption(Base):
+    """A regulator's decision that an enterprise owes nothing for a year, with the reason."""
+
+    __tablename__ = "compliance_exemption"
+    __table_args__ = (UniqueConstraint("year", "enterprise_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    year: Mapped[int] = mapped_column(
+        Integer, ForeignKey("compliance_year.year", ondelete="RESTRICT")
+    )
+    enterprise_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("enterprise.id", ondelete="RESTRICT"), index=True
+    )
+    reason: Mapped[str] = mapped_column(String(1000))
+    granted_by: Mapped[str] = mapped_column(String(64))
+    granted_at: Mapped[datetime]
+
+    enterprise: Mapped[Enterprise] = relationship(viewonly=True, lazy="selectin")
+
+
+class ComplianceSurrender(Base):
+    """Which compliance year a surrender transaction of the ledger counts for. The units
+    move in the ledger (a ``surrender`` transaction to the retirement account); this row
+    only says for which year, and how the units count (allowance or offset, and whether
+    the offset comes from outside the jurisdiction)."""
+
+    __tablename__ = "compliance_surrender"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("counts_as IN ('allowance', 'offset')", name="counts_as_known"),
+        Index("ix_compliance_surrender_year_enterprise_id", "year", "enterprise_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    year: Mapped[int] = mapped_column(
+        Integer, ForeignKey("compliance_year.year", ondelete="RESTRICT")
+    )
+    enterprise_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("enterprise.id", ondelete="RESTRICT")
+    )
+    transaction_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("ledger_transaction.id", ondelete="RESTRICT"), unique=True
+    )
+    unit_kind: Mapped[str] = mapped_column(ForeignKey("unit_kind.code", ondelete="RESTRICT"))
+    vintage: Mapped[int] = mapped_column(Integer)
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    counts_as: Mapped[str] = mapped_column(String(16))
+    is_outside: Mapped[bool] = mapped_column(default=False)
+    requested_at: Mapped[datetime]
+    requested_by: Mapped[str] = mapped_column(String(64))
+
+    #: Loaded with the row: every response names the transaction's status and the owner.
+    transaction: Mapped[LedgerTransaction] = relationship(viewonly=True, lazy="selectin")
+    enterprise: Mapped[Enterprise] = relationship(viewonly=True, lazy="selectin")
+
+
+class ComplianceStatus(Base):
+    """Each covered enterprise's standing in a year, as the last sweep computed it."""
+
+    __tablename__ = "compliance_status"
+    __table_args__ = (
+        CheckConstraint("obligation_t >= 0", name="obligation_non_negative"),
+        CheckConstraint("surrendered_t >= 0", name="surrendered_non_negative"),
+        CheckConstraint("offsets_surrendered_t >= 0", name="offsets_non_negative"),
+        CheckConstraint("offsets_surrendered_t <= surrendered_t", name="offsets_within_total"),
+        CheckConstraint("shortfall_t >= 0", name="shortfall_non_negative"),
+        CheckConstraint("(status = 'shortfall') = (shortfall_t > 0)", name="shortfall_status"),
+        Index("ix_compliance_status_year_status", "year", "status"),
+    )
+
+    year: Mapped[int] = mapped_column(
+        Integer, ForeignKey("compliance_year.year", ondelete="RESTRICT"), primary_key=True
+    )
+    enterprise_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("enterprise.id", ondelete="RESTRICT"), primary_key=True
+    )
+    obligation_t: Mapped[int] = mapped_column(BigInteger)
+    surrendered_t: Mapped[int] = mapped_column(BigInteger)
+    offsets_surrendered_t: Mapped[int] = mapped_column(BigInteger)
+    shortfall_t: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[ComplianceStatusKind] = mapped_column(enum_column_type(ComplianceStatusKind))
+    #: Why the obligation differs from the verified emissions (a rulebook cap), if it does.
+    adjustment: Mapped[str | None] = mapped_column(String(200))
+    #: The day (Asia/Shanghai) the sweep computed this row for.
+    as_of: Mapped[date]
+    computed_at: Mapped[datetime]
+
+
+class CompliancePenalty(Base):
+    """The penalty for one enterprise's shortfall in a year: at most one (assessing twice
+    adds nothing)."""
+
+    __tablename__ = "compliance_penalty"
+    __table_args__ = (
+        UniqueConstraint("year", "enterprise_id"),
+        CheckConstraint("shortfall_t > 0", name="shortfall_positive"),
+        CheckConstraint("multiple > 0", name="multiple_positive"),
+        CheckConstraint("average_price > 0", name="price_positive"),
+        CheckConstraint("amount >= 0", name="amount_non_negative"),
+        CheckConstraint("allocation_deduction_t >= 0", name="deduction_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    year: Mapped[int] = mapped_column(
+        Integer, ForeignKey("compliance_year.year", ondelete="RESTRICT")
+    )
+    enterprise_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("enterprise.id", ondelete="RESTRICT"), index=True
+    )
+    shortfall_t: Mapped[int] = mapped_column(BigInteger)
+    multiple: Mapped[Decimal] = mapped_column(ScaledDecimal(MULTIPLE_SCALE))
+    #: The average market price over the rulebook's window, CNY per tonne.
+    average_price: Mapped[Decimal] = mapped_column(Money())
+    amount: Mapped[Decimal] = mapped_column(Money())
+    #: Tonnes to come off next year's allocation if the shortfall stays uncorrected.
+    allocation_deduction_t: Mapped[int] = mapped_column(BigInteger)
+    price_from: Mapped[date]
+    price_to: Mapped[date]
+    assessed_on: Mapped[date]
+    assessed_at: Mapped[datetime]
+    assessed_by: Mapped[str] = mapped_column(String(64))
+
+    enterprise: Mapped[Enterprise] = relationship(viewonly=True, lazy="selectin")

@@ -1,0 +1,115 @@
+"""Penalty assessment: the published national case, no market price, idempotence, jobs."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal as D
+
+from sqlalchemy import func, select
+
+from carbon_market.auth.roles import Role
+from carbon_market.auth.service import actor_for
+from carbon_market.compliance import penalties, service
+from carbon_market.compliance.models import CompliancePenalty
+from carbon_market.ledger import accounts
+from carbon_market.scheduler.jobs import find_job
+from carbon_market.trading import service as trading
+from carbon_market.trading.models import TradeKind
+from tests.compliance.conftest import SYSTEM, World
+from tests.factories import make_user
+
+
+def _national_2023(world: World) -> None:
+    """National 2023 with its surrender deadline moved to 2026-06-30, so that the price
+    window (the month before the deadline) is 2026-06-01 to 2026-06-30."""
+    service.open_year(world.session, world.regulator, year=2023, rulebook="national",
+                      surrender_deadline=date(2026, 6, 30))  # fmt: skip
+
+
+def _trade_at(world: World, seller: str, price: str) -> None:
+    exchange = actor_for(make_user(world.session, role=Role.EXCHANGE, name="exchange"))
+    trading.set_reference_price(world.session, world.regulator, unit_kind="allowance",
+                                day=date(2026, 6, 1), price=D(price))  # fmt: skip
+    buyer = accounts.open_trading_account(world.session, SYSTEM, holder_name="某投资").number
+    trading.record_trade(
+        world.session, exchange, kind=TradeKind.LISTED, seller_account=seller,
+        buyer_account=buyer, unit_kind="allowance", vintage=2023, quantity=1_000,
+        price=D(price), traded_at=datetime(2026, 6, 1, 2, 0, tzinfo=UTC), external_ref="P1",
+    )  # fmt: skip
+
+
+def _penalty_count(world: World) -> int:
+    return world.session.scalar(select(func.count()).select_from(CompliancePenalty)) or 0
+
+
+def test_the_published_national_case_and_the_allocation_deduction(world: World) -> None:
+    _national_2023(world)
+    short = world.enterprise("某发电企业")
+    world.approved_report(short, 2023, "865300")  # nothing surrendered: 865 300 t short
+    seller = world.enterprise("卖方")
+    world.give(seller, 5_000, vintage=2023)
+    _trade_at(world, seller.account, "98.00")
+    world.clock.advance(timedelta(days=30))
+
+    summary = penalties.penalty_assessment(world.session, world.regulator, 2023, date(2026, 7, 1))
+
+    assert summary["assessed"] == 1
+    (penalty,) = penalties.list_penalties(world.session, world.regulator, 2023)
+    # 865 300 t × 5 (the national minimum) × 98.00 CNY/t = 423 997 000.00 CNY; under the
+    # national rulebook the 865 300 t also come off next year's allocation if uncorrected.
+    assert penalty.amount == D("423997000.00")
+    assert (penalty.shortfall_t, penalty.multiple, penalty.average_price) == (
+        865_300, D("5"), D("98.00"),
+    )  # fmt: skip
+    assert penalty.allocation_deduction_t == 865_300
+    assert (penalty.price_from, penalty.price_to) == (date(2026, 6, 1), date(2026, 6, 30))
+
+
+def test_the_regulators_multiple_is_used(world: World) -> None:
+    _national_2023(world)
+    short = world.enterprise("某发电企业")
+    world.approved_report(short, 2023, "100")
+    seller = world.enterprise("卖方")
+    world.give(seller, 5_000, vintage=2023)
+    _trade_at(world, seller.account, "98.00")
+    service.set_penalty_multiple(world.session, world.regulator, 2023, multiple=D("7.5"))
+    world.clock.advance(timedelta(days=30))
+    penalties.penalty_assessment(world.session, world.regulator, 2023, date(2026, 7, 1))
+    (penalty,) = penalties.list_penalties(world.session, world.regulator, 2023)
+    assert penalty.amount == D("73500.00")  # 100 t × 7.5 × 98.00
+
+
+def test_no_market_price_in_the_window_makes_no_penalty_and_says_so(world: World) -> None:
+    _national_2023(world)
+    short = world.enterprise("某发电企业")
+    world.approved_report(short, 2023, "1000")
+    world.clock.advance(timedelta(days=30))
+
+    summary = penalties.penalty_assessment(world.session, world.regulator, 2023, date(2026, 7, 1))
+
+    assert summary["assessed"] == 0
+    assert summary["shortfalls"] == 1
+    assert "no allowance trades from 2026-06-01 to 2026-06-30" in summary["outcome"]
+    assert _penalty_count(world) == 0
+
+
+def test_the_jobs_run_twice_for_a_day_change_nothing_the_second_time(
+    world: World, app: object
+) -> None:
+    _national_2023(world)
+    short = world.enterprise("某发电企业")
+    world.approved_report(short, 2023, "100")
+    seller = world.enterprise("卖方")
+    world.give(seller, 5_000, vintage=2023)
+    _trade_at(world, seller.account, "98.00")
+    world.clock.advance(timedelta(days=30))
+    session, day = world.session, date(2026, 7, 1)
+    job, sweep_job = find_job("penalty_assessment"), find_job("compliance_sweep")
+
+    assert sweep_job.run(session, SYSTEM, day) == "swept 1 year(s): 2023 (2 enterprises)"
+    first = job.run(session, SYSTEM, day)
+    second = job.run(session, SYSTEM, day)
+
+    assert first == "2023: assessed 1 penalty(ies) at 98.00 CNY/t × 5.00"
+    assert second == "2023: nothing new to assess"
+    assert _penalty_count(world) == 1
