@@ -8,8 +8,13 @@ import pandas as pd
 from flask import Flask
 from flask.views import MethodView
 
-from allocation import issuing, service
+from allocation import auctions, issuing, service
 from allocation.schemas import (
+    AuctionOpenSchema,
+    AuctionQueryArgsSchema,
+    AuctionSchema,
+    BidInSchema,
+    BidSchema,
     CompareArgsSchema,
     ComparisonRowSchema,
     CopySchema,
@@ -18,6 +23,7 @@ from allocation.schemas import (
     PlanDocumentSchema,
     PlanQueryArgsSchema,
     PlanSchema,
+    SettleSummarySchema,
     StoredResultSchema,
 )
 from carbon_market.http import Api, Blueprint, current_actor, db_session, page_request
@@ -28,7 +34,8 @@ blp = Blueprint(
     __name__,
     url_prefix="/api/v1/allocation",
     description="Allocation plans: draft, copy, approve (a second regulator), dry runs, "
-    "comparison and issuing through the ledger.",
+    "comparison and issuing through the ledger; auctions: open, sealed bids, clearing and "
+    "settlement through the ledger.",
 )
 
 
@@ -123,6 +130,61 @@ class Compare(MethodView):
         table = service.compare_plans(db_session(), current_actor(), args["a"], args["b"])
         table = table.astype(object).where(pd.notna(table), None)
         return table.to_dict("records")
+
+
+@blp.route("/auctions")
+class Auctions(MethodView):
+    @blp.arguments(AuctionQueryArgsSchema, location="query")
+    @blp.response(200, page_of(AuctionSchema, "AuctionPageSchema"))
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """List auctions (``year``, ``status``): their terms and results are public."""
+        page = page_request(args)
+        return dump_page(auctions.list_auctions(db_session(), current_actor(), page=page, **args))
+
+    @blp.arguments(AuctionOpenSchema)
+    @blp.response(201, AuctionSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Open an auction (regulators): volume, reserve price, per-bidder limit, window."""
+        return auctions.open_auction(db_session(), current_actor(), **data)
+
+
+@blp.route("/auctions/<int:auction_id>")
+class AuctionById(MethodView):
+    @blp.response(200, AuctionSchema)
+    def get(self, auction_id: int) -> Any:
+        return auctions.get_auction(db_session(), current_actor(), auction_id)
+
+
+@blp.route("/auctions/<int:auction_id>/bids")
+class AuctionBids(MethodView):
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, page_of(BidSchema, "AuctionBidPageSchema"))
+    def get(self, args: dict[str, Any], auction_id: int) -> dict[str, Any]:
+        """Bids: an enterprise its own; regulators and auditors all, once the window closed."""
+        page = page_request(args)
+        return dump_page(auctions.list_bids(db_session(), current_actor(), auction_id, page=page))
+
+    @blp.arguments(BidInSchema)
+    @blp.response(201, BidSchema)
+    def post(self, data: dict[str, Any], auction_id: int) -> Any:
+        """Submit a sealed bid for one's enterprise, inside the window and the limit."""
+        return auctions.submit_bid(db_session(), current_actor(), auction_id, **data)
+
+
+@blp.route("/auctions/<int:auction_id>/clear")
+class AuctionClear(MethodView):
+    @blp.response(200, AuctionSchema)
+    def post(self, auction_id: int) -> Any:
+        """Clear a closed auction (regulators); a repeat changes nothing."""
+        return auctions.clear(db_session(), current_actor(), auction_id)
+
+
+@blp.route("/auctions/<int:auction_id>/settle")
+class AuctionSettle(MethodView):
+    @blp.response(200, SettleSummarySchema)
+    def post(self, auction_id: int) -> Any:
+        """Move the awards from the auction account to the winners; a repeat moves nothing."""
+        return auctions.settle(db_session(), current_actor(), auction_id)
 
 
 def init_app(app: Flask, api: Api) -> None:

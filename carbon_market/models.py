@@ -4,7 +4,7 @@ Alembic's ``env.py`` and the test fixtures import this module so that ``Base.met
 the whole schema; new features add their models here.
 """
 
-from allocation.models import AllocationPlan, AllocationResult
+from allocation.models import AllocationPlan, AllocationResult, Auction, AuctionBid
 from carbon_market.audit.models import AuditEvent
 from carbon_market.auth.models import ApiToken, User
 from carbon_market.db import Base
@@ -41,6 +41,8 @@ __all__ = [
     "AllocationPlan",
     "AllocationResult",
     "ApiToken",
+    "Auction",
+    "AuctionBid",
     "AuditEvent",
     "Base",
     "CertificateBlock",

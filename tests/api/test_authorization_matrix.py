@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal as D
 from typing import Any
 
@@ -29,10 +29,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from allocation import auctions as allocation_auctions
 from allocation import service as allocation_service
+from allocation.models import Auction, AuctionBid, AuctionStatus
 from carbon_market.auth import service as auth_service
 from carbon_market.auth.roles import Actor
 from carbon_market.ledger import accounts as ledger_accounts
+from carbon_market.ledger import service as ledger_service
+from carbon_market.ledger.accounts import GOVERNMENT_ACCOUNTS
+from carbon_market.ledger.models import Account, AccountKind
 from carbon_market.mrv import factor_library
 from carbon_market.mrv import reports as report_service
 from carbon_market.mrv.models import EmissionFactorSet, FactorSetStatus
@@ -57,6 +62,8 @@ from tests.api.helpers import (
 from tests.factories import PASSWORD, credit_code
 from tests.factories.factors import small_rows, small_set
 
+AUCTION_RESERVE = GOVERNMENT_ACCOUNTS[AccountKind.GOVERNMENT_RESERVE]
+AUCTION_ACCOUNT = GOVERNMENT_ACCOUNTS[AccountKind.AUCTION]
 SLUGS = {401: "not-authenticated", 403: "permission-denied", 404: "not-found"}
 #: Marks the bulk import row: its body is a multipart CSV upload, built per test.
 UPLOAD = object()
@@ -97,6 +104,15 @@ def _allocation_document(year: int) -> dict[str, Any]:
     }
 
 
+#: An auction's terms, its window open at the matrix clock (2026-06-01 10:00 in Beijing).
+AUCTION_TERMS = {
+    "year": 2026,
+    "volume": 100,
+    "reserve_price": "50.00",
+    "bidder_limit": 50,
+    "opens_at": "2026-06-01T08:00:00+08:00",
+    "closes_at": "2026-06-02T15:00:00+08:00",
+}
 MKT = "/api/v1/market"
 MARKET_RANGE = "unit_kind=allowance&from=2026-06-01&to=2026-06-30"
 #: 500 MWh × 0.5366 tCO2/MWh = 268.3 t: one stream is enough to file a report.
@@ -556,6 +572,21 @@ ENDPOINTS: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", AL + "/plans/{approved_plan}/results", None, registry_list()),
     ("POST", AL + "/plans/{approved_plan}/issue", None, regulator_only(200)),
     ("GET", AL + "/compare?a={plan}&b={approved_plan}", None, regulator_and_auditor()),
+    # auctions: regulators open, clear and settle; covered enterprises bid for themselves
+    # and read their own bids; {auction} is open now, {closed_auction} closed with one bid
+    # of own's, {cleared_auction} cleared (own won 10 units held by the auction account).
+    ("GET", AL + "/auctions", None, registry_list()),
+    ("POST", AL + "/auctions", AUCTION_TERMS, regulator_only(201)),
+    ("GET", AL + "/auctions/{auction}", None, registry_list()),
+    (
+        "POST",
+        AL + "/auctions/{auction}/bids",
+        {"price": "60.00", "quantity": 10},
+        _statuses(403, enterprise_own=201, enterprise_other=201, anonymous=401),
+    ),
+    ("GET", AL + "/auctions/{closed_auction}/bids", None, registry_list()),
+    ("POST", AL + "/auctions/{closed_auction}/clear", None, regulator_only(200)),
+    ("POST", AL + "/auctions/{cleared_auction}/settle", None, regulator_only(200)),
     # trading: the exchange (and regulators) record; {trade} is own → a trading account
     (
         "GET",
@@ -772,6 +803,7 @@ def test_endpoint_answers_each_role_with_the_expected_status(
         **_green_slots(session, tenants),
         **_finance_slots(session, tenants),
         **_allocation_slots(session),
+        **_auction_slots(session, tenants),
         **_trading_slots(session, tenants),
     }
     path = url.format(**slots)
@@ -914,6 +946,48 @@ def _allocation_slots(session: Session) -> dict[str, int]:
     return {"plan": draft.id, "approved_plan": adopted.id}
 
 
+def _auction_slots(session: Session, tenants: Tenants) -> dict[str, int]:
+    """``{auction}`` open now; ``{closed_auction}``, whose window closed an hour ago, with a
+    bid of ``own`` for 10 units at 60.00; ``{cleared_auction}``, the same again, cleared, with
+    10 units of vintage 2025 in the auction account to settle it. The closed ones are written
+    as rows: the service opens no auction whose window is past."""
+    system = Actor.system()
+    terms = {k: v for k, v in AUCTION_TERMS.items() if k not in ("opens_at", "closes_at")}
+    now = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
+    opened = allocation_auctions.open_auction(
+        session, system, **{**terms, "reserve_price": D("50.00")},
+        opens_at=datetime(2026, 6, 1, 0, 0, tzinfo=UTC),
+        closes_at=datetime(2026, 6, 2, 0, 0, tzinfo=UTC),
+    )  # fmt: skip
+    account_id = session.scalar(select(Account.id).where(Account.number == tenants.own_account))
+    assert account_id is not None
+    closed = []
+    for _ in range(2):
+        auction = Auction(
+            year=2025, unit_kind="allowance", vintage=2025, volume=100,
+            reserve_price=D("50.00"), bidder_limit=50, status=AuctionStatus.OPEN,
+            opens_at=datetime(2026, 5, 31, 0, 0, tzinfo=UTC), closes_at=now - timedelta(hours=1),
+            created_at=now, created_by="system",
+        )  # fmt: skip
+        session.add(auction)
+        session.flush()
+        session.add(
+            AuctionBid(
+                auction_id=auction.id, enterprise_id=tenants.own.id, account_id=account_id,
+                price=D("60.00"), quantity=10, submitted_at=now - timedelta(hours=2),
+                submitted_by="alpha",
+            )
+        )  # fmt: skip
+        closed.append(auction.id)
+    session.commit()
+    allocation_auctions.clear(session, system, closed[1])
+    ledger_service.request_transfer(
+        session, system, from_account=AUCTION_RESERVE, to_account=AUCTION_ACCOUNT,
+        unit_kind="allowance", vintage=2025, quantity=10,
+    )  # fmt: skip
+    return {"auction": opened.id, "closed_auction": closed[0], "cleared_auction": closed[1]}
+
+
 def test_every_registered_api_route_and_method_appears_in_the_matrix(app: Flask) -> None:
     # A new endpoint must join the matrix, or it could ship without a tenancy check.
     def template(rule: str) -> str:
@@ -934,6 +1008,7 @@ def test_every_registered_api_route_and_method_appears_in_the_matrix(app: Flask)
             ("<int:financing_id>", "{financing}"),
             ("<int:milestone_id>", "{milestone}"),
             ("<int:plan_id>", "{plan}"),
+            ("<int:auction_id>", "{auction}"),
         ):
             rule = rule.replace(converter, slot)
         return rule
@@ -945,6 +1020,9 @@ def test_every_registered_api_route_and_method_appears_in_the_matrix(app: Flask)
         url = url.replace("{draft_set}", "{factor_set}")
         # An approved plan is a plan: the same route parameter as {plan}.
         url = url.replace("{approved_plan}", "{plan}")
+        # Auctions in every state are auctions: the same route parameter as {auction}.
+        for slot in ("{closed_auction}", "{cleared_auction}"):
+            url = url.replace(slot, "{auction}")
         # Every report slot is a report in some status: the same route parameter.
         for slot in ("{submitted_report}", "{assigned_report}", "{verified_report}"):
             url = url.replace(slot, "{report}")
