@@ -21,6 +21,7 @@ from allocation.schemas import (
     DryRunSchema,
     IssueSummarySchema,
     PlanDocumentSchema,
+    PlanFileSchema,
     PlanQueryArgsSchema,
     PlanSchema,
     SettleSummarySchema,
@@ -75,6 +76,26 @@ class PlanById(MethodView):
         return service.update_plan(
             db_session(), current_actor(), plan_id, document=document, name=name
         )
+
+
+@blp.route("/plans/import")
+class PlanImport(MethodView):
+    @blp.arguments(PlanFileSchema, location="files")
+    @blp.response(201, PlanSchema)
+    def post(self, form: dict[str, Any]) -> Any:
+        """Record an exported plan document (multipart ``file``, optional ``name``) as a
+        draft (regulators): the same checks as creating one."""
+        return service.import_plan(
+            db_session(), current_actor(), content=form["file"].read(), name=form.get("name")
+        )
+
+
+@blp.route("/plans/<int:plan_id>/document")
+class PlanExport(MethodView):
+    @blp.response(200, PlanDocumentSchema)
+    def get(self, plan_id: int) -> Any:
+        """The plan's document, ready to import (as ``carbon-market allocation export``)."""
+        return service.export_document(db_session(), current_actor(), plan_id)
 
 
 @blp.route("/plans/<int:plan_id>/copy")

@@ -7,6 +7,7 @@ every channel reports the same problems with the same pointers.
 
 from __future__ import annotations
 
+from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 
 from allocation.models import FACTOR_SCALE, FREE_SCALE, SHARE_SCALE, AuctionStatus, PlanStatus
@@ -34,6 +35,13 @@ class PlanDocumentSchema(Schema):
             "example": {"cement": {"method": "historical_emissions", "control_factor": "0.97"}}
         }
     )
+
+
+class PlanFileSchema(Schema):
+    """A multipart upload: the plan document as exported, and an optional scenario name."""
+
+    file = Upload(required=True, metadata={"description": "The plan document, UTF-8 JSON"})
+    name = fields.String(validate=NAME, metadata={"description": "Default: the year"})
 
 
 class PlanSchema(Schema):

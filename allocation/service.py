@@ -8,6 +8,7 @@ one plan per year may be approved or issued; any number of drafts (scenarios) ma
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +32,7 @@ from carbon_market.errors import (
     FieldError,
     FourEyesViolation,
     NotFound,
+    UnreadableFile,
     ValidationFailed,
 )
 from carbon_market.pagination import Page, PageRequest, paginate
@@ -164,6 +166,28 @@ def copy_plan(
     source = get_plan(session, actor, plan_id)
     target = year if year is not None else source.year + 1
     return create_plan(session, actor, document=copy_document(source.document, target), name=name)
+
+
+def export_document(session: Session, actor: Actor, plan_id: int) -> dict[str, Any]:
+    """The plan's document, exactly what :func:`import_plan` (and the CLI) read back."""
+    return dict(get_plan(session, actor, plan_id).document)
+
+
+@transactional
+def import_plan(
+    session: Session, actor: Actor, *, content: bytes, name: str | None = None
+) -> AllocationPlan:
+    """Record an exported plan document (a UTF-8 JSON file) as a draft: the same checks as
+    :func:`create_plan`. Raises UnreadableFile (not a JSON object), ValidationFailed and
+    Conflict."""
+    authorize(actor, "allocation.manage")
+    try:
+        document = json.loads(content.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UnreadableFile(f"the plan file is not UTF-8 JSON: {exc}") from exc
+    if not isinstance(document, dict):
+        raise UnreadableFile("the plan file must hold one JSON object, the plan document")
+    return create_plan(session, actor, document=document, name=name)
 
 
 def get_plan(session: Session, actor: Actor, plan_id: int) -> AllocationPlan:

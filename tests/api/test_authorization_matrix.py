@@ -16,6 +16,7 @@ verified one (``{verified_report}``).
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -77,6 +78,8 @@ PROJECT_UPLOAD = object()
 GREEN_TRADE_UPLOAD = object()
 GREEN_CERTIFICATE_UPLOAD = object()
 FINANCING_UPLOAD = object()
+#: Marks the plan import row: the JSON document of a 2029 plan, as exported.
+PLAN_UPLOAD = object()
 #: Marks the trade-file import row: a CSV of one trade ``own`` → ``other``.
 TRADE_UPLOAD = object()
 
@@ -567,6 +570,8 @@ ENDPOINTS: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", ALP, None, regulator_and_auditor()),
     ("PUT", ALP, _allocation_document(2026), regulator_only(200)),
     ("POST", ALP + "/copy", {"year": 2028}, regulator_only(201)),
+    ("GET", ALP + "/document", None, regulator_and_auditor()),
+    ("POST", AL + "/plans/import", PLAN_UPLOAD, regulator_only(201)),
     ("POST", ALP + "/approve", None, regulator_only(200)),
     ("POST", ALP + "/compute", None, regulator_and_auditor()),
     ("GET", AL + "/plans/{approved_plan}/results", None, registry_list()),
@@ -674,6 +679,8 @@ def _fill(value: Any, slots: dict[str, Any]) -> Any:
 def _request_kwargs(body: Any, slots: dict[str, Any]) -> dict[str, Any]:
     if isinstance(body, Idempotent):
         return {"json": _fill(body.body, slots), "headers": {"Idempotency-Key": "matrix-1"}}
+    if body is PLAN_UPLOAD:
+        return multipart(file=("plan.json", json.dumps(_allocation_document(2029))))
     if body is UPLOAD:
         upload = csv_text(
             ["credit_code", "name", "sector", "district"],
