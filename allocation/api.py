@@ -8,8 +8,10 @@ import pandas as pd
 from flask import Flask
 from flask.views import MethodView
 
-from allocation import auctions, issuing, service
+from allocation import auctions, issuing, service, stages
 from allocation.schemas import (
+    AdjustmentArgsSchema,
+    AdjustmentSchema,
     AuctionOpenSchema,
     AuctionQueryArgsSchema,
     AuctionSchema,
@@ -25,6 +27,7 @@ from allocation.schemas import (
     PlanQueryArgsSchema,
     PlanSchema,
     SettleSummarySchema,
+    StageSummarySchema,
     StoredResultSchema,
 )
 from carbon_market.http import Api, Blueprint, current_actor, db_session, page_request
@@ -140,6 +143,36 @@ class PlanIssue(MethodView):
     def post(self, plan_id: int) -> Any:
         """Issue an approved plan through the ledger, in batches; a repeat moves nothing."""
         return issuing.issue_plan(db_session(), current_actor(), plan_id)
+
+
+@blp.route("/plans/<int:plan_id>/pre-allocate")
+class PlanPreAllocate(MethodView):
+    @blp.response(200, StageSummarySchema)
+    def post(self, plan_id: int) -> Any:
+        """Issue pre_allocation_share of each allocation on last year's activity; a repeat
+        moves nothing."""
+        return stages.pre_allocate(db_session(), current_actor(), plan_id)
+
+
+@blp.route("/plans/<int:plan_id>/true-up")
+class PlanTrueUp(MethodView):
+    @blp.response(200, StageSummarySchema)
+    def post(self, plan_id: int) -> Any:
+        """Issue (or claw back) the final allocation less the pre-allocation; a repeat moves
+        nothing."""
+        return stages.true_up(db_session(), current_actor(), plan_id)
+
+
+@blp.route("/plans/<int:plan_id>/adjustments")
+class PlanAdjustments(MethodView):
+    @blp.arguments(AdjustmentArgsSchema, location="query")
+    @blp.response(200, page_of(AdjustmentSchema, "AllocationAdjustmentPageSchema"))
+    def get(self, args: dict[str, Any], plan_id: int) -> dict[str, Any]:
+        """Pre-allocation, true-up and new-entrant movements (enterprises: their own)."""
+        page = page_request(args)
+        return dump_page(
+            service.list_adjustments(db_session(), current_actor(), plan_id, page=page, **args)
+        )
 
 
 @blp.route("/compare")

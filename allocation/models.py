@@ -98,6 +98,9 @@ class AllocationPlan(Base):
         BigId, ForeignKey("user_account.id", ondelete="RESTRICT")
     )
     issued_at: Mapped[datetime | None]
+    #: When the pre-allocation and the true-up froze their figures (:mod:`allocation.stages`).
+    pre_allocated_at: Mapped[datetime | None]
+    trued_up_at: Mapped[datetime | None]
 
 
 class AllocationResult(Base):
@@ -242,5 +245,62 @@ class AuctionBid(Base):
     #: awarded × clearing price, CNY; paid outside the platform.
     amount_due: Mapped[Decimal | None] = mapped_column(Money())
     settlement_tx_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("ledger_transaction.id", ondelete="RESTRICT")
+    )
+
+
+class Stage(enum.StrEnum):
+    #: Early in the year: pre_allocation_share of the allocation on last year's activity.
+    PRE_ALLOCATION = "pre_allocation"
+    #: On verified data: the final allocation less what the pre-allocation issued.
+    TRUE_UP = "true_up"
+    #: From the reserve: a new entrant or a capacity change, by benchmark.
+    NEW_ENTRANT = "new_entrant"
+
+
+class AllocationAdjustment(Base):
+    """One facility's movement in a stage of a plan's issuing other than the one-off issue:
+    frozen when the stage starts (so a resumed run moves the same figures), and given its
+    ledger transaction in the same unit of work as the transfer. ``quantity`` is signed: a
+    true-up below the pre-allocation claws units back into the reserve."""
+
+    __tablename__ = "allocation_adjustment"
+    __table_args__ = (
+        Index(
+            "uq_allocation_adjustment_stage_facility",
+            "plan_id",
+            "stage",
+            "facility_id",
+            unique=True,
+            sqlite_where=text("stage <> 'new_entrant'"),
+            postgresql_where=text("stage <> 'new_entrant'"),
+        ),
+        UniqueConstraint("tx_id"),
+        CheckConstraint("stage = 'true_up' OR quantity >= 0", name="only_true_up_claws_back"),
+        CheckConstraint("tx_id IS NULL OR quantity <> 0", name="moved_only_units"),
+        CheckConstraint("basis IS NULL OR basis >= 0", name="basis_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("allocation_plan.id", ondelete="RESTRICT")
+    )
+    stage: Mapped[Stage] = mapped_column(enum_column_type(Stage))
+    facility_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("facility.id", ondelete="RESTRICT"), index=True
+    )
+    enterprise_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("enterprise.id", ondelete="RESTRICT"), index=True
+    )
+    #: The whole-unit allocation the stage started from (last year's activity for the
+    #: pre-allocation, the final one for the true-up); None when it could not be computed.
+    basis: Mapped[int | None] = mapped_column(BigInteger)
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    note: Mapped[str] = mapped_column(String(500))
+    #: Every factor used, decimals as strings (new entrants: the inputs and the pro rata).
+    breakdown: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(64))
+    tx_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("ledger_transaction.id", ondelete="RESTRICT")
     )

@@ -10,7 +10,14 @@ from __future__ import annotations
 from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 
-from allocation.models import FACTOR_SCALE, FREE_SCALE, SHARE_SCALE, AuctionStatus, PlanStatus
+from allocation.models import (
+    FACTOR_SCALE,
+    FREE_SCALE,
+    SHARE_SCALE,
+    AuctionStatus,
+    PlanStatus,
+    Stage,
+)
 from carbon_market.emitters.schemas import max_places
 from carbon_market.ledger.rules import MAX_VINTAGE, MIN_VINTAGE
 from carbon_market.schemas import PageArgsSchema, Schema
@@ -233,3 +240,35 @@ class SettleSummarySchema(Schema):
         as_string=True, places=2, metadata={"description": "Cash owed for those bids"}
     )
     already_settled = fields.Integer(metadata={"description": "Settled by earlier requests"})
+
+
+class StageSummarySchema(Schema):
+    plan_id = fields.Integer()
+    stage = fields.String()
+    moved = fields.Integer(metadata={"description": "Facilities moved by this request"})
+    issued = fields.Integer(metadata={"description": "Allowances issued by this request"})
+    clawed_back = fields.Integer(metadata={"description": "Allowances taken back"})
+    short = fields.Integer(
+        metadata={"description": "Claw-backs pending: the account does not hold the units"}
+    )
+    already_moved = fields.Integer(metadata={"description": "Moved by earlier requests"})
+
+
+class AdjustmentArgsSchema(PageArgsSchema):
+    stage = fields.Enum(Stage, by_value=True)
+
+
+class AdjustmentSchema(Schema):
+    id = fields.Integer()
+    plan_id = fields.Integer()
+    stage = fields.Enum(Stage, by_value=True)
+    facility_id = fields.Integer()
+    enterprise_id = fields.Integer()
+    basis = fields.Integer(
+        allow_none=True, metadata={"description": "The allocation the movement derives from"}
+    )
+    quantity = fields.Integer(metadata={"description": "Negative: clawed back"})
+    note = fields.String()
+    breakdown = fields.Dict()
+    created_at = fields.AwareDateTime()
+    tx_id = fields.Integer(allow_none=True)

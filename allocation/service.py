@@ -19,7 +19,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from allocation.engine import BREAKDOWN, Outcome, compute
-from allocation.models import AllocationPlan, AllocationResult, PlanStatus
+from allocation.models import (
+    AllocationAdjustment,
+    AllocationPlan,
+    AllocationResult,
+    PlanStatus,
+    Stage,
+)
 from allocation.plan import Plan, copy_document, parse_plan, plan_document
 from allocation.registry import registry_facilities
 from carbon_market.audit.service import record, snapshot
@@ -359,3 +365,20 @@ def list_results(
     if scope is not None:
         query = query.where(AllocationResult.enterprise_id == scope)
     return paginate(session, query.order_by(AllocationResult.id), page)
+
+
+def list_adjustments(
+    session: Session, actor: Actor, plan_id: int, *, page: PageRequest, stage: Stage | None = None
+) -> Page[AllocationAdjustment]:
+    """A plan's pre-allocation, true-up and new-entrant movements; an enterprise user sees
+    its own facilities' only (regulators, auditors and enterprises)."""
+    authorize(actor, "allocation.results")
+    if session.get(AllocationPlan, plan_id) is None:
+        raise NotFound(f"allocation plan {plan_id} does not exist")
+    query = select(AllocationAdjustment).where(AllocationAdjustment.plan_id == plan_id)
+    if stage is not None:
+        query = query.where(AllocationAdjustment.stage == stage)
+    scope = tenant_scope(actor)
+    if scope is not None:
+        query = query.where(AllocationAdjustment.enterprise_id == scope)
+    return paginate(session, query.order_by(AllocationAdjustment.id), page)

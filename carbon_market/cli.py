@@ -662,6 +662,46 @@ def allocation_issue(plan_id: int, batch_size: int, as_user: str | None) -> None
     )
 
 
+def _stage_line(summary: Any) -> str:
+    return (
+        f"{summary.stage}: {summary.moved} facilit(ies) moved, {summary.issued} allowances "
+        f"issued, {summary.clawed_back} clawed back; {summary.short} claw-back(s) waiting for "
+        f"units; {summary.already_moved} moved before"
+    )
+
+
+@allocation.command(
+    "pre-allocate",
+    help="Issue pre_allocation_share of approved plan PLAN_ID on last year's activity; safe "
+    "to run again.",
+)
+@click.argument("plan_id", type=int)
+@AS_USER
+@reports_errors
+def allocation_pre_allocate(plan_id: int, as_user: str | None) -> None:
+    from allocation import stages
+
+    with _session() as session:
+        summary = stages.pre_allocate(session, _acting_user(session, as_user), plan_id)
+    click.echo(_stage_line(summary))
+
+
+@allocation.command(
+    "true-up",
+    help="Issue or claw back the final allocation less the pre-allocation of plan PLAN_ID; "
+    "safe to run again (it finishes waiting claw-backs).",
+)
+@click.argument("plan_id", type=int)
+@AS_USER
+@reports_errors
+def allocation_true_up(plan_id: int, as_user: str | None) -> None:
+    from allocation import stages
+
+    with _session() as session:
+        summary = stages.true_up(session, _acting_user(session, as_user), plan_id)
+    click.echo(_stage_line(summary))
+
+
 @allocation.group(
     help="Auctions: open one, clear it after its window, settle it through the ledger."
 )

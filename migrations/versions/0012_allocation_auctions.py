@@ -4,7 +4,11 @@
 the bid window in UTC) and, once cleared, the clearing price (never below the reserve: a
 CHECK) and the units sold. ``allocation_auction_bid`` holds each bid, its award and the
 amount due (fen), and the ledger transaction that settled it (UNIQUE: one transaction
-settles one bid). Self-contained: it only refers to tables of earlier revisions.
+settles one bid). ``allocation_plan`` gains the instants its pre-allocation and true-up
+froze their figures. ``allocation_adjustment`` holds the pre-allocation, true-up and
+new-entrant movements of a plan, one per facility and stage (a partial unique index: new
+entrants may come back for a capacity change), signed only for the true-up, each with the
+ledger transaction that moved it. Self-contained: it only refers to tables of earlier revisions.
 
 Revision ID: 0012
 Revises: 0011
@@ -27,6 +31,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # Plain ADD COLUMN (nullable, no CHECK): SQLite adds it in place, without the table
+    # rebuild that would trip allocation_result's foreign key (see 0011).
+    op.add_column(
+        "allocation_plan", sa.Column("pre_allocated_at", carbon_market.types.UTCDateTime())
+    )
+    op.add_column("allocation_plan", sa.Column("trued_up_at", carbon_market.types.UTCDateTime()))
     op.create_table(
         "allocation_auction",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -215,9 +225,99 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_allocation_auction_bid_enterprise_id"), ["enterprise_id"], unique=False
         )
+    op.create_table(
+        "allocation_adjustment",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("plan_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "stage",
+            sa.Enum(
+                "pre_allocation",
+                "true_up",
+                "new_entrant",
+                name="stage",
+                native_enum=False,
+                create_constraint=True,
+            ),
+            nullable=False,
+        ),
+        sa.Column(
+            "facility_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "enterprise_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("basis", sa.BigInteger(), nullable=True),
+        sa.Column("quantity", sa.BigInteger(), nullable=False),
+        sa.Column("note", sa.String(length=500), nullable=False),
+        sa.Column("breakdown", sa.JSON(), nullable=False),
+        sa.Column("created_at", carbon_market.types.UTCDateTime(), nullable=False),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.Column("tx_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.CheckConstraint(
+            "stage = 'true_up' OR quantity >= 0",
+            name=op.f("ck_allocation_adjustment_only_true_up_claws_back"),
+        ),
+        sa.CheckConstraint(
+            "basis IS NULL OR basis >= 0", name=op.f("ck_allocation_adjustment_basis_non_negative")
+        ),
+        sa.CheckConstraint(
+            "tx_id IS NULL OR quantity <> 0", name=op.f("ck_allocation_adjustment_moved_only_units")
+        ),
+        sa.ForeignKeyConstraint(
+            ["enterprise_id"],
+            ["enterprise.id"],
+            name=op.f("fk_allocation_adjustment_enterprise_id_enterprise"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["facility_id"],
+            ["facility.id"],
+            name=op.f("fk_allocation_adjustment_facility_id_facility"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["plan_id"],
+            ["allocation_plan.id"],
+            name=op.f("fk_allocation_adjustment_plan_id_allocation_plan"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tx_id"],
+            ["ledger_transaction.id"],
+            name=op.f("fk_allocation_adjustment_tx_id_ledger_transaction"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_allocation_adjustment")),
+        sa.UniqueConstraint("tx_id", name=op.f("uq_allocation_adjustment_tx_id")),
+    )
+    with op.batch_alter_table("allocation_adjustment", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_allocation_adjustment_enterprise_id"), ["enterprise_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_allocation_adjustment_facility_id"), ["facility_id"], unique=False
+        )
+        batch_op.create_index(
+            "uq_allocation_adjustment_stage_facility",
+            ["plan_id", "stage", "facility_id"],
+            unique=True,
+            sqlite_where=sa.text("stage <> 'new_entrant'"),
+            postgresql_where=sa.text("stage <> 'new_entrant'"),
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("allocation_adjustment", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_allocation_adjustment_stage_facility",
+            sqlite_where=sa.text("stage <> 'new_entrant'"),
+            postgresql_where=sa.text("stage <> 'new_entrant'"),
+        )
+        batch_op.drop_index(batch_op.f("ix_allocation_adjustment_facility_id"))
+        batch_op.drop_index(batch_op.f("ix_allocation_adjustment_enterprise_id"))
+
+    op.drop_table("allocation_adjustment")
     with op.batch_alter_table("allocation_auction_bid", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_allocation_auction_bid_enterprise_id"))
         batch_op.drop_index("ix_allocation_auction_bid_auction_enterprise")
@@ -227,3 +327,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_allocation_auction_plan_id"))
 
     op.drop_table("allocation_auction")
+    with op.batch_alter_table("allocation_plan") as batch:
+        batch.drop_column("trued_up_at")
+        batch.drop_column("pre_allocated_at")

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from allocation import auctions as allocation_auctions
 from allocation import service as allocation_service
+from allocation import stages as allocation_stages
 from allocation.models import Auction, AuctionBid, AuctionStatus
 from carbon_market.auth import service as auth_service
 from carbon_market.auth.roles import Actor
@@ -103,6 +104,7 @@ def _allocation_document(year: int) -> dict[str, Any]:
         "reserve_share": "0.05",
         "auction_share": "0.03",
         "base_years": [year - 3, year - 2, year - 1],
+        "pre_allocation_share": "0.7",
         "sectors": {"cement": {"method": "historical_emissions", "control_factor": "0.97"}},
     }
 
@@ -577,6 +579,9 @@ ENDPOINTS: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", AL + "/plans/{approved_plan}/results", None, registry_list()),
     ("POST", AL + "/plans/{approved_plan}/issue", None, regulator_only(200)),
     ("GET", AL + "/compare?a={plan}&b={approved_plan}", None, regulator_and_auditor()),
+    ("POST", AL + "/plans/{approved_plan}/pre-allocate", None, regulator_only(200)),
+    ("POST", AL + "/plans/{pre_allocated_plan}/true-up", None, regulator_only(200)),
+    ("GET", AL + "/plans/{pre_allocated_plan}/adjustments", None, registry_list()),
     # auctions: regulators open, clear and settle; covered enterprises bid for themselves
     # and read their own bids; {auction} is open now, {closed_auction} closed with one bid
     # of own's, {cleared_auction} cleared (own won 10 units held by the auction account).
@@ -945,12 +950,18 @@ def _finance_slots(session: Session, tenants: Tenants) -> dict[str, int]:
 
 
 def _allocation_slots(session: Session) -> dict[str, int]:
-    """``{plan}``: a 2026 draft by the system; ``{approved_plan}``: 2025, approved."""
+    """``{plan}``: a 2026 draft by the system; ``{approved_plan}``: 2025, approved;
+    ``{pre_allocated_plan}``: 2024, approved and pre-allocated (nothing to move: no facility
+    has verified data)."""
     system = Actor.system()
+    approver = Actor.system(name="system:approver")
     draft = allocation_service.create_plan(session, system, document=_allocation_document(2026))
     adopted = allocation_service.create_plan(session, system, document=_allocation_document(2025))
-    allocation_service.approve_plan(session, Actor.system(name="system:approver"), adopted.id)
-    return {"plan": draft.id, "approved_plan": adopted.id}
+    allocation_service.approve_plan(session, approver, adopted.id)
+    staged = allocation_service.create_plan(session, system, document=_allocation_document(2024))
+    allocation_service.approve_plan(session, approver, staged.id)
+    allocation_stages.pre_allocate(session, system, staged.id)
+    return {"plan": draft.id, "approved_plan": adopted.id, "pre_allocated_plan": staged.id}
 
 
 def _auction_slots(session: Session, tenants: Tenants) -> dict[str, int]:
@@ -1026,7 +1037,7 @@ def test_every_registered_api_route_and_method_appears_in_the_matrix(app: Flask)
         # A draft set is a set: publishing one has the same route parameter as {factor_set}.
         url = url.replace("{draft_set}", "{factor_set}")
         # An approved plan is a plan: the same route parameter as {plan}.
-        url = url.replace("{approved_plan}", "{plan}")
+        url = url.replace("{approved_plan}", "{plan}").replace("{pre_allocated_plan}", "{plan}")
         # Auctions in every state are auctions: the same route parameter as {auction}.
         for slot in ("{closed_auction}", "{cleared_auction}"):
             url = url.replace(slot, "{auction}")

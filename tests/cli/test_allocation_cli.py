@@ -116,3 +116,25 @@ def test_auction_commands_open_refuse_an_early_clear_then_clear_and_settle(
     assert settled.stdout.strip() == (
         "settled 0 bid(s), 0 units, 0.00 CNY due; 0 were settled before"
     )
+
+
+def test_pre_allocate_and_true_up_commands_report_what_moved(run_cli, session):
+    from allocation import service
+    from carbon_market.auth.roles import Actor, Role
+    from tests.factories import make_user
+
+    make_user(session, role=Role.REGULATOR, name="reg")
+    plan = service.create_plan(session, Actor.system(), document=EXAMPLE)
+    service.approve_plan(session, Actor.system(name="system:approver"), plan.id)
+    session.commit()
+
+    early = run_cli("allocation", "true-up", str(plan.id), "--as", "reg")
+    assert early.exit_code == 1
+    assert "no pre-allocation" in early.stderr
+    pre = run_cli("allocation", "pre-allocate", str(plan.id), "--as", "reg")
+    assert pre.exit_code == 0, pre.stderr
+    # No facility in this registry: nothing to move, but the stage is recorded.
+    assert pre.stdout.startswith("pre_allocation: 0 facilit(ies) moved, 0 allowances issued")
+    trued = run_cli("allocation", "true-up", str(plan.id), "--as", "reg")
+    assert trued.exit_code == 0, trued.stderr
+    assert trued.stdout.startswith("true_up: 0 facilit(ies) moved")
