@@ -8,7 +8,7 @@ import pandas as pd
 from flask import Flask
 from flask.views import MethodView
 
-from allocation import auctions, issuing, service, stages
+from allocation import auctions, entrants, issuing, service, stages
 from allocation.schemas import (
     AdjustmentArgsSchema,
     AdjustmentSchema,
@@ -21,6 +21,7 @@ from allocation.schemas import (
     ComparisonRowSchema,
     CopySchema,
     DryRunSchema,
+    EntrantInSchema,
     IssueSummarySchema,
     PlanDocumentSchema,
     PlanFileSchema,
@@ -173,6 +174,16 @@ class PlanAdjustments(MethodView):
         return dump_page(
             service.list_adjustments(db_session(), current_actor(), plan_id, page=page, **args)
         )
+
+
+@blp.route("/plans/<int:plan_id>/new-entrants")
+class PlanNewEntrants(MethodView):
+    @blp.arguments(EntrantInSchema)
+    @blp.response(201, AdjustmentSchema)
+    def post(self, data: dict[str, Any], plan_id: int) -> Any:
+        """Allocate a new entrant or a capacity change from the plan's reserve by benchmark,
+        pro rata by months operating, and issue it (regulators)."""
+        return entrants.record_entrant(db_session(), current_actor(), plan_id, **data)
 
 
 @blp.route("/compare")

@@ -258,6 +258,13 @@ class Stage(enum.StrEnum):
     NEW_ENTRANT = "new_entrant"
 
 
+class EntrantKind(enum.StrEnum):
+    """What a ``new_entrant`` adjustment records (kept in its note and breakdown)."""
+
+    NEW_ENTRANT = "new_entrant"
+    CAPACITY_CHANGE = "capacity_change"
+
+
 class AllocationAdjustment(Base):
     """One facility's movement in a stage of a plan's issuing other than the one-off issue:
     frozen when the stage starts (so a resumed run moves the same figures), and given its

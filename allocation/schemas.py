@@ -15,6 +15,7 @@ from allocation.models import (
     FREE_SCALE,
     SHARE_SCALE,
     AuctionStatus,
+    EntrantKind,
     PlanStatus,
     Stage,
 )
@@ -272,3 +273,30 @@ class AdjustmentSchema(Schema):
     breakdown = fields.Dict()
     created_at = fields.AwareDateTime()
     tx_id = fields.Integer(allow_none=True)
+
+
+class EntrantInSchema(Schema):
+    """A new entrant or capacity change: annual figures; the allocation is pro rata."""
+
+    facility_id = fields.Integer(required=True)
+    kind = fields.Enum(EntrantKind, by_value=True, load_default=EntrantKind.NEW_ENTRANT)
+    category = fields.String(
+        validate=validate.Length(1, 40), metadata={"description": "Default: the facility type"}
+    )
+    output = fields.Decimal(
+        required=True,
+        as_string=True,
+        validate=[validate.Range(min=0, min_inclusive=False), max_places(6)],
+        metadata={"description": "Annual output (a change: the added output)", "example": "1000"},
+    )
+    start_date = fields.Date(required=True, metadata={"description": "First day operating"})
+    heat_supplied_gj = fields.Decimal(
+        as_string=True, validate=[validate.Range(min=0), max_places(6)]
+    )
+    cooling = fields.String(validate=validate.OneOf(["air", "water"]))
+    heat_supply_ratio = fields.Decimal(
+        as_string=True, validate=[validate.Range(min=0, max=1), max_places(6)]
+    )
+    load_rate = fields.Decimal(
+        as_string=True, validate=[validate.Range(min=0, max=1), max_places(6)]
+    )

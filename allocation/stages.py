@@ -191,11 +191,24 @@ def _start_true_up(session: Session, actor: Actor, plan_id: int) -> AllocationPl
             ).all()
         )
         results = _results(session, plan, activity_year=plan.year)
+        # Facilities allocated from the reserve (new entrants) are not allocated twice.
+        entrants = set(
+            session.scalars(
+                select(AllocationAdjustment.facility_id).where(
+                    AllocationAdjustment.plan_id == plan.id,
+                    AllocationAdjustment.stage == Stage.NEW_ENTRANT,
+                )
+            )
+        )
 
         def quantity(facility: int, final: int | None) -> int:
-            return 0 if final is None else final - int(pre.get(facility, 0))
+            if final is None or facility in entrants:
+                return 0
+            return final - int(pre.get(facility, 0))
 
         def note(facility: int, final: int | None, why: str) -> str:
+            if facility in entrants:
+                return "allocated from the reserve as a new entrant"
             if final is None:
                 return f"{why}; the pre-allocation of {pre.get(facility, 0)} stands"
             return ""

@@ -105,7 +105,10 @@ def _allocation_document(year: int) -> dict[str, Any]:
         "auction_share": "0.03",
         "base_years": [year - 3, year - 2, year - 1],
         "pre_allocation_share": "0.7",
-        "sectors": {"cement": {"method": "historical_emissions", "control_factor": "0.97"}},
+        "sectors": {
+            "cement": {"method": "historical_emissions", "control_factor": "0.97"},
+            "power": {"method": "benchmark", "benchmarks": {"coal_unit": "0.8"}},
+        },
     }
 
 
@@ -582,6 +585,12 @@ ENDPOINTS: list[tuple[str, str, Any, dict[str, int]]] = [
     ("POST", AL + "/plans/{approved_plan}/pre-allocate", None, regulator_only(200)),
     ("POST", AL + "/plans/{pre_allocated_plan}/true-up", None, regulator_only(200)),
     ("GET", AL + "/plans/{pre_allocated_plan}/adjustments", None, registry_list()),
+    (
+        "POST",
+        AL + "/plans/{approved_plan}/new-entrants",
+        {"facility_id": "{facility}", "output": "100", "start_date": "2025-07-01"},
+        regulator_only(201),
+    ),
     # auctions: regulators open, clear and settle; covered enterprises bid for themselves
     # and read their own bids; {auction} is open now, {closed_auction} closed with one bid
     # of own's, {cleared_auction} cleared (own won 10 units held by the auction account).
