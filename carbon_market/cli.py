@@ -702,6 +702,50 @@ def allocation_true_up(plan_id: int, as_user: str | None) -> None:
     click.echo(_stage_line(summary))
 
 
+@allocation.command(
+    "new-entrant",
+    help="Allocate a new entrant (or, with --capacity-change, added capacity) of plan PLAN_ID "
+    "from its reserve by benchmark, pro rata by months operating, and issue it.",
+)
+@click.argument("plan_id", type=int)
+@click.option("--facility", "facility_id", type=int, required=True)
+@click.option("--output", "output", required=True, help="Annual output (a change: the added).")
+@click.option("--start", "start", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--capacity-change", is_flag=True, help="Added capacity of an allocated facility.")
+@click.option("--category", default=None, help="Default: the facility type.")
+@click.option("--heat-gj", default=None, help="Heat supplied a year, GJ.")
+@AS_USER
+@reports_errors
+def allocation_new_entrant(
+    plan_id: int,
+    facility_id: int,
+    output: str,
+    start: datetime,
+    capacity_change: bool,
+    category: str | None,
+    heat_gj: str | None,
+    as_user: str | None,
+) -> None:
+    from allocation import entrants
+    from allocation.models import EntrantKind
+
+    try:
+        amount, heat = Decimal(output), Decimal(heat_gj) if heat_gj is not None else None
+    except ArithmeticError as exc:
+        raise click.BadParameter("not a number", param_hint="--output/--heat-gj") from exc
+    kind = EntrantKind.CAPACITY_CHANGE if capacity_change else EntrantKind.NEW_ENTRANT
+    with _session() as session:
+        row = entrants.record_entrant(
+            session, _acting_user(session, as_user), plan_id, facility_id=facility_id,
+            output=amount, start_date=start.date(), kind=kind, category=category,
+            heat_supplied_gj=heat,
+        )  # fmt: skip
+        click.echo(
+            f"{kind.value} {row.id}: {row.quantity} allowances issued to facility "
+            f"{facility_id} ({row.breakdown['months']} months), transaction {row.tx_id}"
+        )
+
+
 @allocation.group(
     help="Auctions: open one, clear it after its window, settle it through the ledger."
 )

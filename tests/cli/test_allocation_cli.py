@@ -138,3 +138,29 @@ def test_pre_allocate_and_true_up_commands_report_what_moved(run_cli, session):
     trued = run_cli("allocation", "true-up", str(plan.id), "--as", "reg")
     assert trued.exit_code == 0, trued.stderr
     assert trued.stdout.startswith("true_up: 0 facilit(ies) moved")
+
+
+def test_new_entrant_command_issues_from_the_reserve(run_cli, session):
+    from allocation import service
+    from carbon_market.auth.roles import Actor, Role
+    from carbon_market.emitters import service as emitters
+    from carbon_market.ledger import service as ledger
+    from tests.factories import make_enterprise, make_user
+
+    make_user(session, role=Role.REGULATOR, name="reg")
+    firm = make_enterprise(session, name="北京新电厂", sector="power")
+    unit = emitters.add_facility(
+        session, Actor.system(), firm.id, name="1号机组", facility_type="gas"
+    )
+    ledger.issue(session, Actor.system(), unit_kind="allowance", vintage=2025, quantity=10000)
+    plan = service.create_plan(session, Actor.system(), document=EXAMPLE)
+    service.approve_plan(session, Actor.system(name="system:approver"), plan.id)
+    session.commit()
+
+    # Gas 10,000 MWh × 0.3305 = 3,305 t a year; from 1 November: 2 months → 550.833333 → 550.
+    result = run_cli("allocation", "new-entrant", str(plan.id), "--facility", str(unit.id),
+                     "--output", "10000", "--start", "2025-11-01", "--as", "reg")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert f"new_entrant 1: 550 allowances issued to facility {unit.id} (2 months)" in (
+        result.stdout
+    )
