@@ -67,23 +67,26 @@ def _check_inputs(
 
 
 def _already_allocated(session: Session, plan_id: int, facility_id: int) -> bool:
+    """Whether the plan gave the facility units: a frozen result, a pre-allocation or an
+    earlier record from the reserve."""
     by_plan = session.scalar(
         select(AllocationResult.id).where(
             AllocationResult.plan_id == plan_id,
             AllocationResult.facility_id == facility_id,
-            AllocationResult.allocation.is_not(None),
+            AllocationResult.allocation > 0,
         )
     )
-    by_reserve = session.scalar(
+    by_stage = session.scalar(
         select(AllocationAdjustment.id)
         .where(
             AllocationAdjustment.plan_id == plan_id,
-            AllocationAdjustment.stage == Stage.NEW_ENTRANT,
+            AllocationAdjustment.stage.in_([Stage.PRE_ALLOCATION, Stage.NEW_ENTRANT]),
             AllocationAdjustment.facility_id == facility_id,
+            AllocationAdjustment.quantity > 0,
         )
         .limit(1)
     )
-    return by_plan is not None or by_reserve is not None
+    return by_plan is not None or by_stage is not None
 
 
 @transactional

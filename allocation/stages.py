@@ -7,11 +7,11 @@ not depend on it) and issues floor(``pre_allocation_share`` × that allocation) 
 facility — rounded down so that the pre-allocation never gives more than its share. Once the
 year's data is verified, the true-up computes the plan again on the registry as it then is
 (the final allocation, scaled and rounded by the usual rules) and moves the difference: the
-final allocation less what the pre-allocation issued, positive (issued from the reserve) or
-negative (clawed back into it, :mod:`allocation.adjusting`). A facility the true-up cannot
-allocate (no verified data yet) keeps its pre-allocation and gets a note: missing data is
-not a reason to take units back. When the true-up has moved everything, the plan is
-``issued``.
+final allocation less what the pre-allocation and the reserve (new entrants, capacity
+changes) issued, positive (issued from the reserve) or negative (clawed back into it,
+:mod:`allocation.adjusting`). A facility the true-up cannot allocate (no verified data yet)
+keeps what it was issued and gets a note: missing data is not a reason to take units
+back. When the true-up has moved everything, the plan is ``issued``.
 
 Each stage freezes its per-facility figures (``allocation_adjustment``) in its first unit of
 work, then moves them in batches like :mod:`allocation.issuing`: a repeat moves nothing, a
@@ -191,26 +191,30 @@ def _start_true_up(session: Session, actor: Actor, plan_id: int) -> AllocationPl
             ).all()
         )
         results = _results(session, plan, activity_year=plan.year)
-        # Facilities allocated from the reserve (new entrants) are not allocated twice.
-        entrants = set(
-            session.scalars(
-                select(AllocationAdjustment.facility_id).where(
+        # What the reserve gave a facility (new entrant, capacity change) is already issued:
+        # the final allocation on verified output includes it.
+        reserve = dict(
+            session.execute(
+                select(AllocationAdjustment.facility_id, func.sum(AllocationAdjustment.quantity))
+                .where(
                     AllocationAdjustment.plan_id == plan.id,
                     AllocationAdjustment.stage == Stage.NEW_ENTRANT,
                 )
-            )
+                .group_by(AllocationAdjustment.facility_id)
+            ).all()
         )
 
+        def issued(facility: int) -> int:
+            return int(pre.get(facility, 0)) + int(reserve.get(facility, 0))
+
         def quantity(facility: int, final: int | None) -> int:
-            if final is None or facility in entrants:
-                return 0
-            return final - int(pre.get(facility, 0))
+            return 0 if final is None else final - issued(facility)
 
         def note(facility: int, final: int | None, why: str) -> str:
-            if facility in entrants:
-                return "allocated from the reserve as a new entrant"
             if final is None:
-                return f"{why}; the pre-allocation of {pre.get(facility, 0)} stands"
+                return f"{why}; the {issued(facility)} issued so far stand"
+            if facility in reserve:
+                return f"less {reserve[facility]} from the reserve"
             return ""
 
         _insert(session, _rows(results, plan, Stage.TRUE_UP, actor, quantity, note))

@@ -142,3 +142,26 @@ def test_true_up_before_a_pre_allocation_and_a_plan_without_a_share_are_refused(
     with moves_nothing(client.application):
         refused = client.post(f"{P}/{other_id}/pre-allocate", headers=bearer["regulator"])
     assert_problem(refused, 409, "conflict")
+
+
+def test_the_true_up_counts_what_the_reserve_gave_a_capacity_change(
+    client, session, tenants, bearer, approved_plan
+):
+    plan_id = approved_plan
+    client.post(f"{P}/{plan_id}/pre-allocate", headers=bearer["regulator"])
+    url = f"{P}/{plan_id}/new-entrants"
+    body = {"facility_id": tenants.facility_id, "output": "600", "start_date": "2025-07-01"}
+    # own's unit was pre-allocated 560: a new entrant no more, but it may add capacity.
+    assert_problem(client.post(url, json=body, headers=bearer["regulator"]), 409, "conflict")
+    change = client.post(url, json=body | {"kind": "capacity_change"}, headers=bearer["regulator"])
+    # 600 MWh × 0.8 = 480 a year, 6 months → 240 from the reserve.
+    assert change.get_json()["quantity"] == 240
+    # Verified 2025: 1,300 MWh (the added capacity included) × 0.8 = 1,040 final;
+    # issued so far 560 + 240 = 800 → the true-up issues 240 more.
+    report_with_output(session, tenants.own.credit_code, 2025, "1300")
+    client.post(f"{P}/{plan_id}/true-up", headers=bearer["regulator"])
+    theirs = client.get(
+        f"{P}/{plan_id}/adjustments?stage=true_up", headers=bearer["enterprise_own"]
+    )
+    [row] = theirs.get_json()["items"]
+    assert (row["basis"], row["quantity"], row["note"]) == (1040, 240, "less 240 from the reserve")
