@@ -8,16 +8,27 @@ import pandas as pd
 from flask import Flask
 from flask.views import MethodView
 
-from allocation import issuing, service
+from allocation import auctions, entrants, issuing, service, stages
 from allocation.schemas import (
+    AdjustmentArgsSchema,
+    AdjustmentSchema,
+    AuctionOpenSchema,
+    AuctionQueryArgsSchema,
+    AuctionSchema,
+    BidInSchema,
+    BidSchema,
     CompareArgsSchema,
     ComparisonRowSchema,
     CopySchema,
     DryRunSchema,
+    EntrantInSchema,
     IssueSummarySchema,
     PlanDocumentSchema,
+    PlanFileSchema,
     PlanQueryArgsSchema,
     PlanSchema,
+    SettleSummarySchema,
+    StageSummarySchema,
     StoredResultSchema,
 )
 from carbon_market.http import Api, Blueprint, current_actor, db_session, page_request
@@ -28,7 +39,8 @@ blp = Blueprint(
     __name__,
     url_prefix="/api/v1/allocation",
     description="Allocation plans: draft, copy, approve (a second regulator), dry runs, "
-    "comparison and issuing through the ledger.",
+    "comparison and issuing through the ledger; auctions: open, sealed bids, clearing and "
+    "settlement through the ledger.",
 )
 
 
@@ -68,6 +80,26 @@ class PlanById(MethodView):
         return service.update_plan(
             db_session(), current_actor(), plan_id, document=document, name=name
         )
+
+
+@blp.route("/plans/import")
+class PlanImport(MethodView):
+    @blp.arguments(PlanFileSchema, location="files")
+    @blp.response(201, PlanSchema)
+    def post(self, form: dict[str, Any]) -> Any:
+        """Record an exported plan document (multipart ``file``, optional ``name``) as a
+        draft (regulators): the same checks as creating one."""
+        return service.import_plan(
+            db_session(), current_actor(), content=form["file"].read(), name=form.get("name")
+        )
+
+
+@blp.route("/plans/<int:plan_id>/document")
+class PlanExport(MethodView):
+    @blp.response(200, PlanDocumentSchema)
+    def get(self, plan_id: int) -> Any:
+        """The plan's document, ready to import (as ``carbon-market allocation export``)."""
+        return service.export_document(db_session(), current_actor(), plan_id)
 
 
 @blp.route("/plans/<int:plan_id>/copy")
@@ -114,6 +146,46 @@ class PlanIssue(MethodView):
         return issuing.issue_plan(db_session(), current_actor(), plan_id)
 
 
+@blp.route("/plans/<int:plan_id>/pre-allocate")
+class PlanPreAllocate(MethodView):
+    @blp.response(200, StageSummarySchema)
+    def post(self, plan_id: int) -> Any:
+        """Issue pre_allocation_share of each allocation on last year's activity; a repeat
+        moves nothing."""
+        return stages.pre_allocate(db_session(), current_actor(), plan_id)
+
+
+@blp.route("/plans/<int:plan_id>/true-up")
+class PlanTrueUp(MethodView):
+    @blp.response(200, StageSummarySchema)
+    def post(self, plan_id: int) -> Any:
+        """Issue (or claw back) the final allocation less the pre-allocation; a repeat moves
+        nothing."""
+        return stages.true_up(db_session(), current_actor(), plan_id)
+
+
+@blp.route("/plans/<int:plan_id>/adjustments")
+class PlanAdjustments(MethodView):
+    @blp.arguments(AdjustmentArgsSchema, location="query")
+    @blp.response(200, page_of(AdjustmentSchema, "AllocationAdjustmentPageSchema"))
+    def get(self, args: dict[str, Any], plan_id: int) -> dict[str, Any]:
+        """Pre-allocation, true-up and new-entrant movements (enterprises: their own)."""
+        page = page_request(args)
+        return dump_page(
+            service.list_adjustments(db_session(), current_actor(), plan_id, page=page, **args)
+        )
+
+
+@blp.route("/plans/<int:plan_id>/new-entrants")
+class PlanNewEntrants(MethodView):
+    @blp.arguments(EntrantInSchema)
+    @blp.response(201, AdjustmentSchema)
+    def post(self, data: dict[str, Any], plan_id: int) -> Any:
+        """Allocate a new entrant or a capacity change from the plan's reserve by benchmark,
+        pro rata by months operating, and issue it (regulators)."""
+        return entrants.record_entrant(db_session(), current_actor(), plan_id, **data)
+
+
 @blp.route("/compare")
 class Compare(MethodView):
     @blp.arguments(CompareArgsSchema, location="query")
@@ -123,6 +195,61 @@ class Compare(MethodView):
         table = service.compare_plans(db_session(), current_actor(), args["a"], args["b"])
         table = table.astype(object).where(pd.notna(table), None)
         return table.to_dict("records")
+
+
+@blp.route("/auctions")
+class Auctions(MethodView):
+    @blp.arguments(AuctionQueryArgsSchema, location="query")
+    @blp.response(200, page_of(AuctionSchema, "AuctionPageSchema"))
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """List auctions (``year``, ``status``): their terms and results are public."""
+        page = page_request(args)
+        return dump_page(auctions.list_auctions(db_session(), current_actor(), page=page, **args))
+
+    @blp.arguments(AuctionOpenSchema)
+    @blp.response(201, AuctionSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Open an auction (regulators): volume, reserve price, per-bidder limit, window."""
+        return auctions.open_auction(db_session(), current_actor(), **data)
+
+
+@blp.route("/auctions/<int:auction_id>")
+class AuctionById(MethodView):
+    @blp.response(200, AuctionSchema)
+    def get(self, auction_id: int) -> Any:
+        return auctions.get_auction(db_session(), current_actor(), auction_id)
+
+
+@blp.route("/auctions/<int:auction_id>/bids")
+class AuctionBids(MethodView):
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, page_of(BidSchema, "AuctionBidPageSchema"))
+    def get(self, args: dict[str, Any], auction_id: int) -> dict[str, Any]:
+        """Bids: an enterprise its own; regulators and auditors all, once the window closed."""
+        page = page_request(args)
+        return dump_page(auctions.list_bids(db_session(), current_actor(), auction_id, page=page))
+
+    @blp.arguments(BidInSchema)
+    @blp.response(201, BidSchema)
+    def post(self, data: dict[str, Any], auction_id: int) -> Any:
+        """Submit a sealed bid for one's enterprise, inside the window and the limit."""
+        return auctions.submit_bid(db_session(), current_actor(), auction_id, **data)
+
+
+@blp.route("/auctions/<int:auction_id>/clear")
+class AuctionClear(MethodView):
+    @blp.response(200, AuctionSchema)
+    def post(self, auction_id: int) -> Any:
+        """Clear a closed auction (regulators); a repeat changes nothing."""
+        return auctions.clear(db_session(), current_actor(), auction_id)
+
+
+@blp.route("/auctions/<int:auction_id>/settle")
+class AuctionSettle(MethodView):
+    @blp.response(200, SettleSummarySchema)
+    def post(self, auction_id: int) -> Any:
+        """Move the awards from the auction account to the winners; a repeat moves nothing."""
+        return auctions.settle(db_session(), current_actor(), auction_id)
 
 
 def init_app(app: Flask, api: Api) -> None:

@@ -16,7 +16,13 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
-from allocation.models import AllocationPlan, AllocationResult, PlanStatus
+from allocation.models import (
+    AllocationAdjustment,
+    AllocationPlan,
+    AllocationResult,
+    PlanStatus,
+    Stage,
+)
 from carbon_market.audit.service import record
 from carbon_market.auth.policy import authorize
 from carbon_market.auth.roles import Actor
@@ -59,6 +65,16 @@ def _start(session: Session, actor: Actor, plan_id: int) -> tuple[AllocationPlan
         raise NotFound(f"allocation plan {plan_id} does not exist")
     if plan.status is PlanStatus.DRAFT:
         raise Conflict(f"plan {plan_id} is a draft: approve it before issuing")
+    staged = session.scalar(
+        select(AllocationAdjustment.id)
+        .where(
+            AllocationAdjustment.plan_id == plan_id,
+            AllocationAdjustment.stage != Stage.NEW_ENTRANT,
+        )
+        .limit(1)
+    )
+    if staged is not None:
+        raise Conflict(f"plan {plan_id} is pre-allocated: finish it with the true-up")
     issued = session.scalar(
         select(func.count()).where(
             AllocationResult.plan_id == plan_id, AllocationResult.issued_tx_id.is_not(None)

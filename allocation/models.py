@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carbon_market.db import Base, enum_column_type
-from carbon_market.types import BigId, ScaledDecimal
+from carbon_market.types import BigId, Money, ScaledDecimal
 
 #: Places of shares (and of free allocations: 1 g) and of the scaling factor.
 SHARE_SCALE = 6
@@ -98,6 +98,9 @@ class AllocationPlan(Base):
         BigId, ForeignKey("user_account.id", ondelete="RESTRICT")
     )
     issued_at: Mapped[datetime | None]
+    #: When the pre-allocation and the true-up froze their figures (:mod:`allocation.stages`).
+    pre_allocated_at: Mapped[datetime | None]
+    trued_up_at: Mapped[datetime | None]
 
 
 class AllocationResult(Base):
@@ -135,5 +138,176 @@ class AllocationResult(Base):
     #: Every factor used, decimals as strings.
     breakdown: Mapped[dict[str, Any]]
     issued_tx_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("ledger_transaction.id", ondelete="RESTRICT")
+    )
+
+
+class AuctionStatus(enum.StrEnum):
+    #: Accepting bids while the window is open (before it, bids are refused as early).
+    OPEN = "open"
+    #: The window has closed and the awards are computed; no unit has moved yet.
+    CLEARED = "cleared"
+    #: Every award has its settlement transaction.
+    SETTLED = "settled"
+
+
+class Auction(Base):
+    """A uniform-price sealed-bid auction of units held in the auction account.
+
+    The window is ``[opens_at, closes_at)`` in UTC; the clearing figures are written once,
+    when a regulator clears it after the close, and never change after.
+    """
+
+    __tablename__ = "allocation_auction"
+    __table_args__ = (
+        CheckConstraint("year BETWEEN 2001 AND 2100", name="year_in_range"),
+        CheckConstraint("vintage BETWEEN 2000 AND 2100", name="vintage_range"),
+        CheckConstraint("volume > 0", name="volume_positive"),
+        CheckConstraint("reserve_price > 0", name="reserve_price_positive"),
+        CheckConstraint("bidder_limit > 0 AND bidder_limit <= volume", name="limit_within_volume"),
+        CheckConstraint("closes_at > opens_at", name="window_ordered"),
+        CheckConstraint("(status = 'open') = (cleared_at IS NULL)", name="cleared_unless_open"),
+        CheckConstraint(
+            "(status = 'settled') = (settled_at IS NOT NULL)", name="settled_when_settled"
+        ),
+        CheckConstraint(
+            "clearing_price IS NULL OR clearing_price >= reserve_price",
+            name="never_below_reserve",
+        ),
+        CheckConstraint(
+            "sold IS NULL OR (sold >= 0 AND sold <= volume)", name="sold_within_volume"
+        ),
+        CheckConstraint("(sold IS NULL) = (cleared_at IS NULL)", name="sold_when_cleared"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    plan_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("allocation_plan.id", ondelete="RESTRICT"), index=True
+    )
+    year: Mapped[int]
+    unit_kind: Mapped[str] = mapped_column(ForeignKey("unit_kind.code", ondelete="RESTRICT"))
+    vintage: Mapped[int]
+    volume: Mapped[int] = mapped_column(BigInteger)
+    #: CNY per unit (fen in the database); published with the auction.
+    reserve_price: Mapped[Decimal] = mapped_column(Money())
+    #: The most units one bidder (enterprise) may ask for, summed over its bids.
+    bidder_limit: Mapped[int] = mapped_column(BigInteger)
+    opens_at: Mapped[datetime]
+    closes_at: Mapped[datetime]
+    status: Mapped[AuctionStatus] = mapped_column(enum_column_type(AuctionStatus))
+    clearing_price: Mapped[Decimal | None] = mapped_column(Money())
+    sold: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_by_user_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("user_account.id", ondelete="RESTRICT")
+    )
+    cleared_at: Mapped[datetime | None]
+    cleared_by: Mapped[str | None] = mapped_column(String(64))
+    settled_at: Mapped[datetime | None]
+
+
+class AuctionBid(Base):
+    """One sealed bid. Its id is its order of arrival (ties at the margin go to the earlier
+    bid); ``awarded`` and ``amount_due`` are written at clearing, ``settlement_tx_id`` at
+    settlement in the same unit of work as the ledger transfer."""
+
+    __tablename__ = "allocation_auction_bid"
+    __table_args__ = (
+        Index("ix_allocation_auction_bid_auction_enterprise", "auction_id", "enterprise_id"),
+        UniqueConstraint("settlement_tx_id"),
+        CheckConstraint("price > 0", name="price_positive"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint(
+            "awarded IS NULL OR (awarded >= 0 AND awarded <= quantity)", name="awarded_within_bid"
+        ),
+        CheckConstraint("(awarded IS NULL) = (amount_due IS NULL)", name="due_with_award"),
+        CheckConstraint("amount_due IS NULL OR amount_due >= 0", name="due_non_negative"),
+        CheckConstraint("settlement_tx_id IS NULL OR awarded > 0", name="settled_only_awards"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    auction_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("allocation_auction.id", ondelete="RESTRICT")
+    )
+    enterprise_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("enterprise.id", ondelete="RESTRICT"), index=True
+    )
+    account_id: Mapped[int] = mapped_column(BigId, ForeignKey("account.id", ondelete="RESTRICT"))
+    price: Mapped[Decimal] = mapped_column(Money())
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    submitted_at: Mapped[datetime]
+    submitted_by: Mapped[str] = mapped_column(String(64))
+    submitted_by_user_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("user_account.id", ondelete="RESTRICT")
+    )
+    awarded: Mapped[int | None] = mapped_column(BigInteger)
+    #: awarded × clearing price, CNY; paid outside the platform.
+    amount_due: Mapped[Decimal | None] = mapped_column(Money())
+    settlement_tx_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("ledger_transaction.id", ondelete="RESTRICT")
+    )
+
+
+class Stage(enum.StrEnum):
+    #: Early in the year: pre_allocation_share of the allocation on last year's activity.
+    PRE_ALLOCATION = "pre_allocation"
+    #: On verified data: the final allocation less what the pre-allocation issued.
+    TRUE_UP = "true_up"
+    #: From the reserve: a new entrant or a capacity change, by benchmark.
+    NEW_ENTRANT = "new_entrant"
+
+
+class EntrantKind(enum.StrEnum):
+    """What a ``new_entrant`` adjustment records (kept in its note and breakdown)."""
+
+    NEW_ENTRANT = "new_entrant"
+    CAPACITY_CHANGE = "capacity_change"
+
+
+class AllocationAdjustment(Base):
+    """One facility's movement in a stage of a plan's issuing other than the one-off issue:
+    frozen when the stage starts (so a resumed run moves the same figures), and given its
+    ledger transaction in the same unit of work as the transfer. ``quantity`` is signed: a
+    true-up below the pre-allocation claws units back into the reserve."""
+
+    __tablename__ = "allocation_adjustment"
+    __table_args__ = (
+        Index(
+            "uq_allocation_adjustment_stage_facility",
+            "plan_id",
+            "stage",
+            "facility_id",
+            unique=True,
+            sqlite_where=text("stage <> 'new_entrant'"),
+            postgresql_where=text("stage <> 'new_entrant'"),
+        ),
+        UniqueConstraint("tx_id"),
+        CheckConstraint("stage = 'true_up' OR quantity >= 0", name="only_true_up_claws_back"),
+        CheckConstraint("tx_id IS NULL OR quantity <> 0", name="moved_only_units"),
+        CheckConstraint("basis IS NULL OR basis >= 0", name="basis_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("allocation_plan.id", ondelete="RESTRICT")
+    )
+    stage: Mapped[Stage] = mapped_column(enum_column_type(Stage))
+    facility_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("facility.id", ondelete="RESTRICT"), index=True
+    )
+    enterprise_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("enterprise.id", ondelete="RESTRICT"), index=True
+    )
+    #: The whole-unit allocation the stage started from (last year's activity for the
+    #: pre-allocation, the final one for the true-up); None when it could not be computed.
+    basis: Mapped[int | None] = mapped_column(BigInteger)
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    note: Mapped[str] = mapped_column(String(500))
+    #: Every factor used, decimals as strings (new entrants: the inputs and the pro rata).
+    breakdown: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(64))
+    tx_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("ledger_transaction.id", ondelete="RESTRICT")
     )

@@ -7,9 +7,20 @@ every channel reports the same problems with the same pointers.
 
 from __future__ import annotations
 
+from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 
-from allocation.models import FACTOR_SCALE, FREE_SCALE, SHARE_SCALE, PlanStatus
+from allocation.models import (
+    FACTOR_SCALE,
+    FREE_SCALE,
+    SHARE_SCALE,
+    AuctionStatus,
+    EntrantKind,
+    PlanStatus,
+    Stage,
+)
+from carbon_market.emitters.schemas import max_places
+from carbon_market.ledger.rules import MAX_VINTAGE, MIN_VINTAGE
 from carbon_market.schemas import PageArgsSchema, Schema
 
 YEAR = validate.Range(min=2001, max=2100)
@@ -32,6 +43,13 @@ class PlanDocumentSchema(Schema):
             "example": {"cement": {"method": "historical_emissions", "control_factor": "0.97"}}
         }
     )
+
+
+class PlanFileSchema(Schema):
+    """A multipart upload: the plan document as exported, and an optional scenario name."""
+
+    file = Upload(required=True, metadata={"description": "The plan document, UTF-8 JSON"})
+    name = fields.String(validate=NAME, metadata={"description": "Default: the year"})
 
 
 class PlanSchema(Schema):
@@ -126,3 +144,159 @@ class IssueSummarySchema(Schema):
     units = fields.Integer(metadata={"description": "Allowances moved by this request"})
     already_issued = fields.Integer(metadata={"description": "Issued by earlier requests"})
     batches = fields.Integer()
+
+
+def _money(description: str, **kwargs: object) -> fields.Decimal:
+    return fields.Decimal(
+        as_string=True,
+        validate=[validate.Range(min=0, min_inclusive=False), max_places(2)],
+        metadata={"description": description, "example": "58.20"},
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+UNITS = validate.Range(min=1)
+
+
+class AuctionOpenSchema(Schema):
+    """An auction's terms. Instants are ISO 8601 with an offset (stored in UTC)."""
+
+    plan_id = fields.Integer(metadata={"description": "An approved plan; sets the year"})
+    year = fields.Integer(validate=YEAR, metadata={"description": "Required without a plan"})
+    unit_kind = fields.String(load_default="allowance", validate=validate.Length(1, 32))
+    vintage = fields.Integer(
+        validate=validate.Range(MIN_VINTAGE, MAX_VINTAGE),
+        metadata={"description": "Default: the year"},
+    )
+    volume = fields.Integer(required=True, strict=True, validate=UNITS)
+    reserve_price = _money("CNY per unit; bids below it are refused", required=True)
+    bidder_limit = fields.Integer(
+        required=True,
+        strict=True,
+        validate=UNITS,
+        metadata={"description": "Most units one enterprise may ask for, over all its bids"},
+    )
+    opens_at = fields.AwareDateTime(required=True, metadata={"example": "2026-06-01T09:00+08:00"})
+    closes_at = fields.AwareDateTime(required=True, metadata={"example": "2026-06-01T15:00+08:00"})
+
+
+class AuctionSchema(Schema):
+    id = fields.Integer()
+    plan_id = fields.Integer(allow_none=True)
+    year = fields.Integer()
+    unit_kind = fields.String()
+    vintage = fields.Integer()
+    volume = fields.Integer()
+    reserve_price = fields.Decimal(as_string=True, places=2)
+    bidder_limit = fields.Integer()
+    opens_at = fields.AwareDateTime()
+    closes_at = fields.AwareDateTime()
+    status = fields.Enum(AuctionStatus, by_value=True)
+    clearing_price = fields.Decimal(
+        as_string=True,
+        places=2,
+        allow_none=True,
+        metadata={"description": "Empty until cleared, and when no bid was accepted"},
+    )
+    sold = fields.Integer(allow_none=True)
+    created_at = fields.AwareDateTime()
+    created_by = fields.String()
+    cleared_at = fields.AwareDateTime(allow_none=True)
+    settled_at = fields.AwareDateTime(allow_none=True)
+
+
+class AuctionQueryArgsSchema(PageArgsSchema):
+    year = fields.Integer(validate=YEAR)
+    status = fields.Enum(AuctionStatus, by_value=True)
+
+
+class BidInSchema(Schema):
+    price = _money("CNY per unit, at most two places", required=True)
+    quantity = fields.Integer(required=True, strict=True, validate=UNITS)
+
+
+class BidSchema(Schema):
+    id = fields.Integer(metadata={"description": "Also the order of arrival"})
+    auction_id = fields.Integer()
+    enterprise_id = fields.Integer()
+    price = fields.Decimal(as_string=True, places=2)
+    quantity = fields.Integer()
+    submitted_at = fields.AwareDateTime()
+    submitted_by = fields.String()
+    awarded = fields.Integer(allow_none=True, metadata={"description": "Set at clearing"})
+    amount_due = fields.Decimal(
+        as_string=True,
+        places=2,
+        allow_none=True,
+        metadata={"description": "awarded × clearing price, CNY; set at clearing"},
+    )
+    settlement_tx_id = fields.Integer(allow_none=True)
+
+
+class SettleSummarySchema(Schema):
+    auction_id = fields.Integer()
+    settled = fields.Integer(metadata={"description": "Bids settled by this request"})
+    units = fields.Integer(metadata={"description": "Units moved by this request"})
+    amount_due = fields.Decimal(
+        as_string=True, places=2, metadata={"description": "Cash owed for those bids"}
+    )
+    already_settled = fields.Integer(metadata={"description": "Settled by earlier requests"})
+
+
+class StageSummarySchema(Schema):
+    plan_id = fields.Integer()
+    stage = fields.String()
+    moved = fields.Integer(metadata={"description": "Facilities moved by this request"})
+    issued = fields.Integer(metadata={"description": "Allowances issued by this request"})
+    clawed_back = fields.Integer(metadata={"description": "Allowances taken back"})
+    short = fields.Integer(
+        metadata={"description": "Claw-backs pending: the account does not hold the units"}
+    )
+    already_moved = fields.Integer(metadata={"description": "Moved by earlier requests"})
+
+
+class AdjustmentArgsSchema(PageArgsSchema):
+    stage = fields.Enum(Stage, by_value=True)
+
+
+class AdjustmentSchema(Schema):
+    id = fields.Integer()
+    plan_id = fields.Integer()
+    stage = fields.Enum(Stage, by_value=True)
+    facility_id = fields.Integer()
+    enterprise_id = fields.Integer()
+    basis = fields.Integer(
+        allow_none=True, metadata={"description": "The allocation the movement derives from"}
+    )
+    quantity = fields.Integer(metadata={"description": "Negative: clawed back"})
+    note = fields.String()
+    breakdown = fields.Dict()
+    created_at = fields.AwareDateTime()
+    tx_id = fields.Integer(allow_none=True)
+
+
+class EntrantInSchema(Schema):
+    """A new entrant or capacity change: annual figures; the allocation is pro rata."""
+
+    facility_id = fields.Integer(required=True)
+    kind = fields.Enum(EntrantKind, by_value=True, load_default=EntrantKind.NEW_ENTRANT)
+    category = fields.String(
+        validate=validate.Length(1, 40), metadata={"description": "Default: the facility type"}
+    )
+    output = fields.Decimal(
+        required=True,
+        as_string=True,
+        validate=[validate.Range(min=0, min_inclusive=False), max_places(6)],
+        metadata={"description": "Annual output (a change: the added output)", "example": "1000"},
+    )
+    start_date = fields.Date(required=True, metadata={"description": "First day operating"})
+    heat_supplied_gj = fields.Decimal(
+        as_string=True, validate=[validate.Range(min=0), max_places(6)]
+    )
+    cooling = fields.String(validate=validate.OneOf(["air", "water"]))
+    heat_supply_ratio = fields.Decimal(
+        as_string=True, validate=[validate.Range(min=0, max=1), max_places(6)]
+    )
+    load_rate = fields.Decimal(
+        as_string=True, validate=[validate.Range(min=0, max=1), max_places(6)]
+    )

@@ -8,6 +8,7 @@ one plan per year may be approved or issued; any number of drafts (scenarios) ma
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +19,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from allocation.engine import BREAKDOWN, Outcome, compute
-from allocation.models import AllocationPlan, AllocationResult, PlanStatus
+from allocation.models import (
+    AllocationAdjustment,
+    AllocationPlan,
+    AllocationResult,
+    PlanStatus,
+    Stage,
+)
 from allocation.plan import Plan, copy_document, parse_plan, plan_document
 from allocation.registry import registry_facilities
 from carbon_market.audit.service import record, snapshot
@@ -31,6 +38,7 @@ from carbon_market.errors import (
     FieldError,
     FourEyesViolation,
     NotFound,
+    UnreadableFile,
     ValidationFailed,
 )
 from carbon_market.pagination import Page, PageRequest, paginate
@@ -164,6 +172,28 @@ def copy_plan(
     source = get_plan(session, actor, plan_id)
     target = year if year is not None else source.year + 1
     return create_plan(session, actor, document=copy_document(source.document, target), name=name)
+
+
+def export_document(session: Session, actor: Actor, plan_id: int) -> dict[str, Any]:
+    """The plan's document, exactly what :func:`import_plan` (and the CLI) read back."""
+    return dict(get_plan(session, actor, plan_id).document)
+
+
+@transactional
+def import_plan(
+    session: Session, actor: Actor, *, content: bytes, name: str | None = None
+) -> AllocationPlan:
+    """Record an exported plan document (a UTF-8 JSON file) as a draft: the same checks as
+    :func:`create_plan`. Raises UnreadableFile (not a JSON object), ValidationFailed and
+    Conflict."""
+    authorize(actor, "allocation.manage")
+    try:
+        document = json.loads(content.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UnreadableFile(f"the plan file is not UTF-8 JSON: {exc}") from exc
+    if not isinstance(document, dict):
+        raise UnreadableFile("the plan file must hold one JSON object, the plan document")
+    return create_plan(session, actor, document=document, name=name)
 
 
 def get_plan(session: Session, actor: Actor, plan_id: int) -> AllocationPlan:
@@ -335,3 +365,20 @@ def list_results(
     if scope is not None:
         query = query.where(AllocationResult.enterprise_id == scope)
     return paginate(session, query.order_by(AllocationResult.id), page)
+
+
+def list_adjustments(
+    session: Session, actor: Actor, plan_id: int, *, page: PageRequest, stage: Stage | None = None
+) -> Page[AllocationAdjustment]:
+    """A plan's pre-allocation, true-up and new-entrant movements; an enterprise user sees
+    its own facilities' only (regulators, auditors and enterprises)."""
+    authorize(actor, "allocation.results")
+    if session.get(AllocationPlan, plan_id) is None:
+        raise NotFound(f"allocation plan {plan_id} does not exist")
+    query = select(AllocationAdjustment).where(AllocationAdjustment.plan_id == plan_id)
+    if stage is not None:
+        query = query.where(AllocationAdjustment.stage == stage)
+    scope = tenant_scope(actor)
+    if scope is not None:
+        query = query.where(AllocationAdjustment.enterprise_id == scope)
+    return paginate(session, query.order_by(AllocationAdjustment.id), page)

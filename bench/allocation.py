@@ -155,16 +155,100 @@ def bench_issue(count: int) -> None:
     )
 
 
+def bench_auction(bidders: int, bids_each: int = 5) -> None:
+    """Open an auction, submit ``bidders × bids_each`` sealed bids (one unit of work each),
+    clear it and settle it through the ledger on a fresh SQLite database, then settle
+    again (nothing moves)."""
+    import tempfile
+    from datetime import UTC, datetime, timedelta
+    from decimal import Decimal
+
+    from sqlalchemy import select, update
+
+    from allocation import auctions
+    from allocation.models import Auction
+    from carbon_market import migrate
+    from carbon_market.auth.roles import Actor, Role
+    from carbon_market.db import make_engine, make_session_factory
+    from carbon_market.emitters import bulk, importing
+    from carbon_market.emitters.models import Enterprise
+    from carbon_market.ledger import service as ledger
+    from carbon_market.ledger.accounts import GOVERNMENT_ACCOUNTS
+    from carbon_market.ledger.models import AccountKind
+
+    sys.path.append(str(Path(__file__).parent))
+    from bench_import import credit_codes, enterprises_csv, facilities_csv
+
+    rng = random.Random(11)
+    volume = bidders * bids_each * 10  # about a fifth of what is asked for
+    with tempfile.TemporaryDirectory() as workdir:
+        url = f"sqlite:///{workdir}/auction.db"
+        migrate.upgrade(url)
+        engine = make_engine(url)
+        session = make_session_factory(engine)()
+        system = Actor.system(name="system:bench")
+        codes = credit_codes(bidders)
+        batch = importing.read_batch(
+            io.BytesIO(enterprises_csv(codes, rng)), "e.csv",
+            io.BytesIO(facilities_csv(codes, bidders, rng)), "f.csv",
+        )  # fmt: skip
+        bulk.import_enterprises(session, system, batch=batch)
+        ledger.issue(session, system, unit_kind="allowance", vintage=2025, quantity=volume)
+        ledger.request_transfer(
+            session, system, from_account=GOVERNMENT_ACCOUNTS[AccountKind.GOVERNMENT_RESERVE],
+            to_account=GOVERNMENT_ACCOUNTS[AccountKind.AUCTION], unit_kind="allowance",
+            vintage=2025, quantity=volume,
+        )  # fmt: skip
+        now = datetime.now(UTC)
+        auction = auctions.open_auction(
+            session, system, year=2025, volume=volume, reserve_price=Decimal("40.00"),
+            bidder_limit=volume, opens_at=now - timedelta(minutes=1),
+            closes_at=now + timedelta(hours=1),
+        )  # fmt: skip
+        firms = session.scalars(select(Enterprise.id)).all()
+        started = time.perf_counter()
+        for firm in firms:
+            bidder = Actor(f"bidder-{firm}", Role.ENTERPRISE, enterprise_id=firm, can_initiate=True)
+            for _ in range(bids_each):
+                price = Decimal(rng.randrange(4000, 8000)).scaleb(-2)
+                quantity = rng.randrange(10, 100)
+                auctions.submit_bid(session, bidder, auction.id, price=price, quantity=quantity)
+        bid = time.perf_counter() - started
+        session.execute(update(Auction).values(closes_at=now))  # the window is over
+        session.commit()
+        started = time.perf_counter()
+        cleared = auctions.clear(session, system, auction.id)
+        clear = time.perf_counter() - started
+        started = time.perf_counter()
+        summary = auctions.settle(session, system, auction.id)
+        settle = time.perf_counter() - started
+        started = time.perf_counter()
+        again = auctions.settle(session, system, auction.id)
+        repeat = time.perf_counter() - started
+        session.close()
+        engine.dispose()
+    count = len(firms) * bids_each
+    print(
+        f"auction of {volume:,} units, {count:,} bids on SQLite: bidding {bid:.2f} s "
+        f"({count / bid:,.0f} bids/s), clear {clear:.2f} s (price {cleared.clearing_price}, "
+        f"{cleared.sold:,} sold), settle {summary.settled:,} winning bids in {settle:.2f} s; "
+        f"settling again moved {again.units} in {repeat:.2f} s"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--facilities", type=int, default=100_000)
     parser.add_argument("--issue", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--bidders", type=int, default=200, help="auction bidders, 5 bids each")
     args = parser.parse_args()
     for _ in range(args.repeat):
         bench_compute(args.facilities)
     if args.issue:
         bench_issue(args.issue)
+    if args.bidders:
+        bench_auction(args.bidders)
 
 
 if __name__ == "__main__":

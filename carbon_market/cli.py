@@ -710,6 +710,189 @@ def allocation_issue(plan_id: int, batch_size: int, as_user: str | None) -> None
     )
 
 
+def _stage_line(summary: Any) -> str:
+    return (
+        f"{summary.stage}: {summary.moved} facilit(ies) moved, {summary.issued} allowances "
+        f"issued, {summary.clawed_back} clawed back; {summary.short} claw-back(s) waiting for "
+        f"units; {summary.already_moved} moved before"
+    )
+
+
+@allocation.command(
+    "pre-allocate",
+    help="Issue pre_allocation_share of approved plan PLAN_ID on last year's activity; safe "
+    "to run again.",
+)
+@click.argument("plan_id", type=int)
+@AS_USER
+@reports_errors
+def allocation_pre_allocate(plan_id: int, as_user: str | None) -> None:
+    from allocation import stages
+
+    with _session() as session:
+        summary = stages.pre_allocate(session, _acting_user(session, as_user), plan_id)
+    click.echo(_stage_line(summary))
+
+
+@allocation.command(
+    "true-up",
+    help="Issue or claw back the final allocation less the pre-allocation of plan PLAN_ID; "
+    "safe to run again (it finishes waiting claw-backs).",
+)
+@click.argument("plan_id", type=int)
+@AS_USER
+@reports_errors
+def allocation_true_up(plan_id: int, as_user: str | None) -> None:
+    from allocation import stages
+
+    with _session() as session:
+        summary = stages.true_up(session, _acting_user(session, as_user), plan_id)
+    click.echo(_stage_line(summary))
+
+
+@allocation.command(
+    "new-entrant",
+    help="Allocate a new entrant (or, with --capacity-change, added capacity) of plan PLAN_ID "
+    "from its reserve by benchmark, pro rata by months operating, and issue it.",
+)
+@click.argument("plan_id", type=int)
+@click.option("--facility", "facility_id", type=int, required=True)
+@click.option("--output", "output", required=True, help="Annual output (a change: the added).")
+@click.option("--start", "start", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--capacity-change", is_flag=True, help="Added capacity of an allocated facility.")
+@click.option("--category", default=None, help="Default: the facility type.")
+@click.option("--heat-gj", default=None, help="Heat supplied a year, GJ.")
+@AS_USER
+@reports_errors
+def allocation_new_entrant(
+    plan_id: int,
+    facility_id: int,
+    output: str,
+    start: datetime,
+    capacity_change: bool,
+    category: str | None,
+    heat_gj: str | None,
+    as_user: str | None,
+) -> None:
+    from allocation import entrants
+    from allocation.models import EntrantKind
+
+    try:
+        amount, heat = Decimal(output), Decimal(heat_gj) if heat_gj is not None else None
+    except ArithmeticError as exc:
+        raise click.BadParameter("not a number", param_hint="--output/--heat-gj") from exc
+    kind = EntrantKind.CAPACITY_CHANGE if capacity_change else EntrantKind.NEW_ENTRANT
+    with _session() as session:
+        row = entrants.record_entrant(
+            session, _acting_user(session, as_user), plan_id, facility_id=facility_id,
+            output=amount, start_date=start.date(), kind=kind, category=category,
+            heat_supplied_gj=heat,
+        )  # fmt: skip
+        click.echo(
+            f"{kind.value} {row.id}: {row.quantity} allowances issued to facility "
+            f"{facility_id} ({row.breakdown['months']} months), transaction {row.tx_id}"
+        )
+
+
+@allocation.group(
+    help="Auctions: open one, clear it after its window, settle it through the ledger."
+)
+def auction() -> None:
+    pass
+
+
+def _instant(text: str, option: str) -> datetime:
+    """An ISO 8601 instant; without an offset it is Beijing time, the market's clock."""
+    from carbon_market.clock import SHANGHAI
+
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise click.BadParameter(f"{text!r} is not an ISO 8601 time", param_hint=option) from exc
+    return at if at.tzinfo is not None else at.replace(tzinfo=SHANGHAI)
+
+
+@auction.command("open", help="Open an auction of a plan's (or a year's) units.")
+@click.option("--plan", "plan_id", type=int, default=None, help="An approved plan.")
+@click.option("--year", type=int, default=None, help="Required without --plan.")
+@click.option("--unit-kind", default="allowance", show_default=True)
+@click.option("--vintage", type=int, default=None, help="Default: the year.")
+@click.option("--volume", type=click.IntRange(1), required=True)
+@click.option("--reserve-price", required=True, help="CNY per unit, at most two places.")
+@click.option("--bidder-limit", type=click.IntRange(1), required=True)
+@click.option("--opens", required=True, help="ISO 8601; without an offset, Beijing time.")
+@click.option("--closes", required=True, help="ISO 8601; without an offset, Beijing time.")
+@AS_USER
+@reports_errors
+def auction_open(
+    plan_id: int | None,
+    year: int | None,
+    unit_kind: str,
+    vintage: int | None,
+    volume: int,
+    reserve_price: str,
+    bidder_limit: int,
+    opens: str,
+    closes: str,
+    as_user: str | None,
+) -> None:
+    from allocation import auctions
+
+    try:
+        price = Decimal(reserve_price)
+    except ArithmeticError as exc:
+        raise click.BadParameter(
+            f"{reserve_price!r} is not a number", param_hint="--reserve-price"
+        ) from exc
+    with _session() as session:
+        opened = auctions.open_auction(
+            session,
+            _acting_user(session, as_user),
+            plan_id=plan_id,
+            year=year,
+            unit_kind=unit_kind,
+            vintage=vintage,
+            volume=volume,
+            reserve_price=price,
+            bidder_limit=bidder_limit,
+            opens_at=_instant(opens, "--opens"),
+            closes_at=_instant(closes, "--closes"),
+        )
+        click.echo(
+            f"auction {opened.id} open: {opened.volume} {opened.unit_kind} {opened.vintage} "
+            f"from {opened.reserve_price}, bids {opened.opens_at.isoformat()} to "
+            f"{opened.closes_at.isoformat()}"
+        )
+
+
+@auction.command("clear", help="Clear AUCTION_ID after its window; a repeat changes nothing.")
+@click.argument("auction_id", type=int)
+@AS_USER
+@reports_errors
+def auction_clear(auction_id: int, as_user: str | None) -> None:
+    from allocation import auctions
+
+    with _session() as session:
+        cleared = auctions.clear(session, _acting_user(session, as_user), auction_id)
+        price = cleared.clearing_price if cleared.clearing_price is not None else "none"
+        click.echo(f"auction {cleared.id} {cleared.status}: {cleared.sold} sold at {price}")
+
+
+@auction.command("settle", help="Settle AUCTION_ID through the ledger; a repeat moves nothing.")
+@click.argument("auction_id", type=int)
+@AS_USER
+@reports_errors
+def auction_settle(auction_id: int, as_user: str | None) -> None:
+    from allocation import auctions
+
+    with _session() as session:
+        summary = auctions.settle(session, _acting_user(session, as_user), auction_id)
+    click.echo(
+        f"settled {summary.settled} bid(s), {summary.units} units, {summary.amount_due} CNY "
+        f"due; {summary.already_settled} were settled before"
+    )
+
+
 # --- serve --------------------------------------------------------------------------------
 
 

@@ -4,7 +4,13 @@ Alembic's ``env.py`` and the test fixtures import this module so that ``Base.met
 the whole schema; new features add their models here.
 """
 
-from allocation.models import AllocationPlan, AllocationResult
+from allocation.models import (
+    AllocationAdjustment,
+    AllocationPlan,
+    AllocationResult,
+    Auction,
+    AuctionBid,
+)
 from carbon_market.audit.models import AuditEvent
 from carbon_market.auth.models import ApiToken, User
 from carbon_market.compliance.models import (
@@ -48,9 +54,12 @@ from finance.projects.models import (
 
 __all__ = [
     "Account",
+    "AllocationAdjustment",
     "AllocationPlan",
     "AllocationResult",
     "ApiToken",
+    "Auction",
+    "AuctionBid",
     "AuditEvent",
     "Base",
     "CertificateBlock",

@@ -86,6 +86,13 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "allocation.approve": frozenset({R}),
     "allocation.issue": frozenset({R}),
     "allocation.results": frozenset({R, E, A}),
+    # Auctions: regulators open, clear and settle them; their terms and results are public
+    # to those who may bid (covered enterprises) or oversee; an enterprise bids for itself
+    # and sees its own bids only, regulators and auditors all of them once the window closes.
+    "auction.read": frozenset({R, E, A}),
+    "auction.manage": frozenset({R}),
+    "auction.bid": frozenset({E}),
+    "auction.bids": frozenset({R, E, A}),
     # Trading: the exchange's service account (or a regulator) records trades and imports
     # the end-of-day file; regulators set reference prices and watch the market. Trades are
     # read by those who record or oversee them, and by an enterprise for its own accounts.

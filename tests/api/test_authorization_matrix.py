@@ -16,9 +16,10 @@ verified one (``{verified_report}``).
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal as D
 from typing import Any
 
@@ -29,11 +30,17 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from allocation import auctions as allocation_auctions
 from allocation import service as allocation_service
+from allocation import stages as allocation_stages
+from allocation.models import Auction, AuctionBid, AuctionStatus
 from carbon_market.auth import service as auth_service
 from carbon_market.auth.roles import Actor
 from carbon_market.compliance import service as compliance_service
 from carbon_market.ledger import accounts as ledger_accounts
+from carbon_market.ledger import service as ledger_service
+from carbon_market.ledger.accounts import GOVERNMENT_ACCOUNTS
+from carbon_market.ledger.models import Account, AccountKind
 from carbon_market.mrv import factor_library
 from carbon_market.mrv import reports as report_service
 from carbon_market.mrv.models import EmissionFactorSet, FactorSetStatus
@@ -59,6 +66,8 @@ from tests.api.helpers import (
 from tests.factories import PASSWORD, credit_code
 from tests.factories.factors import small_rows, small_set
 
+AUCTION_RESERVE = GOVERNMENT_ACCOUNTS[AccountKind.GOVERNMENT_RESERVE]
+AUCTION_ACCOUNT = GOVERNMENT_ACCOUNTS[AccountKind.AUCTION]
 SLUGS = {401: "not-authenticated", 403: "permission-denied", 404: "not-found"}
 #: Marks the bulk import row: its body is a multipart CSV upload, built per test.
 UPLOAD = object()
@@ -72,6 +81,8 @@ PROJECT_UPLOAD = object()
 GREEN_TRADE_UPLOAD = object()
 GREEN_CERTIFICATE_UPLOAD = object()
 FINANCING_UPLOAD = object()
+#: Marks the plan import row: the JSON document of a 2029 plan, as exported.
+PLAN_UPLOAD = object()
 #: Marks the trade-file import row: a CSV of one trade ``own`` → ``other``.
 TRADE_UPLOAD = object()
 
@@ -95,10 +106,23 @@ def _allocation_document(year: int) -> dict[str, Any]:
         "reserve_share": "0.05",
         "auction_share": "0.03",
         "base_years": [year - 3, year - 2, year - 1],
-        "sectors": {"cement": {"method": "historical_emissions", "control_factor": "0.97"}},
+        "pre_allocation_share": "0.7",
+        "sectors": {
+            "cement": {"method": "historical_emissions", "control_factor": "0.97"},
+            "power": {"method": "benchmark", "benchmarks": {"coal_unit": "0.8"}},
+        },
     }
 
 
+#: An auction's terms, its window open at the matrix clock (2026-06-01 10:00 in Beijing).
+AUCTION_TERMS = {
+    "year": 2026,
+    "volume": 100,
+    "reserve_price": "50.00",
+    "bidder_limit": 50,
+    "opens_at": "2026-06-01T08:00:00+08:00",
+    "closes_at": "2026-06-02T15:00:00+08:00",
+}
 MKT = "/api/v1/market"
 CY = "/api/v1/compliance"
 MARKET_RANGE = "unit_kind=allowance&from=2026-06-01&to=2026-06-30"
@@ -554,11 +578,37 @@ ENDPOINTS: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", ALP, None, regulator_and_auditor()),
     ("PUT", ALP, _allocation_document(2026), regulator_only(200)),
     ("POST", ALP + "/copy", {"year": 2028}, regulator_only(201)),
+    ("GET", ALP + "/document", None, regulator_and_auditor()),
+    ("POST", AL + "/plans/import", PLAN_UPLOAD, regulator_only(201)),
     ("POST", ALP + "/approve", None, regulator_only(200)),
     ("POST", ALP + "/compute", None, regulator_and_auditor()),
     ("GET", AL + "/plans/{approved_plan}/results", None, registry_list()),
     ("POST", AL + "/plans/{approved_plan}/issue", None, regulator_only(200)),
     ("GET", AL + "/compare?a={plan}&b={approved_plan}", None, regulator_and_auditor()),
+    ("POST", AL + "/plans/{approved_plan}/pre-allocate", None, regulator_only(200)),
+    ("POST", AL + "/plans/{pre_allocated_plan}/true-up", None, regulator_only(200)),
+    ("GET", AL + "/plans/{pre_allocated_plan}/adjustments", None, registry_list()),
+    (
+        "POST",
+        AL + "/plans/{approved_plan}/new-entrants",
+        {"facility_id": "{facility}", "output": "100", "start_date": "2025-07-01"},
+        regulator_only(201),
+    ),
+    # auctions: regulators open, clear and settle; covered enterprises bid for themselves
+    # and read their own bids; {auction} is open now, {closed_auction} closed with one bid
+    # of own's, {cleared_auction} cleared (own won 10 units held by the auction account).
+    ("GET", AL + "/auctions", None, registry_list()),
+    ("POST", AL + "/auctions", AUCTION_TERMS, regulator_only(201)),
+    ("GET", AL + "/auctions/{auction}", None, registry_list()),
+    (
+        "POST",
+        AL + "/auctions/{auction}/bids",
+        {"price": "60.00", "quantity": 10},
+        _statuses(403, enterprise_own=201, enterprise_other=201, anonymous=401),
+    ),
+    ("GET", AL + "/auctions/{closed_auction}/bids", None, registry_list()),
+    ("POST", AL + "/auctions/{closed_auction}/clear", None, regulator_only(200)),
+    ("POST", AL + "/auctions/{cleared_auction}/settle", None, regulator_only(200)),
     # trading: the exchange (and regulators) record; {trade} is own → a trading account
     (
         "GET",
@@ -687,6 +737,8 @@ def _fill(value: Any, slots: dict[str, Any]) -> Any:
 def _request_kwargs(body: Any, slots: dict[str, Any]) -> dict[str, Any]:
     if isinstance(body, Idempotent):
         return {"json": _fill(body.body, slots), "headers": {"Idempotency-Key": "matrix-1"}}
+    if body is PLAN_UPLOAD:
+        return multipart(file=("plan.json", json.dumps(_allocation_document(2029))))
     if body is UPLOAD:
         upload = csv_text(
             ["credit_code", "name", "sector", "district"],
@@ -816,6 +868,7 @@ def test_endpoint_answers_each_role_with_the_expected_status(
         **_green_slots(session, tenants),
         **_finance_slots(session, tenants),
         **_allocation_slots(session),
+        **_auction_slots(session, tenants),
         **_trading_slots(session, tenants),
         **_notification_slots(session, tenants),
         **_compliance_slots(session, tenants),
@@ -984,12 +1037,60 @@ def _finance_slots(session: Session, tenants: Tenants) -> dict[str, int]:
 
 
 def _allocation_slots(session: Session) -> dict[str, int]:
-    """``{plan}``: a 2026 draft by the system; ``{approved_plan}``: 2025, approved."""
+    """``{plan}``: a 2026 draft by the system; ``{approved_plan}``: 2025, approved;
+    ``{pre_allocated_plan}``: 2024, approved and pre-allocated (nothing to move: no facility
+    has verified data)."""
     system = Actor.system()
+    approver = Actor.system(name="system:approver")
     draft = allocation_service.create_plan(session, system, document=_allocation_document(2026))
     adopted = allocation_service.create_plan(session, system, document=_allocation_document(2025))
-    allocation_service.approve_plan(session, Actor.system(name="system:approver"), adopted.id)
-    return {"plan": draft.id, "approved_plan": adopted.id}
+    allocation_service.approve_plan(session, approver, adopted.id)
+    staged = allocation_service.create_plan(session, system, document=_allocation_document(2024))
+    allocation_service.approve_plan(session, approver, staged.id)
+    allocation_stages.pre_allocate(session, system, staged.id)
+    return {"plan": draft.id, "approved_plan": adopted.id, "pre_allocated_plan": staged.id}
+
+
+def _auction_slots(session: Session, tenants: Tenants) -> dict[str, int]:
+    """``{auction}`` open now; ``{closed_auction}``, whose window closed an hour ago, with a
+    bid of ``own`` for 10 units at 60.00; ``{cleared_auction}``, the same again, cleared, with
+    10 units of vintage 2025 in the auction account to settle it. The closed ones are written
+    as rows: the service opens no auction whose window is past."""
+    system = Actor.system()
+    terms = {k: v for k, v in AUCTION_TERMS.items() if k not in ("opens_at", "closes_at")}
+    now = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
+    opened = allocation_auctions.open_auction(
+        session, system, **{**terms, "reserve_price": D("50.00")},
+        opens_at=datetime(2026, 6, 1, 0, 0, tzinfo=UTC),
+        closes_at=datetime(2026, 6, 2, 0, 0, tzinfo=UTC),
+    )  # fmt: skip
+    account_id = session.scalar(select(Account.id).where(Account.number == tenants.own_account))
+    assert account_id is not None
+    closed = []
+    for _ in range(2):
+        auction = Auction(
+            year=2025, unit_kind="allowance", vintage=2025, volume=100,
+            reserve_price=D("50.00"), bidder_limit=50, status=AuctionStatus.OPEN,
+            opens_at=datetime(2026, 5, 31, 0, 0, tzinfo=UTC), closes_at=now - timedelta(hours=1),
+            created_at=now, created_by="system",
+        )  # fmt: skip
+        session.add(auction)
+        session.flush()
+        session.add(
+            AuctionBid(
+                auction_id=auction.id, enterprise_id=tenants.own.id, account_id=account_id,
+                price=D("60.00"), quantity=10, submitted_at=now - timedelta(hours=2),
+                submitted_by="alpha",
+            )
+        )  # fmt: skip
+        closed.append(auction.id)
+    session.commit()
+    allocation_auctions.clear(session, system, closed[1])
+    ledger_service.request_transfer(
+        session, system, from_account=AUCTION_RESERVE, to_account=AUCTION_ACCOUNT,
+        unit_kind="allowance", vintage=2025, quantity=10,
+    )  # fmt: skip
+    return {"auction": opened.id, "closed_auction": closed[0], "cleared_auction": closed[1]}
 
 
 def test_every_registered_api_route_and_method_appears_in_the_matrix(app: Flask) -> None:
@@ -1014,6 +1115,7 @@ def test_every_registered_api_route_and_method_appears_in_the_matrix(app: Flask)
             ("<int:plan_id>", "{plan}"),
             ("<int:notification_id>", "{notification}"),
             ("<int:year>", "{cy}"),
+            ("<int:auction_id>", "{auction}"),
         ):
             rule = rule.replace(converter, slot)
         return rule
@@ -1024,9 +1126,12 @@ def test_every_registered_api_route_and_method_appears_in_the_matrix(app: Flask)
         # A draft set is a set: publishing one has the same route parameter as {factor_set}.
         url = url.replace("{draft_set}", "{factor_set}")
         # An approved plan is a plan: the same route parameter as {plan}.
-        url = url.replace("{approved_plan}", "{plan}")
+        url = url.replace("{approved_plan}", "{plan}").replace("{pre_allocated_plan}", "{plan}")
         # A closed compliance year is a year: the same route parameter as {cy}.
         url = url.replace("{closed_year}", "{cy}")
+        # Auctions in every state are auctions: the same route parameter as {auction}.
+        for slot in ("{closed_auction}", "{cleared_auction}"):
+            url = url.replace(slot, "{auction}")
         # Every report slot is a report in some status: the same route parameter.
         for slot in ("{submitted_report}", "{assigned_report}", "{verified_report}"):
             url = url.replace(slot, "{report}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from decimal import Decimal as D
 
 from tests.unit.allocation.test_plan import EXAMPLE
 
@@ -67,4 +68,99 @@ def test_a_negative_emission_in_the_file_exits_1_naming_the_cell(run_cli, tmp_pa
     assert result.stderr.strip() == (
         "error: Validation failed: the facilities file has 1 bad cell(s) "
         "(#/facilities/rows/2/emissions_2022: must not be negative)"
+    )
+
+
+def test_auction_commands_open_refuse_an_early_clear_then_clear_and_settle(
+    run_cli, session, fresh_session
+):
+    from datetime import UTC, datetime, timedelta
+
+    from allocation.models import Auction, AuctionStatus
+    from carbon_market.auth.roles import Role
+    from tests.factories import make_user
+
+    make_user(session, role=Role.REGULATOR, name="reg")
+    session.commit()
+    now = datetime.now(UTC)
+    opened = run_cli(
+        "allocation", "auction", "open", "--year", "2026", "--volume", "100",
+        "--reserve-price", "50.00", "--bidder-limit", "10", "--opens", now.isoformat(),
+        "--closes", (now + timedelta(hours=1)).isoformat(), "--as", "reg",
+    )  # fmt: skip
+    assert opened.exit_code == 0, opened.stderr
+    assert "100 allowance 2026 from 50.00" in opened.stdout
+    auction_id = opened.stdout.split()[1]
+
+    early = run_cli("allocation", "auction", "clear", auction_id, "--as", "reg")
+    assert early.exit_code == 1
+    assert "closes at" in early.stderr
+    unsettled = run_cli("allocation", "auction", "settle", auction_id, "--as", "reg")
+    assert unsettled.exit_code == 1
+
+    # An auction whose window is over (written as a row: nobody may open one in the past).
+    with fresh_session() as s:
+        past = Auction(
+            year=2026, unit_kind="allowance", vintage=2026, volume=10,
+            reserve_price=D("50.00"), bidder_limit=10, status=AuctionStatus.OPEN,
+            opens_at=now - timedelta(hours=2), closes_at=now - timedelta(hours=1),
+            created_at=now, created_by="reg",
+        )  # fmt: skip
+        s.add(past)
+        s.commit()
+        past_id = str(past.id)
+    cleared = run_cli("allocation", "auction", "clear", past_id, "--as", "reg")
+    assert cleared.exit_code == 0, cleared.stderr
+    assert cleared.stdout.strip() == f"auction {past_id} cleared: 0 sold at none"
+    settled = run_cli("allocation", "auction", "settle", past_id, "--as", "reg")
+    assert settled.stdout.strip() == (
+        "settled 0 bid(s), 0 units, 0.00 CNY due; 0 were settled before"
+    )
+
+
+def test_pre_allocate_and_true_up_commands_report_what_moved(run_cli, session):
+    from allocation import service
+    from carbon_market.auth.roles import Actor, Role
+    from tests.factories import make_user
+
+    make_user(session, role=Role.REGULATOR, name="reg")
+    plan = service.create_plan(session, Actor.system(), document=EXAMPLE)
+    service.approve_plan(session, Actor.system(name="system:approver"), plan.id)
+    session.commit()
+
+    early = run_cli("allocation", "true-up", str(plan.id), "--as", "reg")
+    assert early.exit_code == 1
+    assert "no pre-allocation" in early.stderr
+    pre = run_cli("allocation", "pre-allocate", str(plan.id), "--as", "reg")
+    assert pre.exit_code == 0, pre.stderr
+    # No facility in this registry: nothing to move, but the stage is recorded.
+    assert pre.stdout.startswith("pre_allocation: 0 facilit(ies) moved, 0 allowances issued")
+    trued = run_cli("allocation", "true-up", str(plan.id), "--as", "reg")
+    assert trued.exit_code == 0, trued.stderr
+    assert trued.stdout.startswith("true_up: 0 facilit(ies) moved")
+
+
+def test_new_entrant_command_issues_from_the_reserve(run_cli, session):
+    from allocation import service
+    from carbon_market.auth.roles import Actor, Role
+    from carbon_market.emitters import service as emitters
+    from carbon_market.ledger import service as ledger
+    from tests.factories import make_enterprise, make_user
+
+    make_user(session, role=Role.REGULATOR, name="reg")
+    firm = make_enterprise(session, name="北京新电厂", sector="power")
+    unit = emitters.add_facility(
+        session, Actor.system(), firm.id, name="1号机组", facility_type="gas"
+    )
+    ledger.issue(session, Actor.system(), unit_kind="allowance", vintage=2025, quantity=10000)
+    plan = service.create_plan(session, Actor.system(), document=EXAMPLE)
+    service.approve_plan(session, Actor.system(name="system:approver"), plan.id)
+    session.commit()
+
+    # Gas 10,000 MWh × 0.3305 = 3,305 t a year; from 1 November: 2 months → 550.833333 → 550.
+    result = run_cli("allocation", "new-entrant", str(plan.id), "--facility", str(unit.id),
+                     "--output", "10000", "--start", "2025-11-01", "--as", "reg")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert f"new_entrant 1: 550 allowances issued to facility {unit.id} (2 months)" in (
+        result.stdout
     )

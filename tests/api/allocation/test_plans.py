@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal as D
 from typing import Any
 
@@ -187,3 +188,42 @@ def test_the_database_keeps_one_adopted_plan_per_year(client, session, bearer):
             {"id": second.get_json()["id"]},
         )
     session.rollback()
+
+
+def test_an_exported_document_imports_as_an_equal_draft(client, tenants, bearer):
+    from tests.api.helpers import multipart
+
+    plan_id = client.post(P, json=PLAN, headers=bearer["regulator"]).get_json()["id"]
+    exported = client.get(f"{P}/{plan_id}/document", headers=bearer["auditor"])
+    assert exported.status_code == 200
+    document = exported.get_json()
+    assert document["cap"] == 1000
+    assert document["sectors"]["cement"] == {
+        "method": "historical_emissions",
+        "control_factor": "0.97",
+    }
+
+    body = json.dumps(document, ensure_ascii=False).encode()
+    imported = client.post(
+        f"{P}/import",
+        headers=bearer["regulator"],
+        **multipart({"name": "导入方案"}, file=("plan.json", body)),
+    )
+    assert imported.status_code == 201, imported.get_data(as_text=True)
+    assert imported.get_json()["name"] == "导入方案"
+    assert imported.get_json()["document"] == document
+    assert imported.get_json()["status"] == "draft"
+
+    with moves_nothing(client.application):
+        broken = client.post(
+            f"{P}/import",
+            headers=bearer["regulator"],
+            **multipart(file=("plan.json", b"{not json")),
+        )
+        bad = client.post(
+            f"{P}/import",
+            headers=bearer["regulator"],
+            **multipart(file=("plan.json", json.dumps({**document, "cap": -1}))),
+        )
+    assert_problem(broken, 422, "unreadable-file")
+    assert_problem(bad, 422, "validation-failed", pointers={"#/cap"})

@@ -1,0 +1,110 @@
+"""Auctions and the reserve under concurrency (PostgreSQL): the per-bidder limit holds when
+one bidder's bids race, settlement racing itself moves each award once, and new entrants
+racing for the last of the reserve never take more than it has."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal as D
+from threading import Lock
+
+import pytest
+from sqlalchemy import func, select
+
+from allocation import auctions, entrants, service
+from allocation.models import AllocationAdjustment, AuctionBid
+from carbon_market.auth.roles import Actor, Role
+from carbon_market.auth.service import actor_for
+from carbon_market.emitters import service as emitters
+from carbon_market.ledger import service as ledger
+from carbon_market.ledger.accounts import GOVERNMENT_ACCOUNTS
+from carbon_market.ledger.models import AccountKind
+from carbon_market.ledger.verify import verify_ledger
+from tests.factories import make_enterprise, make_user
+from tests.postgres.test_concurrency import WORKERS, _race
+
+pytestmark = pytest.mark.postgres
+SYSTEM = Actor.system(name="system:race")
+RESERVE = GOVERNMENT_ACCOUNTS[AccountKind.GOVERNMENT_RESERVE]
+AUCTION = GOVERNMENT_ACCOUNTS[AccountKind.AUCTION]
+NOW = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
+JULY = date(2025, 7, 1)
+
+
+def _auction(session, **terms):
+    return auctions.open_auction(
+        session, SYSTEM, year=2025, volume=100, reserve_price=D("50.00"),
+        opens_at=NOW - timedelta(hours=1), closes_at=NOW + timedelta(hours=1), **terms,
+    )  # fmt: skip
+
+
+def test_racing_bids_of_one_bidder_stay_within_its_limit(app, session):
+    firm = make_enterprise(session, name="北京竞价有限公司")
+    bidder = actor_for(make_user(session, role=Role.ENTERPRISE, name="bidder", enterprise=firm))
+    auction = _auction(session, bidder_limit=30)
+    session.commit()
+
+    outcomes = _race(app, lambda s: auctions.submit_bid(
+        s, bidder, auction.id, price=D("60.00"), quantity=10))  # fmt: skip
+
+    # 8 bids of 10 against a limit of 30: three fit, the rest are refused.
+    assert outcomes == Counter({"ok": 3, "RuleViolation": WORKERS - 3})
+    asked = session.scalar(select(func.sum(AuctionBid.quantity)))
+    assert asked == 30
+
+
+def test_settlement_racing_itself_moves_each_award_once(app, session, clock):
+    firm = make_enterprise(session, name="北京竞价有限公司")
+    bidder = actor_for(make_user(session, role=Role.ENTERPRISE, name="bidder", enterprise=firm))
+    ledger.issue(session, SYSTEM, unit_kind="allowance", vintage=2025, quantity=1000)
+    ledger.request_transfer(session, SYSTEM, from_account=RESERVE, to_account=AUCTION,
+                            unit_kind="allowance", vintage=2025, quantity=100)  # fmt: skip
+    auction = _auction(session, bidder_limit=100)
+    auctions.submit_bid(session, bidder, auction.id, price=D("60.00"), quantity=70)
+    clock.advance(timedelta(hours=2))
+    auctions.clear(session, SYSTEM, auction.id)
+    session.commit()
+
+    outcomes = _race(app, lambda s: auctions.settle(s, SYSTEM, auction.id))
+
+    assert outcomes == Counter({"ok": WORKERS})
+    session.expire_all()
+    settled = session.scalars(select(AuctionBid.settlement_tx_id)).all()
+    assert len(settled) == 1
+    assert settled[0] is not None
+    assert verify_ledger(session) == []
+
+
+def test_new_entrants_racing_for_the_last_of_the_reserve_take_no_more_than_it_has(app, session):
+    # Reserve: floor(10,000 × 0.05) = 500. Each entrant: 1,000 MWh of gas × 0.3305 = 330.5 t
+    # a year, from July: 6 months → 165.25 → 165. Three fit (495), the other five do not.
+    ledger.issue(session, SYSTEM, unit_kind="allowance", vintage=2025, quantity=10000)
+    document = {
+        "year": 2025, "cap": 10000, "reserve_share": "0.05", "auction_share": "0.03",
+        "base_years": [2022, 2023, 2024],
+        "sectors": {"power": {"method": "benchmark", "benchmarks": {"gas": "0.3305"}}},
+    }  # fmt: skip
+    plan = service.create_plan(session, SYSTEM, document=document)
+    service.approve_plan(session, Actor.system(name="system:approver"), plan.id)
+    units = []
+    for n in range(WORKERS):
+        firm = make_enterprise(session, name=f"北京新燃机{n}有限公司", sector="power")
+        facility = emitters.add_facility(session, SYSTEM, firm.id, name="燃机", facility_type="gas")
+        units.append(facility.id)
+    session.commit()
+    queue, lock = iter(units), Lock()
+
+    def record(s):
+        with lock:
+            facility_id = next(queue)
+        entrants.record_entrant(
+            s, SYSTEM, plan.id, facility_id=facility_id, output=D("1000"), start_date=JULY
+        )
+
+    outcomes = _race(app, record)
+
+    assert outcomes == Counter({"ok": 3, "RuleViolation": WORKERS - 3})
+    issued = session.scalar(select(func.sum(AllocationAdjustment.quantity)))
+    assert issued == 495
+    assert verify_ledger(session) == []
