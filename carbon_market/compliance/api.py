@@ -9,13 +9,15 @@ from typing import Any
 from flask import Flask, Response
 from flask.views import MethodView
 
-from carbon_market.compliance import penalties, service, sweep
+from carbon_market.compliance import penalties, projections, service, sweep
 from carbon_market.compliance.queries import today_of
 from carbon_market.compliance.schemas import (
     ExemptionCreateSchema,
     ExemptionSchema,
     ExtensionCreateSchema,
     ExtensionSchema,
+    ForecastArgsSchema,
+    ForecastRowSchema,
     FormatArgsSchema,
     MultipleSchema,
     PenaltySchema,
@@ -169,6 +171,22 @@ class Penalties(MethodView):
         rows = penalties.list_penalties(db_session(), current_actor(), year)
         if args["format"] == "csv":
             return _csv(PenaltySchema(), rows, f"penalties-{year}.csv")
+        return rows
+
+
+@blp.route("/<int:year>/forecast")
+class Forecast(MethodView):
+    @blp.arguments(ForecastArgsSchema, location="query")
+    @blp.response(200, ForecastRowSchema(many=True))
+    def get(self, args: dict[str, Any], year: int) -> Any:
+        """The year-end projection of every enterprise with monthly data, against what it
+        holds and has surrendered (regulators and auditors: all; an enterprise: its own);
+        ``?warnings=true`` for the likely shortfalls only; ``?format=csv``."""
+        rows = projections.list_forecast(
+            db_session(), current_actor(), year, warnings_only=args["warnings"]
+        )
+        if args["format"] == "csv":
+            return _csv(ForecastRowSchema(), rows, f"forecast-{year}.csv")
         return rows
 
 

@@ -204,3 +204,38 @@ class PenaltySchema(Schema):
     price_to = fields.Date()
     assessed_on = fields.Date()
     assessed_by = fields.String()
+
+
+class ForecastArgsSchema(Schema):
+    warnings = fields.Boolean(
+        load_default=False, metadata={"description": "Only enterprises likely to fall short"}
+    )
+    format = fields.String(load_default="json", validate=FORMAT)
+
+
+class ForecastRowSchema(Schema):
+    """One enterprise's projection and outlook (``compliance.projections``)."""
+
+    enterprise = fields.String(metadata=CREDIT_CODE)
+    name = fields.String()
+    sector = fields.String()
+    district = fields.String()
+    months_filed = fields.Function(lambda r: r.projection.months_filed)
+    method = fields.Function(
+        lambda r: r.projection.method,
+        metadata={"description": "complete, seasonal, run_rate or annual_only"},
+    )
+    projected_t = fields.Function(lambda r: r.projection.projected_t)
+    obligation_t = fields.Function(lambda r: r.outlook.obligation_t)
+    covered_t = fields.Function(lambda r: r.outlook.covered_t)
+    expected_shortfall_t = fields.Function(lambda r: r.outlook.expected_shortfall_t)
+    price = fields.Function(lambda r: None if r.price is None else f"{r.price:.2f}")
+    expected_cost = fields.Function(
+        lambda r: None if r.outlook.expected_cost is None else f"{r.outlook.expected_cost:.2f}"
+    )
+    penalty_exposure = fields.Function(
+        lambda r: (
+            None if r.outlook.penalty_exposure is None else f"{r.outlook.penalty_exposure:.2f}"
+        )
+    )
+    warn = fields.Function(lambda r: r.outlook.warn)

@@ -104,13 +104,49 @@ def _compliance_sweep(session: Session, actor: Actor, day: date) -> str:
     return f"swept {len(done)} year(s): {years or 'none open'}"
 
 
-def _penalty_assessment(session: Session, actor: Actor, day: date) -> str:
-    """Assesses the penalties of every year whose surrender deadline is before ``day``."""
+def _penalty_assessment(session: Session, actor: Actor, day: date) -> JobResult:
+    """Assesses the penalties of every year whose surrender deadline is before ``day``, then
+    tells each penalised enterprise (once: the notices are deduplicated)."""
+    from carbon_market.compliance.notices import penalty_notices
     from carbon_market.compliance.penalties import assess_due_years
 
     done = assess_due_years(session, actor, day)
     lines = [f"{r['year']}: {r['outcome']}" for r in done]
-    return "; ".join(lines) or "no year past its surrender deadline"
+    told = sum(penalty_notices(session, actor, r["year"]) for r in done)
+    summary = "; ".join(lines) or "no year past its surrender deadline"
+    assessed = sum(int(r["assessed"]) for r in done)
+    return JobResult(f"{summary}; {told} notice(s)", {"assessed": assessed, "notices": told})
+
+
+def _deadline_reminders(session: Session, actor: Actor, day: date) -> JobResult:
+    """Reminds enterprises of the deadlines 30, 7 and 1 days ahead (each tier once)."""
+    from carbon_market.compliance.notices import deadline_reminders
+
+    counts = deadline_reminders(session, actor, day)
+    return JobResult(f"sent {counts['reminders']} reminder(s)", counts)
+
+
+def _overdue_flags(session: Session, actor: Actor, day: date) -> JobResult:
+    """Flags reports not filed or not verified by their deadlines, and shortfalls after the
+    surrender deadline, to the enterprises and the regulators (each once)."""
+    from carbon_market.compliance.notices import overdue_flags
+
+    counts = overdue_flags(session, actor, day)
+    return JobResult(
+        f"flagged {counts['overdue']} overdue report(s), {counts['shortfalls']} shortfall(s)",
+        counts,
+    )
+
+
+def _forecast(session: Session, actor: Actor, day: date) -> JobResult:
+    """Projects every enterprise's year from its monthly data and warns of likely
+    shortfalls (at most once a month each)."""
+    from carbon_market.compliance.notices import forecast_warnings
+
+    counts = forecast_warnings(session, actor, day)
+    return JobResult(
+        f"projected {counts['projected']} enterprise(s), warned {counts['warnings']}", counts
+    )
 
 
 JOBS: tuple[Job, ...] = (
@@ -169,6 +205,26 @@ JOBS: tuple[Job, ...] = (
         "Assess a penalty for each shortfall once a year's surrender deadline has passed",
         lambda tz: CronTrigger(hour=6, minute=30, timezone=tz),
         _penalty_assessment,
+    ),
+    Job(
+        "deadline_reminders",
+        "Remind enterprises of the reporting, verification and surrender deadlines 30, 7 "
+        "and 1 days ahead",
+        lambda tz: CronTrigger(hour=8, minute=0, timezone=tz),
+        _deadline_reminders,
+    ),
+    Job(
+        "overdue_flags",
+        "Flag reports not filed or verified by their deadlines and shortfalls after the "
+        "surrender deadline",
+        lambda tz: CronTrigger(hour=7, minute=0, timezone=tz),
+        _overdue_flags,
+    ),
+    Job(
+        "forecast",
+        "Project each enterprise's year from its monthly data and warn of likely shortfalls",
+        lambda tz: CronTrigger(day_of_week="mon", hour=7, minute=30, timezone=tz),
+        _forecast,
     ),
 )
 
