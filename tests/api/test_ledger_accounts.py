@@ -847,14 +847,16 @@ def test_transaction_of_another_enterprise_is_the_same_404_as_a_missing_one(
 # --- the unit catalogue --------------------------------------------------------------------
 
 
-def test_unit_kind_catalogue_is_public_and_lists_allowance_ccer_and_local_offset(
+def test_unit_kind_catalogue_is_public_and_lists_allowance_ccers_and_local_offset(
     client: FlaskClient,
 ) -> None:
     response = client.get("/api/v1/catalogues/unit-kinds")
 
     assert response.status_code == 200
     kinds = {k["code"]: k for k in response.get_json()}
-    assert set(kinds) == {"allowance", "ccer", "local_offset"}
+    # ccer_outside: a CCER from a project outside the jurisdiction (compliance, 0012).
+    assert set(kinds) == {"allowance", "ccer", "ccer_outside", "local_offset"}
     assert kinds["allowance"]["is_offset"] is False
     assert kinds["ccer"]["is_offset"] is True
+    assert kinds["ccer_outside"]["is_offset"] is True
     assert all(k["label_zh"] and k["label_en"] for k in kinds.values())

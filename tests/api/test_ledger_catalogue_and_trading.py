@@ -59,7 +59,7 @@ def test_regulator_adds_a_unit_kind_that_transfers_can_then_use(client, auth, re
     assert response.status_code == 201
     assert response.get_json()["is_offset"] is True
     codes = [u["code"] for u in client.get(UNIT_KINDS).get_json()]
-    assert codes == ["allowance", "ccer", "forest_offset", "local_offset"]
+    assert codes == ["allowance", "ccer", "ccer_outside", "forest_offset", "local_offset"]
     issued = client.post(
         "/api/v1/issuances",
         json={"unit_kind": "forest_offset", "vintage": 2025, "quantity": 10},
