@@ -27,17 +27,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import make_url, select
+# The folder's allocation.py would shadow the ``allocation`` package (imported by the
+# models): drop the script's folder from the path before importing the platform.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
 
-from carbon_market import migrate
-from carbon_market.auth.roles import Actor
-from carbon_market.config import Config
-from carbon_market.db import make_engine, make_session_factory
-from carbon_market.emitters import service as emitters
-from carbon_market.emitters.credit_code import make_credit_code
-from carbon_market.ledger import service as ledger
-from carbon_market.ledger.accounts import GOVERNMENT_ACCOUNTS
-from carbon_market.ledger.models import Account, AccountKind
+from sqlalchemy import make_url, select  # noqa: E402  (after the path fix above)
+
+from carbon_market import migrate  # noqa: E402
+from carbon_market.auth.roles import Actor  # noqa: E402
+from carbon_market.config import Config  # noqa: E402
+from carbon_market.db import make_engine, make_session_factory  # noqa: E402
+from carbon_market.emitters import service as emitters  # noqa: E402
+from carbon_market.emitters.credit_code import make_credit_code  # noqa: E402
+from carbon_market.ledger import service as ledger  # noqa: E402
+from carbon_market.ledger.accounts import GOVERNMENT_ACCOUNTS  # noqa: E402
+from carbon_market.ledger.models import Account, AccountKind  # noqa: E402
 
 ACCOUNTS = 50
 BALANCE = 10_000_000
