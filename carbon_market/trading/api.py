@@ -13,10 +13,12 @@ from marshmallow import fields
 
 from carbon_market.http import Api, Blueprint, current_actor, db_session, page_request
 from carbon_market.schemas import Schema, dump_page, page_of
-from carbon_market.trading import bulk, market, service
+from carbon_market.trading import bulk, disclosure, market, service
 from carbon_market.trading.schemas import (
     DailyStatsSchema,
     FlagSchema,
+    LargeHoldersArgsSchema,
+    LargeHolderSchema,
     MarketRangeArgsSchema,
     MarketTradeCreateSchema,
     MarketTradeQueryArgsSchema,
@@ -115,17 +117,35 @@ class Stats(MethodView):
         rows = market.market_stats(db_session(), current_actor(), **args)
         if not as_csv:
             return rows
-        buffer = io.StringIO()
-        columns = list(DailyStatsSchema().fields)
-        writer = csv.DictWriter(buffer, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(DailyStatsSchema(many=True).dump(rows))
         name = f"market-{args['unit_kind']}-{args['start']}-{args['end']}.csv"
-        return Response(
-            buffer.getvalue(),
-            mimetype="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
+        return _csv(DailyStatsSchema, rows, name)
+
+
+def _csv(schema: type[Schema], rows: list[Any], name: str) -> Response:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(schema().fields))
+    writer.writeheader()
+    writer.writerows(schema(many=True).dump(rows))
+    return Response(
+        buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@market_blp.route("/large-holders")
+class LargeHolders(MethodView):
+    @market_blp.arguments(LargeHoldersArgsSchema, location="query")
+    @market_blp.response(200, LargeHolderSchema(many=True))
+    def get(self, args: dict[str, Any]) -> Any:
+        """Holders above the disclosure threshold (allocation + 500,000 t for covered
+        enterprises, 500,000 t for others under the national rules), largest first, for
+        regulators and auditors; ``?format=csv`` for a file."""
+        as_csv = args.pop("format") == "csv"
+        rows = disclosure.large_holders(db_session(), current_actor(), **args)
+        if not as_csv:
+            return rows
+        return _csv(LargeHolderSchema, rows, f"large-holders-{args['unit_kind']}.csv")
 
 
 @market_blp.route("/surveillance")

@@ -616,6 +616,8 @@ ENDPOINTS: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", MKT + "/stats?" + MARKET_RANGE, None, any_user()),
     ("GET", MKT + "/stats?format=csv&" + MARKET_RANGE, None, any_user()),
     ("GET", MKT + "/surveillance?" + MARKET_RANGE, None, regulator_and_auditor()),
+    ("GET", MKT + "/large-holders?unit_kind=allowance", None, regulator_and_auditor()),
+    ("GET", MKT + "/large-holders?unit_kind=allowance&format=csv", None, regulator_and_auditor()),
     # documentation
     ("GET", "/api/openapi.json", None, public()),
     ("GET", "/api/problems/not-found", None, public()),
