@@ -18,7 +18,10 @@ from carbon_market.emitters.models import (
 from carbon_market.ledger.models import Account
 from carbon_market.mrv.models import EmissionFactor, EmissionFactorSet
 from carbon_market.mrv.reports_models import EmissionReport, ReportStream
-from carbon_market.trading.models import ReferencePrice, Trade
+from carbon_market.trading.models import (
+    ReferencePrice,
+    Trade,
+)
 from finance.greenpower.models import (
     CertificateBlock,
     GreenClaim,

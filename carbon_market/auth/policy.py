@@ -95,6 +95,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "market.stats": READERS,
     "market.reference_price": frozenset({R}),
     "market.surveillance": frozenset({R, A}),
+    # The register of enterprise groups (for the same_group flag) is kept by regulators.
+    "market.groups": frozenset({R}),
 }
 
 

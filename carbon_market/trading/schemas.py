@@ -138,7 +138,7 @@ class DailyStatsSchema(Schema):
 
 class FlagSchema(Schema):
     reason = fields.String(
-        metadata={"description": "same_enterprise, price_at_limit or unusual_volume"}
+        metadata={"description": "same_enterprise, same_group, price_at_limit or unusual_volume"}
     )
     detail = fields.String()
     date = fields.Date()
@@ -166,3 +166,17 @@ class LargeHolderSchema(Schema):
     threshold = fields.Integer(metadata={"description": "Disclosure threshold"})
     limit = fields.Integer(metadata={"description": "Position limit"})
     excess = fields.Integer(metadata={"description": "Units above the threshold"})
+
+
+class GroupCreateSchema(Schema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class GroupSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    enterprise_ids = fields.List(fields.Integer())
+    created_at = fields.AwareDateTime()
+    created_by = fields.String()
