@@ -181,6 +181,8 @@ def surveillance(
                 (int(trade_id), "same_group", "seller and buyer are enterprises of one group")
             )
         for mode in rulebook.modes:
+            if mode.band is None:  # no band, no edge to sit on
+                continue
             of_kind = trades[trades["kind"] == mode.kind]
             low, high = stats.band_edges_fen(of_kind["ref_fen"].astype("int64"), mode.band)
             pinned = of_kind[(of_kind["price_fen"] == low) | (of_kind["price_fen"] == high)]

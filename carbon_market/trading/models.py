@@ -32,6 +32,9 @@ class TradeKind(enum.StrEnum):
     LISTED = "listed"
     #: 大宗协议 (national) / 协议转让 (Beijing): large orders, the wide band.
     BLOCK = "block"
+    #: 单向竞价 (national): the result of a one-way auction the exchange organised for one
+    #: seller (or buyer); recorded as the exchange reports it (docs/trading.md).
+    ONE_WAY_BIDDING = "one_way_bidding"
 
 
 class TradeStatus(enum.StrEnum):
