@@ -39,7 +39,7 @@ from carbon_market.emitters.importing import (
     load_rows,
     read_csv,
 )
-from carbon_market.errors import DomainError, FieldError, ValidationFailed
+from carbon_market.errors import Conflict, DomainError, FieldError, ValidationFailed
 from carbon_market.ledger.rules import MAX_VINTAGE, MIN_VINTAGE
 from carbon_market.trading import batch, checks, replay, service
 from carbon_market.trading.models import TradeKind
@@ -271,7 +271,13 @@ def _import(
         progress(total // 2, total)
     if refused:
         raise _refuse([e for number, exc in refused for e in _row_errors(number, exc)])
-    batch.write(session, actor, checks.rulebook_of(session), accepted)
+    try:
+        batch.write(session, actor, checks.rulebook_of(session), accepted)
+    except Exception as exc:  # the DB-API driver's own exception classes
+        if not any(cls.__name__ == "IntegrityError" for cls in type(exc).__mro__):
+            raise
+        # UNIQUE(external_ref) under a race with another recorder: nothing is kept.
+        raise Conflict("a trade of the file was recorded concurrently; import again") from exc
     if progress:
         progress(total, total)
     return ImportResult(rows=total, recorded=len(accepted), unchanged=total - len(accepted))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import sqlite3
 from datetime import datetime
 from decimal import Decimal as D
 from typing import Any
@@ -21,7 +22,7 @@ from sqlalchemy import select
 
 from carbon_market.audit.models import AuditEvent
 from carbon_market.config import Config
-from carbon_market.errors import DomainError, ValidationFailed
+from carbon_market.errors import Conflict, DomainError, ValidationFailed
 from carbon_market.ledger.models import LedgerTransaction, TransactionKind
 from carbon_market.ledger.verify import verify_ledger
 from carbon_market.trading import bulk
@@ -205,3 +206,19 @@ def test_under_t1_the_file_is_recorded_and_settled_by_the_end_of_day_run(
     assert done == {"settled": 2, "rejected": 0}
     assert market.held(a) == 0
     assert verify_ledger(market.session) == []
+
+
+def test_a_reference_recorded_concurrently_is_a_conflict_and_keeps_nothing(
+    market: Market, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The UNIQUE(external_ref) of a trade another recorder wrote between the look-up and
+    the insert: the driver's IntegrityError becomes a 409, and the unit of work rolls back."""
+
+    def racing(*_args: object) -> None:
+        raise sqlite3.IntegrityError("UNIQUE constraint failed: trade.external_ref")
+
+    monkeypatch.setattr(bulk.batch, "write", racing)
+    before = market.counts()
+    with pytest.raises(Conflict):
+        _import(market, _csv(market, {"D1A"}))
+    assert market.counts() == before
