@@ -75,6 +75,7 @@ EXPECTED: dict[str, set[str]] = {
     "market.stats": {R, E, V, F, A, X},
     "market.reference_price": {R},
     "market.surveillance": {R, A},
+    "market.groups": {R},
 }
 READ_ACTIONS = {
     "enterprise.read",
