@@ -115,6 +115,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "compliance.surrender": frozenset({E}),
     "compliance.read": frozenset({R, E, A}),
     "compliance.results": READERS,
+    # The register of enterprise groups (for the same_group flag) is kept by regulators.
+    "market.groups": frozenset({R}),
 }
 
 

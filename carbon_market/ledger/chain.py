@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -79,6 +80,34 @@ def canonical(entry: ChainEntry, prev_hash: str) -> bytes:
 
 def digest(entry: ChainEntry, prev_hash: str) -> str:
     return hashlib.sha256(canonical(entry, prev_hash)).hexdigest()
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9_.:+ -]*")
+
+
+def json_text(value: str) -> str:
+    """``json.dumps(value)`` of a string, without the encoder for plain ones."""
+    return f'"{value}"' if _PLAIN.fullmatch(value) else json.dumps(value)
+
+
+def transfer_digest(
+    seq: int, tx_uuid: str, kind: str, completed_at: str, postings: str, prev_hash: str
+) -> str:
+    """:func:`digest` of a transaction for the bulk path, from pre-encoded parts: its
+    time as ``json_text(at.isoformat(timespec="microseconds"))`` and its postings as
+    :func:`postings_text`, so a file of 100,000 transfers encodes each time once. The
+    bytes are :func:`canonical`'s (a test compares them)."""
+    text = (
+        f'{{"completed_at":{completed_at},"kind":{json_text(kind)},"postings":{postings},'
+        f'"prev":"{prev_hash}","seq":{seq},"uuid":"{tx_uuid}"}}'
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def postings_text(postings: Iterable[ChainedPosting]) -> str:
+    """The ``postings`` member of :func:`canonical`, encoded."""
+    parts = sorted((p.account_number, p.unit_kind, p.vintage, p.quantity) for p in postings)
+    return "[" + ",".join(f"[{json_text(n)},{json_text(u)},{v},{q}]" for n, u, v, q in parts) + "]"
 
 
 @dataclass(frozen=True)

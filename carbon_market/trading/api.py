@@ -13,10 +13,14 @@ from marshmallow import fields
 
 from carbon_market.http import Api, Blueprint, current_actor, db_session, page_request
 from carbon_market.schemas import Schema, dump_page, page_of
-from carbon_market.trading import bulk, market, service
+from carbon_market.trading import bulk, disclosure, groups, market, service
 from carbon_market.trading.schemas import (
     DailyStatsSchema,
     FlagSchema,
+    GroupCreateSchema,
+    GroupSchema,
+    LargeHoldersArgsSchema,
+    LargeHolderSchema,
     MarketRangeArgsSchema,
     MarketTradeCreateSchema,
     MarketTradeQueryArgsSchema,
@@ -115,17 +119,35 @@ class Stats(MethodView):
         rows = market.market_stats(db_session(), current_actor(), **args)
         if not as_csv:
             return rows
-        buffer = io.StringIO()
-        columns = list(DailyStatsSchema().fields)
-        writer = csv.DictWriter(buffer, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(DailyStatsSchema(many=True).dump(rows))
         name = f"market-{args['unit_kind']}-{args['start']}-{args['end']}.csv"
-        return Response(
-            buffer.getvalue(),
-            mimetype="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
+        return _csv(DailyStatsSchema, rows, name)
+
+
+def _csv(schema: type[Schema], rows: list[Any], name: str) -> Response:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(schema().fields))
+    writer.writeheader()
+    writer.writerows(schema(many=True).dump(rows))
+    return Response(
+        buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@market_blp.route("/large-holders")
+class LargeHolders(MethodView):
+    @market_blp.arguments(LargeHoldersArgsSchema, location="query")
+    @market_blp.response(200, LargeHolderSchema(many=True))
+    def get(self, args: dict[str, Any]) -> Any:
+        """Holders above the disclosure threshold (allocation + 500,000 t for covered
+        enterprises, 500,000 t for others under the national rules), largest first, for
+        regulators and auditors; ``?format=csv`` for a file."""
+        as_csv = args.pop("format") == "csv"
+        rows = disclosure.large_holders(db_session(), current_actor(), **args)
+        if not as_csv:
+            return rows
+        return _csv(LargeHolderSchema, rows, f"large-holders-{args['unit_kind']}.csv")
 
 
 @market_blp.route("/surveillance")
@@ -135,6 +157,45 @@ class Surveillance(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """Trades and days flagged for the regulator, each with its reason."""
         return market.surveillance(db_session(), current_actor(), **args)
+
+
+def _group_out(group: Any, members: list[int]) -> dict[str, Any]:
+    return {
+        "id": group.id, "code": group.code, "name": group.name, "enterprise_ids": members,
+        "created_at": group.created_at, "created_by": group.created_by,
+    }  # fmt: skip
+
+
+@market_blp.route("/groups")
+class Groups(MethodView):
+    @market_blp.response(200, GroupSchema(many=True))
+    def get(self) -> Any:
+        """The register of enterprise groups (regulators, auditors)."""
+        return [_group_out(g, m) for g, m in groups.list_groups(db_session(), current_actor())]
+
+    @market_blp.arguments(GroupCreateSchema)
+    @market_blp.response(201, GroupSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Register a group (regulators); its trades between members are flagged
+        ``same_group``."""
+        return _group_out(groups.create_group(db_session(), current_actor(), **data), [])
+
+
+@market_blp.route("/groups/<int:group_id>/members/<int:enterprise_id>")
+class GroupMember(MethodView):
+    @market_blp.response(204)
+    @market_blp.alt_response(201, description="Added")
+    def put(self, group_id: int, enterprise_id: int) -> Any:
+        """Put an enterprise in the group (regulators): 201, or 204 when it was in it; 409
+        when it belongs to another group."""
+        added = groups.add_member(db_session(), current_actor(), group_id, enterprise_id)
+        return Response(status=201 if added else 204)
+
+    @market_blp.response(204)
+    def delete(self, group_id: int, enterprise_id: int) -> Any:
+        """Take an enterprise out of the group (regulators)."""
+        groups.remove_member(db_session(), current_actor(), group_id, enterprise_id)
+        return Response(status=204)
 
 
 def init_app(app: Flask, api: Api) -> None:

@@ -13,23 +13,16 @@ from sqlalchemy import BigInteger, ColumnElement, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from carbon_market.db import config_of
-from carbon_market.errors import (
-    AccountNotUsable,
-    FieldError,
-    InsufficientHolding,
-    RuleViolation,
-    ValidationFailed,
-)
 from carbon_market.ledger.models import (
     Account,
     AccountKind,
-    AccountStatus,
     Holding,
     LedgerTransaction,
     TransactionKind,
     TransactionStatus,
     UnitKind,
 )
+from carbon_market.trading import replay
 from carbon_market.trading.models import ReferencePrice, Trade, TradeKind, TradeStatus
 from carbon_market.trading.price_limits import vwap_fen
 from carbon_market.trading.rulebook import Rulebook, load_rulebook
@@ -75,30 +68,24 @@ def _accounts(session: Session, numbers: tuple[str, str]) -> dict[str, Account]:
 def parties(session: Session, rulebook: Rulebook, seller: str, buyer: str) -> Parties:
     """Both accounts, which must exist, be open and be of a kind that may trade."""
     found = _accounts(session, (seller, buyer))
-    errors = []
-    for number, pointer in ((seller, "#/seller_account"), (buyer, "#/buyer_account")):
-        if number not in found:
-            errors.append(FieldError(pointer, "no such account", "account.unknown"))
-    if errors:
-        raise ValidationFailed("unknown account(s)", errors=errors)
+    missing = [
+        pointer
+        for number, pointer in ((seller, "#/seller_account"), (buyer, "#/buyer_account"))
+        if number not in found
+    ]
+    if missing:
+        raise replay.unknown_accounts(missing)
     pair = Parties(found[seller], found[buyer])
-    for account, pointer in ((pair.seller, "#/seller_account"), (pair.buyer, "#/buyer_account")):
-        if account.kind.value not in rulebook.eligible_account_kinds:
-            errors.append(FieldError(pointer, f"a {account.kind} account does not trade"))
-        elif account.status is not AccountStatus.OPEN:
-            errors.append(FieldError(pointer, f"the account is {account.status}"))
-    if errors:
-        raise AccountNotUsable("an account may not trade", errors=errors)
+    refused = replay.party_errors(rulebook, pair.seller, pair.buyer)
+    if refused:
+        raise refused
     return pair
 
 
 def check_unit_kind(session: Session, unit_kind: str) -> None:
     active = session.scalar(select(UnitKind.is_active).where(UnitKind.code == unit_kind))
     if not active:
-        raise ValidationFailed(
-            f"unknown unit kind {unit_kind!r}",
-            errors=[FieldError("#/unit_kind", "not in the unit catalogue")],
-        )
+        raise replay.unknown_unit_kind(unit_kind)
 
 
 def close_of(session: Session, unit_kind: str, day: date) -> Decimal | None:
@@ -194,11 +181,7 @@ def check_sellable(
             Trade.trade_date == day, *same_units,
         )  # fmt: skip
     if quantity > available:
-        raise InsufficientHolding(
-            f"account {seller.number} has {max(available, 0):,} {unit_kind} units of "
-            f"vintage {vintage} it may sell now, fewer than {quantity:,}",
-            errors=[FieldError("#/quantity", "more than the seller may sell")],
-        )
+        raise replay.insufficient(seller.number, available, unit_kind, vintage, quantity)
 
 
 def allocation_of(session: Session, account_id: int, unit_kind: str, vintage: int) -> int:
@@ -253,8 +236,4 @@ def check_position(
         return
     after = position_of(session, buyer.id, unit_kind) + quantity
     if after > limit:
-        raise RuleViolation(
-            f"account {buyer.number} would hold {after:,} {unit_kind} units, above its "
-            f"position limit of {limit:,}",
-            errors=[FieldError("#/quantity", "over the buyer's position limit", "position.limit")],
-        )
+        raise replay.over_limit(buyer.number, after, unit_kind, limit)

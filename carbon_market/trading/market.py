@@ -22,7 +22,7 @@ from carbon_market.auth.roles import Actor
 from carbon_market.errors import FieldError, ValidationFailed
 from carbon_market.ledger.models import Account
 from carbon_market.trading import checks, stats
-from carbon_market.trading.models import Trade, TradeStatus
+from carbon_market.trading.models import EnterpriseGroupMember, Trade, TradeStatus
 from carbon_market.trading.price_limits import vwap_fen
 
 #: Days of at most this many years are served at once (a chart's range).
@@ -133,13 +133,23 @@ class Flag:
     trade: Trade | None = None
 
 
-def _same_enterprise(session: Session, trades: pd.DataFrame) -> pd.Series:
+def _related(session: Session, trades: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Which trades are between accounts of one enterprise, and which between different
+    enterprises of one registered group (two queries, whatever the number of trades)."""
     ids = set(trades["seller_account_id"]) | set(trades["buyer_account_id"])
     query = select(Account.id, Account.enterprise_id).where(Account.id.in_(ids))
     owners = {account_id: owner for account_id, owner in session.execute(query)}
     seller = trades["seller_account_id"].map(owners)
     buyer = trades["buyer_account_id"].map(owners)
-    return seller.notna() & (seller == buyer)
+    same_enterprise = seller.notna() & (seller == buyer)
+    enterprises = {owner for owner in owners.values() if owner is not None}
+    members = select(EnterpriseGroupMember.enterprise_id, EnterpriseGroupMember.group_id).where(
+        EnterpriseGroupMember.enterprise_id.in_(enterprises)
+    )
+    groups = {enterprise_id: group_id for enterprise_id, group_id in session.execute(members)}
+    seller_group, buyer_group = seller.map(groups), buyer.map(groups)
+    same_group = seller_group.notna() & (seller_group == buyer_group) & ~same_enterprise
+    return same_enterprise, same_group
 
 
 def surveillance(
@@ -147,8 +157,9 @@ def surveillance(
 ) -> list[Flag]:
     """Trades and days a regulator should look at, each with its reason:
 
-    * ``same_enterprise``: seller and buyer accounts belong to one enterprise (wash trades;
-      enterprise *groups* need a group register the platform does not keep yet);
+    * ``same_enterprise``: seller and buyer accounts belong to one enterprise (wash trades);
+    * ``same_group``: they belong to different enterprises of one group of the regulator's
+      register (``groups``);
     * ``price_at_limit``: the price sits on an edge of its band;
     * ``unusual_volume``: the day's volume is above the rulebook's multiple of the average
       of the trading days before it.
@@ -160,11 +171,18 @@ def surveillance(
     trades = load_trades(session, unit_kind, start, end)
     flagged: list[tuple[int, str, str]] = []
     if not trades.empty:
-        for trade_id in trades.loc[_same_enterprise(session, trades), "id"]:
+        same_enterprise, same_group = _related(session, trades)
+        for trade_id in trades.loc[same_enterprise, "id"]:
             flagged.append(
                 (int(trade_id), "same_enterprise", "seller and buyer are one enterprise")
             )
+        for trade_id in trades.loc[same_group, "id"]:
+            flagged.append(
+                (int(trade_id), "same_group", "seller and buyer are enterprises of one group")
+            )
         for mode in rulebook.modes:
+            if mode.band is None:  # no band, no edge to sit on
+                continue
             of_kind = trades[trades["kind"] == mode.kind]
             low, high = stats.band_edges_fen(of_kind["ref_fen"].astype("int64"), mode.band)
             pinned = of_kind[(of_kind["price_fen"] == low) | (of_kind["price_fen"] == high)]

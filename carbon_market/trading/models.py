@@ -32,6 +32,9 @@ class TradeKind(enum.StrEnum):
     LISTED = "listed"
     #: 大宗协议 (national) / 协议转让 (Beijing): large orders, the wide band.
     BLOCK = "block"
+    #: 单向竞价 (national): the result of a one-way auction the exchange organised for one
+    #: seller (or buyer); recorded as the exchange reports it (docs/trading.md).
+    ONE_WAY_BIDDING = "one_way_bidding"
 
 
 class TradeStatus(enum.StrEnum):
@@ -112,3 +115,35 @@ class ReferencePrice(Base):
     price: Mapped[Decimal] = mapped_column(Money())
     set_at: Mapped[datetime]
     set_by: Mapped[str] = mapped_column(String(64))
+
+
+class EnterpriseGroup(Base):
+    """A group of enterprises under one control (集团), as the regulator registers it:
+    trades between accounts of different enterprises of one group are flagged
+    (``same_group``) like trades within one enterprise."""
+
+    __tablename__ = "enterprise_group"
+    __table_args__ = (CheckConstraint("code <> '' AND name <> ''", name="named"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    #: The regulator's short code (e.g. the parent's unified social credit code).
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(64))
+
+
+class EnterpriseGroupMember(Base):
+    """An enterprise's group: at most one (the primary key), so a group register cannot
+    put one enterprise under two controllers."""
+
+    __tablename__ = "enterprise_group_member"
+
+    enterprise_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("enterprise.id", ondelete="RESTRICT"), primary_key=True
+    )
+    group_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("enterprise_group.id", ondelete="RESTRICT"), index=True
+    )
+    added_at: Mapped[datetime]
+    added_by: Mapped[str] = mapped_column(String(64))

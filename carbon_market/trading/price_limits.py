@@ -27,6 +27,11 @@ def band(reference: Decimal, fraction: Decimal) -> tuple[Decimal, Decimal]:
 def mode_for(rulebook: Rulebook, kind: str, quantity: int) -> Mode:
     """The mode of a ``kind`` trade, or RuleViolation when its size belongs to another."""
     mode = rulebook.mode(kind)
+    if mode is None:
+        raise RuleViolation(
+            f"the {rulebook.name} rules have no {kind} trades",
+            errors=[FieldError("#/kind", f"not a trading mode of the {rulebook.name} market")],
+        )
     if not mode.admits(quantity):
         upper = f" to {mode.max_quantity:,}" if mode.max_quantity is not None else " or more"
         raise RuleViolation(
@@ -38,7 +43,10 @@ def mode_for(rulebook: Rulebook, kind: str, quantity: int) -> Mode:
 
 
 def check_price(price: Decimal, reference: Decimal, mode: Mode) -> None:
-    """Refuse a price outside the mode's band around ``reference``."""
+    """Refuse a price outside the mode's band around ``reference`` (a mode without a band
+    takes any price)."""
+    if mode.band is None:
+        return
     low, high = band(reference, mode.band)
     if not low <= price <= high:
         raise RuleViolation(

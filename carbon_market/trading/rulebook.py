@@ -32,8 +32,10 @@ class Mode:
 
     kind: str
     label: str
-    #: The price may differ from the reference by at most this fraction (0.10 = ±10 %).
-    band: Decimal
+    #: The price may differ from the reference by at most this fraction (0.10 = ±10 %);
+    #: None: the rules set no band for the mode (one-way bidding: the auction's own
+    #: announcement bounds its prices).
+    band: Decimal | None
     min_quantity: int
     max_quantity: int | None
 
@@ -76,11 +78,12 @@ class Rulebook:
     position_limits: PositionLimits
     surveillance: Surveillance
 
-    def mode(self, kind: str) -> Mode:
+    def mode(self, kind: str) -> Mode | None:
+        """The mode trades of ``kind`` are recorded under; None when the market has none."""
         for mode in self.modes:
             if mode.kind == kind:
                 return mode
-        raise KeyError(f"the {self.name} rulebook has no {kind!r} trades")
+        return None
 
 
 def parse_rulebook(document: dict[str, Any]) -> Rulebook:
@@ -95,7 +98,7 @@ def parse_rulebook(document: dict[str, Any]) -> Rulebook:
             Mode(
                 kind=m["kind"],
                 label=m["label"],
-                band=Decimal(m["band"]),
+                band=None if m["band"] is None else Decimal(m["band"]),
                 min_quantity=int(m["min_quantity"]),
                 max_quantity=None if m["max_quantity"] is None else int(m["max_quantity"]),
             )

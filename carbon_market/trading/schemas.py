@@ -138,8 +138,45 @@ class DailyStatsSchema(Schema):
 
 class FlagSchema(Schema):
     reason = fields.String(
-        metadata={"description": "same_enterprise, price_at_limit or unusual_volume"}
+        metadata={"description": "same_enterprise, same_group, price_at_limit or unusual_volume"}
     )
     detail = fields.String()
     date = fields.Date()
     trade = fields.Nested(MarketTradeSchema, allow_none=True)
+
+
+class LargeHoldersArgsSchema(Schema):
+    unit_kind = fields.String(required=True, metadata={"example": "allowance"})
+    vintage = fields.Integer(
+        validate=validate.Range(min=MIN_VINTAGE, max=MAX_VINTAGE),
+        metadata={"description": "Allocation year counted (default: the latest allocated)"},
+    )
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+
+
+class LargeHolderSchema(Schema):
+    account = fields.String()
+    holder_name = fields.String(allow_none=True)
+    account_kind = fields.String()
+    position = fields.Integer(
+        metadata={"description": "Units held (every vintage) plus unsettled purchases"}
+    )
+    allocation = fields.Integer(metadata={"description": "Annual allocation counted"})
+    vintage = fields.Integer(allow_none=True, metadata={"description": "Its year"})
+    threshold = fields.Integer(metadata={"description": "Disclosure threshold"})
+    limit = fields.Integer(metadata={"description": "Position limit"})
+    excess = fields.Integer(metadata={"description": "Units above the threshold"})
+
+
+class GroupCreateSchema(Schema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class GroupSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    enterprise_ids = fields.List(fields.Integer())
+    created_at = fields.AwareDateTime()
+    created_by = fields.String()

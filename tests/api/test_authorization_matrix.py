@@ -46,6 +46,7 @@ from carbon_market.mrv import reports as report_service
 from carbon_market.mrv.models import EmissionFactorSet, FactorSetStatus
 from carbon_market.mrv.schemas import FactorRowSchema
 from carbon_market.notifications import service as notifications
+from carbon_market.trading import groups as trading_groups
 from carbon_market.trading import service as trading_service
 from carbon_market.trading.models import TradeKind
 from finance.greenpower import certificates as greenpower_certificates
@@ -712,6 +713,12 @@ ENDPOINTS: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", CY + "/{cy}/penalties?format=csv", None, registry_list()),
     ("GET", CY + "/{cy}/forecast", None, registry_list()),
     ("GET", CY + "/{cy}/forecast?warnings=true&format=csv", None, registry_list()),
+    ("GET", MKT + "/large-holders?unit_kind=allowance", None, regulator_and_auditor()),
+    ("GET", MKT + "/groups", None, regulator_and_auditor()),
+    ("POST", MKT + "/groups", {"code": "MATRIX-G2", "name": "另一集团"}, regulator_only(201)),
+    ("PUT", MKT + "/groups/{group}/members/{own}", None, regulator_only(204)),
+    ("DELETE", MKT + "/groups/{group}/members/{own}", None, regulator_only(204)),
+    ("GET", MKT + "/large-holders?unit_kind=allowance&format=csv", None, regulator_and_auditor()),
     # documentation
     ("GET", "/api/openapi.json", None, public()),
     ("GET", "/api/problems/not-found", None, public()),
@@ -967,7 +974,8 @@ def _green_slots(session: Session, tenants: Tenants) -> dict[str, int | str]:
 
 def _trading_slots(session: Session, tenants: Tenants) -> dict[str, int]:
     """A reference price of 100.00 for allowances from 2026-06-01 and ``{trade}``: 10
-    allowances from ``own`` to a trading account (``other`` is no party to it)."""
+    allowances from ``own`` to a trading account (``other`` is no party to it); ``{group}``
+    an enterprise group with ``own`` in it."""
     system = Actor.system()
     trading_service.set_reference_price(
         session, system, unit_kind="allowance", day=date(2026, 6, 1), price=D("100.00")
@@ -979,7 +987,9 @@ def _trading_slots(session: Session, tenants: Tenants) -> dict[str, int]:
         price=D("100.00"), traded_at=datetime(2026, 6, 1, 1, 0, tzinfo=UTC),
         external_ref="MATRIX-T1",
     )  # fmt: skip
-    return {"trade": trade.id}
+    group = trading_groups.create_group(session, system, code="MATRIX-G", name="矩阵集团")
+    trading_groups.add_member(session, system, group.id, tenants.own.id)
+    return {"trade": trade.id, "group": group.id}
 
 
 def _compliance_slots(session: Session, tenants: Tenants) -> dict[str, int]:
@@ -1118,6 +1128,7 @@ def test_every_registered_api_route_and_method_appears_in_the_matrix(app: Flask)
             ("<int:notification_id>", "{notification}"),
             ("<int:year>", "{cy}"),
             ("<int:auction_id>", "{auction}"),
+            ("<int:group_id>", "{group}"),
         ):
             rule = rule.replace(converter, slot)
         return rule

@@ -86,6 +86,7 @@ EXPECTED: dict[str, set[str]] = {
     "compliance.surrender": {E},
     "compliance.read": {R, E, A},
     "compliance.results": {R, E, V, F, A, X},
+    "market.groups": {R},
 }
 READ_ACTIONS = {
     "enterprise.read",
