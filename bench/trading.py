@@ -8,10 +8,9 @@
   file again (nothing changes). ``--rulebook beijing`` records without settling (T+1).
 
 The CPU figure (this process: Python and SQLite) is the one to compare on a shared
-machine, where the wall clock also counts the other processes' turns. Usage (``-P``: the
-script's folder holds an ``allocation.py`` that would shadow the package)::
+machine, where the wall clock also counts the other processes' turns. Usage::
 
-    .venv/bin/python -P bench/trading.py --trades 1000000 --import-rows 10000
+    .venv/bin/python bench/trading.py --trades 1000000 --import-rows 10000
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ import argparse
 import dataclasses
 import io
 import random
+import sys
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -29,17 +29,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from carbon_market import migrate
-from carbon_market.auth.roles import Actor
-from carbon_market.config import Config
-from carbon_market.db import make_engine, make_session_factory
-from carbon_market.emitters import service as emitters
-from carbon_market.emitters.credit_code import make_credit_code
-from carbon_market.ledger import service as ledger
-from carbon_market.ledger.accounts import GOVERNMENT_ACCOUNTS
-from carbon_market.ledger.models import AccountKind
-from carbon_market.trading import bulk, stats
-from carbon_market.trading import service as trading
+# The folder's allocation.py would shadow the ``allocation`` package (imported by the
+# models): drop the script's folder from the path before importing the platform.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
+
+from carbon_market import migrate  # noqa: E402
+from carbon_market.auth.roles import Actor  # noqa: E402
+from carbon_market.config import Config  # noqa: E402
+from carbon_market.db import make_engine, make_session_factory  # noqa: E402
+from carbon_market.emitters import service as emitters  # noqa: E402
+from carbon_market.emitters.credit_code import make_credit_code  # noqa: E402
+from carbon_market.ledger import service as ledger  # noqa: E402
+from carbon_market.ledger.accounts import GOVERNMENT_ACCOUNTS  # noqa: E402
+from carbon_market.ledger.models import AccountKind  # noqa: E402
+from carbon_market.trading import bulk, stats  # noqa: E402
+from carbon_market.trading import service as trading  # noqa: E402
 
 ACCOUNTS = 50
 BALANCE = 10_000_000
