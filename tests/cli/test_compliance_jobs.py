@@ -36,5 +36,5 @@ def test_the_compliance_jobs_run_by_hand_for_a_date(
         assert assessed.exit_code == 0, assessed.stderr
         assert assessed.stdout.strip() == (
             "penalty_assessment: 2023: no allowance trades from 2026-06-01 to 2026-06-30: "
-            "no market price, 1 shortfall(s) left unassessed"
+            "no market price, 1 shortfall(s) left unassessed; 0 notice(s)"
         )

@@ -13,6 +13,7 @@ from carbon_market.compliance import penalties, service
 from carbon_market.compliance.models import CompliancePenalty
 from carbon_market.ledger import accounts
 from carbon_market.scheduler.jobs import find_job
+from carbon_market.scheduler.result import JobResult
 from carbon_market.trading import service as trading
 from carbon_market.trading.models import TradeKind
 from tests.compliance.conftest import SYSTEM, World
@@ -110,6 +111,12 @@ def test_the_jobs_run_twice_for_a_day_change_nothing_the_second_time(
     first = job.run(session, SYSTEM, day)
     second = job.run(session, SYSTEM, day)
 
-    assert first == "2023: assessed 1 penalty(ies) at 98.00 CNY/t × 5.00"
-    assert second == "2023: nothing new to assess"
+    # The penalised enterprise is told once: the second run finds the notice sent.
+    assert first == JobResult(
+        "2023: assessed 1 penalty(ies) at 98.00 CNY/t × 5.00; 1 notice(s)",
+        {"assessed": 1, "notices": 1},
+    )
+    assert second == JobResult(
+        "2023: nothing new to assess; 0 notice(s)", {"assessed": 0, "notices": 0}
+    )
     assert _penalty_count(world) == 1
