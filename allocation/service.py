@@ -9,15 +9,18 @@ one plan per year may be approved or issued; any number of drafts (scenarios) ma
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from allocation.deductions import apply_deductions
 from allocation.engine import BREAKDOWN, Outcome, compute
 from allocation.models import (
     AllocationAdjustment,
@@ -31,6 +34,7 @@ from allocation.registry import registry_facilities
 from carbon_market.audit.service import record, snapshot
 from carbon_market.auth.policy import authorize, tenant_scope
 from carbon_market.auth.roles import Actor
+from carbon_market.compliance.penalties import uncorrected_deductions
 from carbon_market.db import clock_of, transactional
 from carbon_market.emitters.models import Sector
 from carbon_market.errors import (
@@ -221,10 +225,27 @@ def list_plans(
     return paginate(session, query.order_by(AllocationPlan.id), page)
 
 
+def with_deductions(
+    session: Session, year: int, outcome: Outcome, enterprise_ids: npt.NDArray[np.int64]
+) -> Outcome:
+    """``outcome`` less the deductions for shortfalls of ``year - 1`` left uncorrected (the
+    national rule; ``compliance.penalties.uncorrected_deductions``): the units deducted are
+    not issued and stay in the government accounts."""
+    deductions = uncorrected_deductions(session, year - 1)
+    results, deducted = apply_deductions(
+        outcome.results, enterprise_ids, deductions, shortfall_year=year - 1
+    )
+    if not deducted:
+        return outcome
+    return replace(outcome, results=results, total_allocated=outcome.total_allocated - deducted)
+
+
 def compute_on_registry(session: Session, plan: Plan) -> Outcome:
-    """The engine over the registry's facilities (no authorization: callers check)."""
+    """The engine over the registry's facilities, less uncorrected shortfalls' deductions
+    (no authorization: callers check)."""
     frame = registry_facilities(session, years=[*plan.base_years, plan.year])
-    return compute(plan, frame)
+    ids = frame["enterprise_id"].to_numpy(dtype=np.int64)
+    return with_deductions(session, plan.year, compute(plan, frame), ids)
 
 
 def dry_run(session: Session, actor: Actor, plan_id: int) -> Outcome:
@@ -297,8 +318,9 @@ def approve_plan(session: Session, actor: Actor, plan_id: int) -> AllocationPlan
     if adopted is not None:
         raise Conflict(f"plan {adopted} is already approved for {row.year}")
     frame = registry_facilities(session, years=[*plan_of(row).base_years, row.year])
-    outcome = compute(plan_of(row), frame)
-    results = outcome.results.assign(enterprise_id=frame["enterprise_id"].to_numpy())
+    ids = frame["enterprise_id"].to_numpy(dtype=np.int64)
+    outcome = with_deductions(session, row.year, compute(plan_of(row), frame), ids)
+    results = outcome.results.assign(enterprise_id=ids)
     _store_results(session, row.id, results)
     now = clock_of(session).now()
     row.status, row.approved_at, row.updated_at = PlanStatus.APPROVED, now, now

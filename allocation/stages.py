@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -40,7 +41,7 @@ from allocation.models import (
     Stage,
 )
 from allocation.registry import registry_facilities
-from allocation.service import plan_of
+from allocation.service import plan_of, with_deductions
 from carbon_market.audit.service import record
 from carbon_market.auth.policy import authorize
 from carbon_market.auth.roles import Actor
@@ -92,8 +93,9 @@ def _results(session: Session, plan: AllocationPlan, *, activity_year: int) -> p
     frame = registry_facilities(session, years=years)
     if activity_year != plan.year:
         frame[f"output_{plan.year}"] = frame[f"output_{activity_year}"]
-    outcome = compute(rules, frame)
-    return outcome.results.assign(enterprise_id=frame["enterprise_id"].to_numpy())
+    ids = frame["enterprise_id"].to_numpy(dtype=np.int64)
+    outcome = with_deductions(session, plan.year, compute(rules, frame), ids)
+    return outcome.results.assign(enterprise_id=ids)
 
 
 def _rows(

@@ -146,3 +146,32 @@ def list_penalties(session: Session, actor: Actor, year: int) -> list[Compliance
     if scope is not None:
         query = query.where(CompliancePenalty.enterprise_id == scope)
     return list(session.scalars(query.order_by(CompliancePenalty.enterprise_id)))
+
+
+def uncorrected_deductions(session: Session, year: int) -> dict[int, int]:
+    """Enterprise id → tonnes to deduct from its allocation for the year after ``year``.
+
+    The penalty's ``allocation_deduction_t`` (national rulebook: the shortfall), capped by
+    what is still outstanding at the last sweep (obligation − surrendered), so a shortfall
+    corrected late, under an extension or not, is not deducted. Beijing penalties carry no
+    deduction.
+    """
+    rows = session.execute(
+        select(
+            CompliancePenalty.enterprise_id,
+            CompliancePenalty.allocation_deduction_t,
+            ComplianceStatus.obligation_t - ComplianceStatus.surrendered_t,
+        )
+        .join(
+            ComplianceStatus,
+            (ComplianceStatus.year == CompliancePenalty.year)
+            & (ComplianceStatus.enterprise_id == CompliancePenalty.enterprise_id),
+            isouter=True,
+        )
+        .where(CompliancePenalty.year == year, CompliancePenalty.allocation_deduction_t > 0)
+    )
+    due = {
+        owner: min(int(deduction), int(deduction if left is None else max(left, 0)))
+        for owner, deduction, left in rows
+    }
+    return {owner: tonnes for owner, tonnes in due.items() if tonnes > 0}

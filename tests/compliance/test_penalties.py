@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal as D
 
+import pandas as pd
 from sqlalchemy import func, select
 
 from carbon_market.auth.roles import Role
@@ -120,3 +121,59 @@ def test_the_jobs_run_twice_for_a_day_change_nothing_the_second_time(
         "2023: nothing new to assess; 0 notice(s)", {"assessed": 0, "notices": 0}
     )
     assert _penalty_count(world) == 1
+
+
+def test_the_deduction_from_next_years_allocation_counts_only_what_stays_uncorrected(
+    world: World,
+) -> None:
+    import numpy as np
+
+    from allocation.engine import compute
+    from allocation.plan import parse_plan
+    from allocation.service import with_deductions
+    from carbon_market.ledger import service as ledger
+
+    _national_2023(world)
+    short = world.enterprise("某发电企业")
+    world.approved_report(short, 2023, "1000")  # nothing surrendered: 1 000 t short
+    seller = world.enterprise("卖方")
+    world.give(seller, 5_000, vintage=2023)
+    _trade_at(world, seller.account, "98.00")
+    world.clock.advance(timedelta(days=30))
+    after = date(2026, 7, 1)
+    penalties.penalty_assessment(world.session, world.regulator, 2023, after)
+    eid = short.enterprise.id
+    assert penalties.uncorrected_deductions(world.session, 2023) == {eid: 1_000}
+
+    # Corrected in part: under an extension it surrenders 400 t late; after the sweep 600 t
+    # stay short, and only those are deducted.
+    service.grant_extension(world.session, world.regulator, 2023,
+                            enterprise=short.enterprise.credit_code,
+                            until=date(2026, 7, 31), reason="补缴")  # fmt: skip
+    world.give(short, 400, vintage=2023)
+    late = service.surrender(world.session, short.maker, 2023, unit_kind="allowance",
+                             vintage=2023, quantity=400)  # fmt: skip
+    ledger.approve(world.session, short.checker, late.transaction_id)
+    from carbon_market.compliance import sweep
+
+    sweep.sweep(world.session, world.regulator, 2023, after)
+    assert penalties.uncorrected_deductions(world.session, 2023) == {eid: 600}
+    assert penalties.uncorrected_deductions(world.session, 2022) == {}
+
+    # The 2024 allocation: one facility of the short enterprise, historical emissions of
+    # 2 000 t × 1 (no scaling under a 100 000 t cap) = 2 000 allowances, less 600 = 1 400.
+    plan = parse_plan(
+        {"year": 2024, "cap": 100_000, "reserve_share": "0", "auction_share": "0",
+         "base_years": [2023], "sectors": {"power": {"method": "historical_emissions",
+                                                     "control_factor": "1"}}}
+    )  # fmt: skip
+    frame = pd.DataFrame(
+        {"facility_id": [1], "enterprise": [short.enterprise.credit_code], "sector": ["power"],
+         "category": [None], "emissions_2023": [D(2000)]}
+    )  # fmt: skip
+    outcome = with_deductions(
+        world.session, 2024, compute(plan, frame), np.array([eid], dtype=np.int64)
+    )
+    assert int(outcome.results["allocation"][0]) == 1_400
+    assert outcome.total_allocated == 1_400
+    assert "less 600 deducted for the uncorrected 2023 shortfall" in outcome.results["note"][0]
