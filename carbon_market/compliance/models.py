@@ -231,6 +231,8 @@ class ComplianceCorrection(Base):
     applied_at: Mapped[datetime]
     applied_by: Mapped[str] = mapped_column(String(64))
 
+    enterprise: Mapped[Enterprise] = relationship(viewonly=True, lazy="selectin")
+
 
 class CompliancePenalty(Base):
     """The penalty for one enterprise's shortfall in a year: at most one ``current``

@@ -710,6 +710,8 @@ ENDPOINTS: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", CY + "/{closed_year}/results?format=csv", None, any_user()),
     ("GET", CY + "/{cy}/penalties", None, registry_list()),
     ("GET", CY + "/{cy}/penalties?format=csv", None, registry_list()),
+    ("GET", CY + "/{cy}/penalties?include=superseded", None, registry_list()),
+    ("GET", CY + "/{cy}/corrections", None, registry_list()),
     # documentation
     ("GET", "/api/openapi.json", None, public()),
     ("GET", "/api/problems/not-found", None, public()),
