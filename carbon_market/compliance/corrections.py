@@ -29,7 +29,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from carbon_market.audit.service import record
 from carbon_market.auth.policy import authorize, tenant_scope
@@ -418,6 +418,40 @@ def approve_and_apply(session: Session, actor: Actor, report_id: int) -> Emissio
     report = reports.approve_report(session, actor, report_id)
     apply_correction(session, actor, report_id)
     return report
+
+
+def apply_pending(session: Session, actor: Actor) -> list[ComplianceCorrection]:
+    """Apply every approved corrected version not applied yet (approved outside the HTTP
+    route, or before its compliance year was opened): the latest approved version of each
+    enterprise and opened year, one unit of work each. The daily ``compliance_sweep`` runs
+    it first; applying is idempotent, so nothing is applied twice."""
+    newer = aliased(EmissionReport)
+    later_approved = (
+        select(newer.id)
+        .where(
+            newer.enterprise_id == EmissionReport.enterprise_id,
+            newer.year == EmissionReport.year,
+            newer.status == ReportStatus.APPROVED,
+            newer.version > EmissionReport.version,
+        )
+        .exists()
+    )
+    pending = list(
+        session.scalars(
+            select(EmissionReport.id)
+            .where(
+                EmissionReport.status == ReportStatus.APPROVED,
+                EmissionReport.version >= 2,  # a correction: not the first version
+                EmissionReport.year.in_(select(ComplianceYear.year)),
+                EmissionReport.id.not_in(select(ComplianceCorrection.report_id)),
+                ~later_approved,
+            )
+            .order_by(EmissionReport.id)
+        )
+    )
+    session.rollback()  # end the read so each correction starts its own unit of work
+    applied = [apply_correction(session, actor, report_id) for report_id in pending]
+    return [found for found in applied if found is not None]
 
 
 def list_corrections(session: Session, actor: Actor, year: int) -> list[ComplianceCorrection]:

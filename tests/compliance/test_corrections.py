@@ -32,6 +32,7 @@ from carbon_market.ledger.verify import verify_ledger
 from carbon_market.mrv import reports
 from carbon_market.mrv.reports_models import EmissionReport
 from carbon_market.notifications.models import Notification
+from carbon_market.scheduler.jobs import find_job
 from carbon_market.trading import service as trading
 from carbon_market.trading.models import TradeKind
 from tests.compliance.conftest import FILER, STREAMS, SYSTEM, Covered, World, open_beijing
@@ -276,3 +277,23 @@ def test_a_first_approval_is_not_a_correction(world: World) -> None:
     corrections.approve_and_apply(world.session, world.regulator, report.id)
 
     assert world.session.scalar(select(func.count()).select_from(ComplianceCorrection)) == 0
+
+
+def test_the_daily_sweep_applies_a_correction_approved_elsewhere_once(
+    world: World, alpha: Covered
+) -> None:
+    _surrender(world, alpha, 80_000)
+    world.approved_report(alpha, 2025, "79000")  # v2 approved by the service alone
+    job = find_job("compliance_sweep")
+
+    first = job.run(world.session, SYSTEM, date(2026, 6, 2))
+    counts = _counts(world)
+    second = job.run(world.session, SYSTEM, date(2026, 6, 2))
+
+    # 80 000 − 79 000 = 1 000 back: the one surrender reversed, 79 000 re-surrendered.
+    assert first == "swept 1 year(s): 2025 (1 enterprises); applied 1 correction(s)"
+    assert second == "swept 1 year(s): 2025 (1 enterprises)"
+    assert _counts(world)[:5] == counts[:5]  # only the sweep's own audit event is new
+    assert _allowances(world, alpha) == 1_001  # 1 + 1 000
+    assert _status(world, alpha) == ("compliant", 79_000, 79_000, 0)
+    assert verify_ledger(world.session) == []
