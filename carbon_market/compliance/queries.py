@@ -163,9 +163,12 @@ class SurrenderFacts:
 
 #: A completed surrender counts unless a completed reversal undid it (a correction's
 #: return of excess units, or a regulator's reversal).
+#: The subquery repeats the live-reversal partial index's condition word for word so that
+#: SQLite uses that index (otherwise it scans every transaction per surrender).
 _DONE = (
     "t.status = 'completed' AND NOT EXISTS (SELECT 1 FROM ledger_transaction r "
-    "WHERE r.reverses_id = t.id AND r.status = 'completed')"
+    "WHERE r.reverses_id = t.id AND r.reverses_id IS NOT NULL "
+    "AND r.status IN ('pending_approval', 'delayed', 'completed') AND r.status = 'completed')"
 )
 #: When the enterprise last surrendered: its own completed surrenders, reversed or not; a
 #: correction's re-surrender restates units surrendered earlier and does not move it.
