@@ -9,9 +9,10 @@ from typing import Any
 from flask import Flask, Response
 from flask.views import MethodView
 
-from carbon_market.compliance import penalties, projections, service, sweep
+from carbon_market.compliance import corrections, penalties, projections, service, sweep
 from carbon_market.compliance.queries import today_of
 from carbon_market.compliance.schemas import (
+    CorrectionSchema,
     ExemptionCreateSchema,
     ExemptionSchema,
     ExtensionCreateSchema,
@@ -20,6 +21,7 @@ from carbon_market.compliance.schemas import (
     ForecastRowSchema,
     FormatArgsSchema,
     MultipleSchema,
+    PenaltyArgsSchema,
     PenaltySchema,
     StatusArgsSchema,
     StatusRowSchema,
@@ -164,11 +166,17 @@ class Results(MethodView):
 
 @blp.route("/<int:year>/penalties")
 class Penalties(MethodView):
-    @blp.arguments(FormatArgsSchema, location="query")
+    @blp.arguments(PenaltyArgsSchema, location="query")
     @blp.response(200, PenaltySchema(many=True))
     def get(self, args: dict[str, Any], year: int) -> Any:
-        """The year's penalties (an enterprise user: its own); ``?format=csv``."""
-        rows = penalties.list_penalties(db_session(), current_actor(), year)
+        """The year's current penalties (an enterprise user: its own); ``?format=csv``;
+        ``?include=superseded`` adds those corrections superseded or cancelled."""
+        rows = penalties.list_penalties(
+            db_session(),
+            current_actor(),
+            year,
+            include_superseded=args.get("include") == "superseded",
+        )
         if args["format"] == "csv":
             return _csv(PenaltySchema(), rows, f"penalties-{year}.csv")
         return rows
@@ -188,6 +196,15 @@ class Forecast(MethodView):
         if args["format"] == "csv":
             return _csv(ForecastRowSchema(), rows, f"forecast-{year}.csv")
         return rows
+
+
+@blp.route("/<int:year>/corrections")
+class Corrections(MethodView):
+    @blp.response(200, CorrectionSchema(many=True))
+    def get(self, year: int) -> Any:
+        """Corrected report versions applied to the year, newest first (an enterprise user:
+        its own). Applied when the corrected version is approved (docs/compliance.md)."""
+        return corrections.list_corrections(db_session(), current_actor(), year)
 
 
 def init_app(app: Flask, api: Api) -> None:

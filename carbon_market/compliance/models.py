@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -40,6 +41,16 @@ class ComplianceStatusKind(enum.StrEnum):
     SHORTFALL = "shortfall"
     LATE = "late"
     EXEMPT = "exempt"
+
+
+class PenaltyStatus(enum.StrEnum):
+    """A penalty stands (``current``) until a correction replaces it with a recomputed one
+    (``superseded``) or its shortfall drops to nothing (``cancelled``); rows are never
+    deleted and their figures never edited."""
+
+    CURRENT = "current"
+    SUPERSEDED = "superseded"
+    CANCELLED = "cancelled"
 
 
 class ComplianceYear(Base):
@@ -142,6 +153,11 @@ class ComplianceSurrender(Base):
     is_outside: Mapped[bool] = mapped_column(default=False)
     requested_at: Mapped[datetime]
     requested_by: Mapped[str] = mapped_column(String(64))
+    #: The correction that made this surrender (the smaller re-surrender after a reversal),
+    #: None for the enterprise's own.
+    correction_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("compliance_correction.id", ondelete="RESTRICT"), index=True
+    )
 
     #: Loaded with the row: every response names the transaction's status and the owner.
     transaction: Mapped[LedgerTransaction] = relationship(viewonly=True, lazy="selectin")
@@ -180,13 +196,61 @@ class ComplianceStatus(Base):
     computed_at: Mapped[datetime]
 
 
+class ComplianceCorrection(Base):
+    """A corrected report version applied to an enterprise's year: what the obligation was
+    and became and how many units went back. One per report version (UNIQUE), so applying
+    the same correction twice changes nothing; every downstream change names it."""
+
+    __tablename__ = "compliance_correction"
+    __table_args__ = (
+        CheckConstraint("version >= 2", name="version_is_correction"),
+        CheckConstraint("previous_obligation_t >= 0", name="previous_non_negative"),
+        CheckConstraint("obligation_t >= 0", name="obligation_non_negative"),
+        CheckConstraint("returned_t >= 0", name="returned_non_negative"),
+        Index("ix_compliance_correction_year_enterprise_id", "year", "enterprise_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    report_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("emission_report.id", ondelete="RESTRICT"), unique=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    year: Mapped[int] = mapped_column(
+        Integer, ForeignKey("compliance_year.year", ondelete="RESTRICT")
+    )
+    enterprise_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("enterprise.id", ondelete="RESTRICT")
+    )
+    #: The obligation (after the rulebook's caps) from the version it corrects, and now.
+    previous_obligation_t: Mapped[int] = mapped_column(BigInteger)
+    obligation_t: Mapped[int] = mapped_column(BigInteger)
+    #: Units returned to the compliance account (reversed less re-surrendered).
+    returned_t: Mapped[int] = mapped_column(BigInteger)
+    status_before: Mapped[str | None] = mapped_column(String(16))
+    status_after: Mapped[str] = mapped_column(String(16))
+    applied_at: Mapped[datetime]
+    applied_by: Mapped[str] = mapped_column(String(64))
+
+    enterprise: Mapped[Enterprise] = relationship(viewonly=True, lazy="selectin")
+
+
 class CompliancePenalty(Base):
-    """The penalty for one enterprise's shortfall in a year: at most one (assessing twice
-    adds nothing)."""
+    """The penalty for one enterprise's shortfall in a year: at most one ``current``
+    (assessing twice adds nothing; a correction supersedes or cancels it)."""
 
     __tablename__ = "compliance_penalty"
     __table_args__ = (
-        UniqueConstraint("year", "enterprise_id"),
+        Index(
+            "uq_compliance_penalty_current",
+            "year",
+            "enterprise_id",
+            unique=True,
+            sqlite_where=text("status = 'current'"),
+            postgresql_where=text("status = 'current'"),
+        ),
+        CheckConstraint(
+            "(status = 'current') = (ended_by_id IS NULL)", name="ended_names_correction"
+        ),
         CheckConstraint("shortfall_t > 0", name="shortfall_positive"),
         CheckConstraint("multiple > 0", name="multiple_positive"),
         CheckConstraint("average_price > 0", name="price_positive"),
@@ -213,5 +277,21 @@ class CompliancePenalty(Base):
     assessed_on: Mapped[date]
     assessed_at: Mapped[datetime]
     assessed_by: Mapped[str] = mapped_column(String(64))
+    status: Mapped[PenaltyStatus] = mapped_column(
+        enum_column_type(PenaltyStatus), default=PenaltyStatus.CURRENT
+    )
+    #: The correction that recomputed this penalty (None: assessed by the job).
+    correction_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("compliance_correction.id", ondelete="RESTRICT"), index=True
+    )
+    #: The correction that superseded or cancelled it.
+    ended_by_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("compliance_correction.id", ondelete="RESTRICT")
+    )
+    #: The penalty this one replaces (a penalty is superseded at most once: UNIQUE). The
+    #: link points back so the old row's status changes before the new row exists.
+    supersedes_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("compliance_penalty.id", ondelete="RESTRICT"), unique=True
+    )
 
     enterprise: Mapped[Enterprise] = relationship(viewonly=True, lazy="selectin")

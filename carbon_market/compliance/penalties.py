@@ -25,6 +25,7 @@ from carbon_market.compliance.models import (
     ComplianceStatus,
     ComplianceStatusKind,
     ComplianceYear,
+    PenaltyStatus,
 )
 from carbon_market.compliance.rules import penalty, price_window
 from carbon_market.compliance.sweep import sweep
@@ -137,15 +138,22 @@ def assess_due_years(session: Session, actor: Actor, today: date) -> list[dict[s
     return [penalty_assessment(session, actor, year, today) for year in years]
 
 
-def list_penalties(session: Session, actor: Actor, year: int) -> list[CompliancePenalty]:
-    """The year's penalties (an enterprise user: its own)."""
+def list_penalties(
+    session: Session, actor: Actor, year: int, *, include_superseded: bool = False
+) -> list[CompliancePenalty]:
+    """The year's current penalties (an enterprise user: its own); with
+    ``include_superseded`` also those a correction superseded or cancelled."""
     authorize(actor, "compliance.read")
     queries.load_year(session, year)
     query = select(CompliancePenalty).where(CompliancePenalty.year == year)
+    if not include_superseded:
+        query = query.where(CompliancePenalty.status == PenaltyStatus.CURRENT)
     scope = tenant_scope(actor)
     if scope is not None:
         query = query.where(CompliancePenalty.enterprise_id == scope)
-    return list(session.scalars(query.order_by(CompliancePenalty.enterprise_id)))
+    return list(
+        session.scalars(query.order_by(CompliancePenalty.enterprise_id, CompliancePenalty.id))
+    )
 
 
 def uncorrected_deductions(session: Session, year: int) -> dict[int, int]:
@@ -168,7 +176,12 @@ def uncorrected_deductions(session: Session, year: int) -> dict[int, int]:
             & (ComplianceStatus.enterprise_id == CompliancePenalty.enterprise_id),
             isouter=True,
         )
-        .where(CompliancePenalty.year == year, CompliancePenalty.allocation_deduction_t > 0)
+        .where(
+            CompliancePenalty.year == year,
+            CompliancePenalty.allocation_deduction_t > 0,
+            # A penalty a correction superseded or cancelled no longer stands.
+            CompliancePenalty.status == PenaltyStatus.CURRENT,
+        )
     )
     due = {
         owner: min(int(deduction), int(deduction if left is None else max(left, 0)))

@@ -76,9 +76,10 @@ def _date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
-def covered(session: Session) -> list[int]:
+def covered(session: Session, enterprise_id: int | None = None) -> list[int]:
     """Covered enterprises: every registered one that has not exited the scheme."""
-    rows = _fetch(session, "SELECT id FROM enterprise WHERE status <> 'exited'", ())
+    only, param = _only("id", enterprise_id)
+    rows = _fetch(session, f"SELECT id FROM enterprise WHERE status <> 'exited'{only}", param)  # noqa: S608
     return [owner for (owner,) in rows]
 
 
@@ -160,7 +161,18 @@ class SurrenderFacts:
         return self.allowances_t + self.offsets_t
 
 
-_DONE = "t.status = 'completed'"
+#: A completed surrender counts unless a completed reversal undid it (a correction's
+#: return of excess units, or a regulator's reversal).
+#: The subquery repeats the live-reversal partial index's condition word for word so that
+#: SQLite uses that index (otherwise it scans every transaction per surrender).
+_DONE = (
+    "t.status = 'completed' AND NOT EXISTS (SELECT 1 FROM ledger_transaction r "
+    "WHERE r.reverses_id = t.id AND r.reverses_id IS NOT NULL "
+    "AND r.status IN ('pending_approval', 'delayed', 'completed') AND r.status = 'completed')"
+)
+#: When the enterprise last surrendered: its own completed surrenders, reversed or not; a
+#: correction's re-surrender restates units surrendered earlier and does not move it.
+_ACTED = "t.status = 'completed' AND s.correction_id IS NULL"
 _OPEN = "t.status IN ('pending_approval', 'delayed')"
 _OFFSET = "s.counts_as = 'offset'"
 _SURRENDERED = (
@@ -171,7 +183,7 @@ _SURRENDERED = (
     f"SUM(CASE WHEN {_OPEN} AND s.counts_as = 'allowance' THEN s.quantity ELSE 0 END), "
     f"SUM(CASE WHEN {_OPEN} AND {_OFFSET} THEN s.quantity ELSE 0 END), "
     f"SUM(CASE WHEN {_OPEN} AND {_OFFSET} AND s.is_outside THEN s.quantity ELSE 0 END), "
-    f"MAX(CASE WHEN {_DONE} THEN t.completed_at END) "
+    f"MAX(CASE WHEN {_ACTED} THEN t.completed_at END) "
     "FROM compliance_surrender s JOIN ledger_transaction t ON t.id = s.transaction_id "
     "WHERE s.year = ? AND t.status IN ('completed', 'pending_approval', 'delayed'){only} "
     "GROUP BY s.enterprise_id"
@@ -225,3 +237,13 @@ def exemptions(session: Session, year: int, enterprise_id: int | None = None) ->
     only, param = _only("enterprise_id", enterprise_id)
     sql = f"SELECT enterprise_id FROM compliance_exemption WHERE year = ?{only}"  # noqa: S608
     return {owner for (owner,) in _fetch(session, sql, (year, *param))}
+
+
+def status_of(session: Session, year: int, enterprise_id: int) -> str | None:
+    """The enterprise's status in ``year`` as the last sweep left it (None: no row)."""
+    rows = _fetch(
+        session,
+        "SELECT status FROM compliance_status WHERE year = ? AND enterprise_id = ?",
+        (year, enterprise_id),
+    )
+    return str(rows[0][0]) if rows else None

@@ -204,6 +204,34 @@ class PenaltySchema(Schema):
     price_to = fields.Date()
     assessed_on = fields.Date()
     assessed_by = fields.String()
+    #: ``current``; ``superseded`` or ``cancelled`` by a correction (docs/compliance.md).
+    status = fields.String()
+    correction_id = fields.Integer(allow_none=True)
+    ended_by_id = fields.Integer(allow_none=True)
+    supersedes_id = fields.Integer(allow_none=True)
+
+
+class PenaltyArgsSchema(Schema):
+    format = fields.String(load_default="json", validate=FORMAT)
+    #: ``superseded``: also the penalties corrections superseded or cancelled.
+    include = fields.String(validate=validate.OneOf(["superseded"]))
+
+
+class CorrectionSchema(Schema):
+    """A corrected report version applied to the enterprise's year."""
+
+    id = fields.Integer()
+    year = fields.Integer()
+    enterprise = fields.Function(lambda c: c.enterprise.credit_code)
+    report_id = fields.Integer()
+    version = fields.Integer()
+    previous_obligation_t = fields.Integer()
+    obligation_t = fields.Integer()
+    returned_t = fields.Integer()
+    status_before = fields.String(allow_none=True)
+    status_after = fields.String()
+    applied_at = fields.DateTime()
+    applied_by = fields.String()
 
 
 class ForecastArgsSchema(Schema):

@@ -51,22 +51,26 @@ SWEPT_AFTER_DEADLINE = timedelta(days=366)
 Row = tuple[Any, ...]
 
 
-def compute(session: Session, found: ComplianceYear, today: date) -> list[Row]:
-    """The status rows of every covered enterprise on ``today`` (nothing written), as
-    tuples in :data:`COLUMNS` order: 100,000 of them are built in the sweep's hot loop."""
+def compute(
+    session: Session, found: ComplianceYear, today: date, enterprise_id: int | None = None
+) -> list[Row]:
+    """The status rows of every covered enterprise (or only ``enterprise_id``) on ``today``
+    (nothing written), as tuples in :data:`COLUMNS` order: 100,000 of them are built in the
+    sweep's hot loop."""
     year = found.year
     book = queries.book_of(found)
     caps = book.obligation_caps
     capped = caps.gas_capped_at_allocation or year in caps.shortfall_cap_years
     every_year_capped = year in caps.shortfall_cap_years
     now = clock_of(session).now()
-    enterprises = queries.covered(session)
-    reports = queries.reports(session, year)
-    allocations = queries.allocations(session, year) if capped else {}
-    surrenders = queries.surrenders(session, year)
-    gas = queries.gas_units(session) if caps.gas_capped_at_allocation else set()
-    extensions = queries.extensions(session, year)
-    exempt = queries.exemptions(session, year)
+    only = enterprise_id
+    enterprises = queries.covered(session, only)
+    reports = queries.reports(session, year, only)
+    allocations = queries.allocations(session, year, only) if capped else {}
+    surrenders = queries.surrenders(session, year, only)
+    gas = queries.gas_units(session, only) if caps.gas_capped_at_allocation else set()
+    extensions = queries.extensions(session, year, only)
+    exempt = queries.exemptions(session, year, only)
     bounds: dict[date, Any] = {}
 
     def on_time(last: Any, deadline: date) -> bool:
@@ -112,20 +116,25 @@ COLUMNS = ("year", "enterprise_id", *UPDATED)
 STATUS = COLUMNS.index("status")
 
 
-def _replace(session: Session, year: int, rows: list[Row]) -> None:
+def _replace(
+    session: Session, year: int, rows: list[Row], enterprise_id: int | None = None
+) -> None:
     """The year's rows replaced in one unit of work: a DELETE of the year, then one
     executemany INSERT on the session connection's DB-API cursor, the values already in the
     stored form (naive-UTC timestamps, ISO dates on SQLite) the ORM's column types write.
 
     The upsert in effect (readers see the old rows or the new, never a mix), measured a
     third faster than ``INSERT … ON CONFLICT DO UPDATE`` over 100,000 rows on SQLite, and
-    it drops the rows of enterprises no longer covered on the way."""
+    it drops the rows of enterprises no longer covered on the way. With ``enterprise_id``
+    only that enterprise's row is replaced (a correction's re-run)."""
     connection = session.connection()
     dialect = connection.dialect.name
     mark = "%s" if dialect == "postgresql" else "?"
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.execute(f"DELETE FROM compliance_status WHERE year = {mark}", (year,))  # noqa: S608
+        only = "" if enterprise_id is None else f" AND enterprise_id = {mark}"
+        params = (year,) if enterprise_id is None else (year, enterprise_id)
+        cursor.execute(f"DELETE FROM compliance_status WHERE year = {mark}{only}", params)  # noqa: S608
         if not rows:
             return
         as_of, computed = rows[0][-2], rows[0][-1].astimezone(UTC).replace(tzinfo=None)
@@ -160,6 +169,15 @@ def sweep(session: Session, actor: Actor, year: int, today: date) -> dict[str, A
         after={"as_of": today.isoformat(), "enterprises": len(rows), "statuses": counts},
     )
     return {"year": year, "as_of": today, "enterprises": len(rows), "statuses": counts}
+
+
+def sweep_one(session: Session, year: int, enterprise_id: int, today: date) -> Row | None:
+    """Recompute and store one enterprise's row of ``year`` as of ``today`` (the corrections
+    cascade; the caller authorised and audits). Returns the row, None if not covered."""
+    found = queries.load_year(session, year)
+    rows = compute(session, found, today, enterprise_id)
+    _replace(session, year, rows, enterprise_id)
+    return rows[0] if rows else None
 
 
 def sweep_open_years(session: Session, actor: Actor, today: date) -> list[dict[str, Any]]:

@@ -292,6 +292,7 @@ def _post_at_once(
     vintage: int,
     quantity: int,
     memo: str,
+    reverses_id: int | None = None,
 ) -> LedgerTransaction:
     """Post without an approval step (the system actor): the engine writes the rows and the
     audit event; the returned object is built from what was written, not read back."""
@@ -310,6 +311,8 @@ def _post_at_once(
         "quantity": quantity,
         "memo": memo,
     }
+    if reverses_id is not None:
+        after["reverses_id"] = reverses_id
     posted = engine.post_new(
         session,
         kind=kind,
@@ -317,6 +320,7 @@ def _post_at_once(
         at=at,
         initiator=initiator,
         memo=memo,
+        reverses_id=reverses_id,
         audit_after=after,
     )
     tx = detached_transaction(
@@ -343,7 +347,7 @@ def _post_at_once(
         decided_at=None,
         expires_at=None,
         execute_after=None,
-        reverses_id=None,
+        reverses_id=reverses_id,
     )
     session.add(tx)
     return tx
@@ -549,7 +553,9 @@ def cancel(session: Session, actor: Actor, tx_id: int) -> LedgerTransaction:
 def reverse(session: Session, actor: Actor, tx_id: int, *, memo: str = "") -> LedgerTransaction:
     """Ask to undo a completed transaction with a new one in the opposite direction (nothing
     is ever edited or deleted). The units are reserved at the original destination; a second
-    regulator approves. Regulators only; a transaction is reversed at most once."""
+    regulator approves. Regulators only; a transaction is reversed at most once. The system
+    actor's reversal posts at once (the compliance corrections cascade: the regulator's
+    approval of the corrected report is the decision, see docs/compliance.md)."""
     authorize(actor, "ledger.reverse")
     original = session.get(LedgerTransaction, tx_id)
     if original is None:
@@ -564,6 +570,19 @@ def reverse(session: Session, actor: Actor, tx_id: int, *, memo: str = "") -> Le
         raise Conflict(f"transaction {tx_id} has already been reversed, or its reversal is open")
     source = session.get_one(Account, original.to_account_id)
     destination = session.get_one(Account, original.from_account_id)
+    if actor.is_system:
+        return _post_at_once(
+            session,
+            actor,
+            TransactionKind.REVERSAL,
+            source,
+            destination,
+            original.unit_kind,
+            original.vintage,
+            original.quantity,
+            memo or f"reversal of transaction {tx_id}",
+            reverses_id=tx_id,
+        )
     tx = _new_pending(
         session,
         actor,

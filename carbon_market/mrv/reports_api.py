@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask
 from flask.views import MethodView
 
+from carbon_market.compliance import corrections
 from carbon_market.http import Api, Blueprint, current_actor, db_session, page_request
 from carbon_market.mrv import reports as svc
 from carbon_market.mrv.reports_schemas import (
@@ -105,8 +106,10 @@ class ReportVerify(MethodView):
 class ReportApprove(MethodView):
     @blp.response(200, ReportSchema)
     def post(self, report_id: int) -> Any:
-        """Approve a verified report; sets ``obligation_t`` (regulators)."""
-        return svc.approve_report(db_session(), current_actor(), report_id)
+        """Approve a verified report; sets ``obligation_t`` (regulators). A corrected
+        version (an earlier one was approved) recomputes the compliance year in the same
+        unit of work: obligation, surrenders, status, penalty, notice (docs/compliance.md)."""
+        return corrections.approve_and_apply(db_session(), current_actor(), report_id)
 
 
 @blp.route("/<int:report_id>/return")

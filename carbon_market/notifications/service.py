@@ -35,6 +35,7 @@ KINDS = frozenset(
         "units_expired",
         "forecast_warning",
         "report_returned",
+        "correction",
     }
 )
 MAX_SUBJECT, MAX_KEY = 200, 200

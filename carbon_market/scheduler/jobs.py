@@ -96,12 +96,16 @@ def _settle_trades(session: Session, actor: Actor, day: date) -> JobResult:
 
 
 def _compliance_sweep(session: Session, actor: Actor, day: date) -> str:
-    """Recomputes the status of every covered enterprise in every open year as of ``day``."""
+    """Applies corrected reports not applied yet (docs/compliance.md, Corrections), then
+    recomputes the status of every covered enterprise in every open year as of ``day``."""
+    from carbon_market.compliance.corrections import apply_pending
     from carbon_market.compliance.sweep import sweep_open_years
 
+    applied = apply_pending(session, actor)
     done = sweep_open_years(session, actor, day)
     years = ", ".join(f"{r['year']} ({r['enterprises']} enterprises)" for r in done)
-    return f"swept {len(done)} year(s): {years or 'none open'}"
+    fixed = f"; applied {len(applied)} correction(s)" if applied else ""
+    return f"swept {len(done)} year(s): {years or 'none open'}{fixed}"
 
 
 def _penalty_assessment(session: Session, actor: Actor, day: date) -> JobResult:

@@ -719,6 +719,8 @@ ENDPOINTS: list[tuple[str, str, Any, dict[str, int]]] = [
     ("PUT", MKT + "/groups/{group}/members/{own}", None, regulator_only(204)),
     ("DELETE", MKT + "/groups/{group}/members/{own}", None, regulator_only(204)),
     ("GET", MKT + "/large-holders?unit_kind=allowance&format=csv", None, regulator_and_auditor()),
+    ("GET", CY + "/{cy}/penalties?include=superseded", None, registry_list()),
+    ("GET", CY + "/{cy}/corrections", None, registry_list()),
     # documentation
     ("GET", "/api/openapi.json", None, public()),
     ("GET", "/api/problems/not-found", None, public()),

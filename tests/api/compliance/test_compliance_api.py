@@ -200,3 +200,54 @@ def test_penalties_list_is_empty_json_and_csv_before_any_assessment(
     exported = client.get(f"{C}/2026/penalties?format=csv", headers=headers_for("auditor"))
     header = exported.get_data(as_text=True).splitlines()[0]
     assert header.startswith("id,year,enterprise,name,shortfall_t,multiple,average_price,amount")
+
+
+def test_approving_a_corrected_report_over_http_applies_the_cascade(
+    client: FlaskClient,
+    session: Session,
+    tenants: Tenants,
+    headers_for: Headers,
+    auth: object,
+    year_2026: dict[str, object],
+) -> None:
+    _approve_report(session, tenants.own.credit_code, 2026)
+    made = client.post(
+        f"{C}/2026/surrenders",
+        json={"unit_kind": "allowance", "vintage": 2025, "quantity": 268},
+        headers=headers_for("enterprise_own"),
+    ).get_json()
+    second = auth.headers(tenants.users["enterprise_own_second"])  # type: ignore[attr-defined]
+    client.post(f"/api/v1/transactions/{made['transaction_id']}/approve", headers=second)
+    filer = Actor.system(name="system:filer")
+    fixed = reports.create_report(
+        session, filer, enterprise=tenants.own.credit_code, year=2026, streams=STREAMS
+    )
+    reports.submit_report(session, filer, fixed.id)
+    reports.assign_verifier(session, filer, fixed.id, verifier="verifier")
+    reports.verify_report(
+        session, filer, fixed.id, verified_co2_t=D("200.4"), opinion="符合", reason="更正"
+    )
+
+    approved = client.post(f"/api/v1/reports/{fixed.id}/approve", headers=headers_for("regulator"))
+
+    assert approved.status_code == 200, approved.get_data(as_text=True)
+    # 200.4 t rounds to 200 t due; 268 were surrendered: the one surrender is reversed and
+    # 268 − 68 = 200 re-surrendered, so 68 units are back.
+    (correction,) = client.get(
+        f"{C}/2026/corrections", headers=headers_for("enterprise_own")
+    ).get_json()
+    assert {k: correction[k] for k in ("report_id", "version", "obligation_t", "returned_t")} == {
+        "report_id": fixed.id, "version": 2, "obligation_t": 200, "returned_t": 68,
+    }  # fmt: skip
+    assert (
+        client.get(f"{C}/2026/corrections", headers=headers_for("enterprise_other")).get_json()
+        == []
+    )
+    assert (
+        client.get(
+            f"{C}/2026/penalties?include=superseded", headers=headers_for("regulator")
+        ).get_json()
+        == []
+    )
+    bad = client.get(f"{C}/2026/penalties?include=everything", headers=headers_for("regulator"))
+    assert_problem(bad, 422, "validation-failed")
