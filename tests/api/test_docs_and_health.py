@@ -31,6 +31,17 @@ def test_openapi_document_is_version_3_json(spec: dict[str, object]) -> None:
     }
 
 
+def test_openapi_document_is_the_same_on_every_request(client: FlaskClient) -> None:
+    # The views are documented on first use of the spec (carbon_market.http.Api.spec): a
+    # second request must neither document them again nor lose any.
+    first = client.get("/api/openapi.json").get_json()
+    second = client.get("/api/openapi.json").get_json()
+    assert first == second
+    tags = [tag["name"] for tag in first["tags"]]
+    assert len(tags) == len(set(tags)) > 10
+    assert "/api/v1/enterprises" in first["paths"]
+
+
 @pytest.mark.parametrize(
     ("path", "methods"),
     [
