@@ -96,9 +96,26 @@ def _truncate_pg(url: str) -> None:
             .mappings()
             .all()
         )
-        # The audit log and postings refuse TRUNCATE; replica mode skips those triggers.
+        # DELETE, not TRUNCATE: on tables this small TRUNCATE's fixed cost per table made
+        # the reset 1 s a test, DELETE takes 0.05 s. Replica mode skips the triggers that
+        # guard the audit log and the postings, and the foreign-key triggers with them, so
+        # the order of the tables does not matter.
         conn.execute(text("SET LOCAL session_replication_role = replica"))
-        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        for table in Base.metadata.sorted_tables:
+            if table.name not in KEPT_TABLES:
+                conn.execute(table.delete())
+        # RESTART IDENTITY's part: the used sequences of the emptied tables start again.
+        conn.execute(
+            text(
+                "SELECT setval(format('%I.%I', s.schemaname, s.sequencename), s.start_value, "
+                "false) FROM pg_sequences s "
+                "JOIN pg_class seq ON seq.relname = s.sequencename AND seq.relkind = 'S' "
+                "JOIN pg_depend d ON d.objid = seq.oid AND d.deptype IN ('a', 'i') "
+                "JOIN pg_class owner ON owner.oid = d.refobjid "
+                "WHERE s.last_value IS NOT NULL AND owner.relname = ANY(:tables)"
+            ),
+            {"tables": tables},
+        )
         conn.execute(
             text(
                 "DELETE FROM sector WHERE code NOT IN ("
