@@ -7,7 +7,8 @@ pre-allocation) comes back from the compliance account to the reserve. A claw-ba
 allocation in the other direction, not a reversal: the pre-allocation was right when it was
 made and is undone only in part. A claw-back the account cannot cover (the units were sold
 or surrendered) is skipped and stays pending: running the stage again after the enterprise
-has bought units back finishes it.
+has bought units back finishes it. Approved capacity reductions whose units are owed are
+moved the same way by each true-up run (:mod:`allocation.reductions`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
-from allocation.models import AllocationAdjustment, AllocationPlan, Stage
+from allocation.models import AllocationAdjustment, AllocationPlan, RecordStatus, Stage
 from carbon_market.audit.service import record
 from carbon_market.auth.roles import Actor
 from carbon_market.db import transactional
@@ -58,6 +59,8 @@ def pending(stage: Stage, plan_id: int) -> list[ColumnElement[bool]]:
         AllocationAdjustment.stage == stage,
         AllocationAdjustment.tx_id.is_(None),
         AllocationAdjustment.quantity != 0,
+        # Reserve records move once a second regulator approves them, never before.
+        AllocationAdjustment.status == RecordStatus.APPROVED,
     ]
 
 

@@ -8,7 +8,8 @@ import pandas as pd
 from flask import Flask
 from flask.views import MethodView
 
-from allocation import auctions, entrants, issuing, service, stages
+from allocation import auctions, decisions, entrants, issuing, reductions, service, stages
+from allocation.models import Stage
 from allocation.schemas import (
     AdjustmentArgsSchema,
     AdjustmentSchema,
@@ -27,6 +28,8 @@ from allocation.schemas import (
     PlanFileSchema,
     PlanQueryArgsSchema,
     PlanSchema,
+    ReductionInSchema,
+    RejectSchema,
     SettleSummarySchema,
     StageSummarySchema,
     StoredResultSchema,
@@ -181,9 +184,58 @@ class PlanNewEntrants(MethodView):
     @blp.arguments(EntrantInSchema)
     @blp.response(201, AdjustmentSchema)
     def post(self, data: dict[str, Any], plan_id: int) -> Any:
-        """Allocate a new entrant or a capacity change from the plan's reserve by benchmark,
-        pro rata by months operating, and issue it (regulators)."""
+        """Record a new entrant or a capacity change: its allocation from the plan's
+        reserve by benchmark, pro rata by months operating, pending a second regulator."""
         return entrants.record_entrant(db_session(), current_actor(), plan_id, **data)
+
+
+@blp.route("/plans/<int:plan_id>/capacity-reductions")
+class PlanCapacityReductions(MethodView):
+    @blp.arguments(ReductionInSchema)
+    @blp.response(201, AdjustmentSchema)
+    def post(self, data: dict[str, Any], plan_id: int) -> Any:
+        """Record a capacity reduction or a closure: the allowances to return to the
+        reserve by benchmark, pro rata by months, pending a second regulator."""
+        return reductions.record_reduction(db_session(), current_actor(), plan_id, **data)
+
+
+#: The two kinds of reserve record, by their collection's name in the URL.
+RECORDS = {"new-entrants": Stage.NEW_ENTRANT, "capacity-reductions": Stage.CAPACITY_REDUCTION}
+
+
+def _decision_routes(collection: str, stage: Stage) -> None:
+    """``…/{collection}/{id}/approve`` and ``/reject`` for one kind of reserve record."""
+    name = collection.replace("-", "_")
+
+    @blp.route(
+        f"/plans/<int:plan_id>/{collection}/<int:record_id>/approve", endpoint=f"{name}_approve"
+    )
+    class Approve(MethodView):
+        @blp.response(200, AdjustmentSchema)
+        def post(self, plan_id: int, record_id: int) -> Any:
+            """Approve a pending record (a regulator other than the recorder): its units
+            move through the ledger; a repeat moves nothing (an owed reduction: tries
+            again)."""
+            return decisions.approve_record(
+                db_session(), current_actor(), plan_id, record_id, stage=stage
+            )
+
+    @blp.route(
+        f"/plans/<int:plan_id>/{collection}/<int:record_id>/reject", endpoint=f"{name}_reject"
+    )
+    class Reject(MethodView):
+        @blp.arguments(RejectSchema)
+        @blp.response(200, AdjustmentSchema)
+        def post(self, data: dict[str, Any], plan_id: int, record_id: int) -> Any:
+            """Reject a pending record (a regulator other than the recorder): nothing
+            moves."""
+            return decisions.reject_record(
+                db_session(), current_actor(), plan_id, record_id, stage=stage, **data
+            )
+
+
+for _collection, _stage in RECORDS.items():
+    _decision_routes(_collection, _stage)
 
 
 @blp.route("/compare")
@@ -234,6 +286,15 @@ class AuctionBids(MethodView):
     def post(self, data: dict[str, Any], auction_id: int) -> Any:
         """Submit a sealed bid for one's enterprise, inside the window and the limit."""
         return auctions.submit_bid(db_session(), current_actor(), auction_id, **data)
+
+
+@blp.route("/auctions/<int:auction_id>/bids/<int:bid_id>/withdraw")
+class AuctionBidWithdraw(MethodView):
+    @blp.response(200, BidSchema)
+    def post(self, auction_id: int, bid_id: int) -> Any:
+        """Withdraw one's own bid while the window is open: kept as ``withdrawn``, out of
+        the limit and the clearing; one may bid again."""
+        return auctions.withdraw_bid(db_session(), current_actor(), auction_id, bid_id)
 
 
 @blp.route("/auctions/<int:auction_id>/clear")

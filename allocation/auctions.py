@@ -2,13 +2,16 @@
 
 A regulator opens an auction of units that the auction account holds (or will hold by
 settlement). Covered enterprises bid for their compliance account while the window is open,
-each within the per-bidder limit summed over its bids; a bid is firm (no withdrawal) and
-sealed: its bidder sees it, other bidders never do, and regulators and auditors only once
-the window has closed. After the close a regulator clears the auction with the pure rule of
-:mod:`allocation.auction` and the awards and amounts due are written on the bids; settlement
-then moves each award from the auction account to the bidder's account (an
-``auction_settlement`` transaction, posted by the system actor: the terms were public and the
-clearing is mechanical) and writes the transaction on the bid in the same unit of work.
+each within the per-bidder limit summed over its bids; a bid is sealed: its bidder sees
+it, other bidders never do, and regulators and auditors only once the window has closed.
+While the window is open a bidder may withdraw its own bid: the row stays (``withdrawn``,
+for the audit trail) but counts neither towards the limit nor in the clearing, and the
+bidder may bid again; after the close a bid is firm. After the close a regulator clears
+the auction with the pure rule of :mod:`allocation.auction` and the awards and amounts due
+are written on the bids; settlement then moves each award from the auction account to the
+bidder's account (an ``auction_settlement`` transaction, posted by the system actor: the
+terms were public and the clearing is mechanical) and writes the transaction on the bid in
+the same unit of work.
 Clearing or settling twice changes and moves nothing the second time.
 """
 
@@ -22,7 +25,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from allocation.auction import Bid, clear_auction
-from allocation.models import AllocationPlan, Auction, AuctionBid, AuctionStatus, PlanStatus
+from allocation.models import (
+    AllocationPlan,
+    Auction,
+    AuctionBid,
+    AuctionStatus,
+    BidStatus,
+    PlanStatus,
+)
 from carbon_market.audit.service import record, snapshot
 from carbon_market.auth.policy import authorize, tenant_scope
 from carbon_market.auth.roles import Actor
@@ -285,7 +295,9 @@ def _check_bid(
         )
     asked = session.scalar(
         select(func.coalesce(func.sum(AuctionBid.quantity), 0)).where(
-            AuctionBid.auction_id == auction.id, AuctionBid.enterprise_id == enterprise_id
+            AuctionBid.auction_id == auction.id,
+            AuctionBid.enterprise_id == enterprise_id,
+            AuctionBid.status == BidStatus.SUBMITTED,
         )
     )
     if int(asked or 0) + quantity > auction.bidder_limit:
@@ -333,8 +345,46 @@ def submit_bid(
         entity_id=auction.id,
         # Not the price or the quantity: the audit log is readable by regulators and
         # auditors while the window is open, and a sealed bid must stay sealed until it
-        # closes. The bid row itself (firm, never edited) keeps both.
+        # closes. The bid row itself (never edited, only withdrawn) keeps both.
         after={"bid": bid.id, "enterprise_id": bid.enterprise_id},
+    )
+    return bid
+
+
+@transactional
+def withdraw_bid(session: Session, actor: Actor, auction_id: int, bid_id: int) -> AuctionBid:
+    """Withdraw one's own enterprise's bid while the window is open (enterprise users with
+    the initiator capability). The bid is kept, ``withdrawn``: it no longer counts towards
+    the per-bidder limit or in the clearing. Another enterprise's bid is 404, like a missing
+    one. The auction row is locked, as for a bid, so a withdrawal and a bid of the same
+    bidder see each other. Raises NotFound, Conflict (cleared; already withdrawn),
+    RuleViolation (outside the window) and FourEyesViolation (no initiator capability)."""
+    authorize(actor, "auction.bid")
+    if not actor.can_initiate:
+        raise FourEyesViolation("you do not have the initiator capability")
+    auction = _locked(session, auction_id)
+    bid = session.scalar(
+        select(AuctionBid).where(
+            AuctionBid.id == bid_id,
+            AuctionBid.auction_id == auction.id,
+            AuctionBid.enterprise_id == actor.enterprise_id,
+        )
+    )
+    if bid is None:
+        raise NotFound(f"auction {auction_id} has no bid {bid_id} of yours")
+    now = clock_of(session).now()
+    _check_window(auction, now)
+    if bid.status is BidStatus.WITHDRAWN:
+        raise Conflict(f"bid {bid_id} is already withdrawn")
+    bid.status, bid.withdrawn_at, bid.withdrawn_by = BidStatus.WITHDRAWN, now, actor.name
+    record(
+        session,
+        actor,
+        action="auction:withdraw_bid",
+        entity_type="allocation_auction",
+        entity_id=auction.id,
+        # Sealed like the bid itself: neither its price nor its quantity (see submit_bid).
+        after={"bid": bid.id, "enterprise_id": bid.enterprise_id, "status": bid.status},
     )
     return bid
 
@@ -374,7 +424,9 @@ def clear(session: Session, actor: Actor, auction_id: int) -> Auction:
         )
     bids = list(
         session.scalars(
-            select(AuctionBid).where(AuctionBid.auction_id == auction_id).order_by(AuctionBid.id)
+            select(AuctionBid)
+            .where(AuctionBid.auction_id == auction_id, AuctionBid.status == BidStatus.SUBMITTED)
+            .order_by(AuctionBid.id)
         )
     )
     outcome = clear_auction(

@@ -4,10 +4,12 @@ A regulator records a facility that started operating in the plan year (``new_en
 or an existing facility's added capacity (``capacity_change``): its annual output (for a
 change, the added annual output), the start date and, for power units, the correction
 inputs. :func:`allocation.entrant.allocate_entrant` computes the allocation (the sector's
-benchmark rule, pro rata by months operating); it is issued at once from the government
-reserve, in the same unit of work as the record. The plan's reserve is floor(cap ×
-reserve_share); what its new entrants have received so far is the sum of their records, and
-a record that would exceed it is refused ("the reserve is exhausted"). The plan row is
+benchmark rule, pro rata by months operating). The record is ``pending``: a second
+regulator approves it (:mod:`allocation.decisions`), and only then do the units leave the
+government reserve. The plan's reserve is floor(cap × reserve_share); what its new
+entrants take is the sum of their records **pending or approved** (rejected ones give
+their share back), so two pending records cannot together promise more than the reserve
+has. A record that would exceed it is refused ("the reserve is exhausted"). The plan row is
 locked, so two records cannot both fit in the last of the reserve.
 """
 
@@ -15,21 +17,22 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from allocation.adjusting import post
-from allocation.entrant import allocate_entrant
+from allocation.entrant import EntrantAllocation, allocate_entrant
 from allocation.models import (
     AllocationAdjustment,
     AllocationPlan,
     AllocationResult,
     EntrantKind,
     PlanStatus,
+    RecordStatus,
     Stage,
 )
-from allocation.plan import BENCHMARK
+from allocation.plan import BENCHMARK, SectorRule
 from allocation.service import plan_of
 from carbon_market.audit.service import record
 from carbon_market.auth.policy import authorize
@@ -40,30 +43,93 @@ from carbon_market.errors import Conflict, FieldError, NotFound, RuleViolation, 
 from carbon_market.ledger.models import Account, AccountKind
 
 
-def reserve_left(session: Session, plan: AllocationPlan) -> int:
-    """floor(cap × reserve_share) less what the plan's new entrants have received."""
+def reserve_left(session: Session, plan: AllocationPlan, *, but: int | None = None) -> int:
+    """floor(cap × reserve_share) less what the plan's new-entrant records pending or
+    approved take (``but``: leave that record out, to check it against the others)."""
     budget = int(plan.cap * plan.reserve_share)  # int() of a positive Decimal: its floor
-    used = session.scalar(
-        select(func.coalesce(func.sum(AllocationAdjustment.quantity), 0)).where(
-            AllocationAdjustment.plan_id == plan.id,
-            AllocationAdjustment.stage == Stage.NEW_ENTRANT,
-        )
+    query = select(func.coalesce(func.sum(AllocationAdjustment.quantity), 0)).where(
+        AllocationAdjustment.plan_id == plan.id,
+        AllocationAdjustment.stage == Stage.NEW_ENTRANT,
+        AllocationAdjustment.status != RecordStatus.REJECTED,
     )
-    return budget - int(used or 0)
+    if but is not None:
+        query = query.where(AllocationAdjustment.id != but)
+    return budget - int(session.scalar(query) or 0)
+
+
+def exhausted(plan: AllocationPlan, left: int, needed: int) -> RuleViolation:
+    return RuleViolation(
+        f"the reserve of plan {plan.id} is exhausted: {left} allowances left, {needed} needed",
+        errors=[FieldError("#/output", "more than the reserve has left")],
+    )
+
+
+def open_plan(session: Session, plan_id: int) -> AllocationPlan:
+    """The plan, locked, if reserve records may still be recorded and decided under it:
+    approved, and not trued up (the true-up's final allocation on verified output already
+    counts every change of capacity; a record after it would count one twice)."""
+    plan = session.scalar(
+        select(AllocationPlan).where(AllocationPlan.id == plan_id).with_for_update()
+    )
+    if plan is None:
+        raise NotFound(f"allocation plan {plan_id} does not exist")
+    if plan.status is PlanStatus.DRAFT:
+        raise Conflict(f"plan {plan_id} is a draft: approve it first")
+    if plan.trued_up_at is not None:
+        raise Conflict(
+            f"plan {plan_id} is trued up: its final allocation already counts every change "
+            "of capacity"
+        )
+    return plan
+
+
+def benchmark_sector(
+    session: Session, plan: AllocationPlan, facility_id: int
+) -> tuple[Facility, Enterprise, SectorRule]:
+    """The facility, its enterprise and its sector's rule, which must be by benchmark."""
+    facility = session.get(Facility, facility_id)
+    if facility is None:
+        raise NotFound(f"facility {facility_id} does not exist")
+    enterprise = session.get_one(Enterprise, facility.enterprise_id)
+    rule = plan_of(plan).sectors.get(enterprise.sector)
+    if rule is None or rule.method != BENCHMARK:
+        raise RuleViolation(
+            f"plan {plan.id} does not allocate sector {enterprise.sector!r} by benchmark: new "
+            "entrants and changes of capacity are allocated by benchmark only",
+            errors=[FieldError("#/facility_id", "sector not allocated by benchmark")],
+        )
+    return facility, enterprise, rule
+
+
+def whole_units(computed: EntrantAllocation) -> int:
+    """The computed allowances, refused when the benchmark cannot give any."""
+    if computed.units is None:
+        raise RuleViolation(computed.note, errors=[FieldError("#/category", computed.note)])
+    if computed.units == 0:
+        raise RuleViolation(
+            f"the benchmark gives {computed.prorated} t: less than one allowance",
+            errors=[FieldError("#/output", "allocates nothing")],
+        )
+    return computed.units
 
 
 def _check_inputs(
     plan: AllocationPlan, output: Decimal, start_date: date, heat_supplied_gj: Decimal | None
 ) -> None:
+    errors = check_figures(output, heat_supplied_gj)
+    if start_date.year != plan.year:
+        errors.append(FieldError("#/start_date", f"must fall in the plan year {plan.year}"))
+    if errors:
+        raise ValidationFailed("the new entrant's figures are not valid", errors=errors)
+
+
+def check_figures(output: Decimal, heat_supplied_gj: Decimal | None) -> list[FieldError]:
     errors = []
     if output <= 0:
         errors.append(FieldError("#/output", "must be positive"))
     if heat_supplied_gj is not None and heat_supplied_gj < 0:
         errors.append(FieldError("#/heat_supplied_gj", "must not be negative"))
-    if start_date.year != plan.year:
-        errors.append(FieldError("#/start_date", f"must fall in the plan year {plan.year}"))
-    if errors:
-        raise ValidationFailed("the new entrant's figures are not valid", errors=errors)
+    return errors
 
 
 def _already_allocated(session: Session, plan_id: int, facility_id: int) -> bool:
@@ -83,6 +149,7 @@ def _already_allocated(session: Session, plan_id: int, facility_id: int) -> bool
             AllocationAdjustment.stage.in_([Stage.PRE_ALLOCATION, Stage.NEW_ENTRANT]),
             AllocationAdjustment.facility_id == facility_id,
             AllocationAdjustment.quantity > 0,
+            AllocationAdjustment.status != RecordStatus.REJECTED,
         )
         .limit(1)
     )
@@ -105,33 +172,17 @@ def record_entrant(
     heat_supply_ratio: Decimal | None = None,
     load_rate: Decimal | None = None,
 ) -> AllocationAdjustment:
-    """Allocate a new entrant or a capacity change from the reserve and issue it (regulators).
-    ``category`` defaults to the facility's type. Raises NotFound, Conflict (a draft plan; a
-    new entrant already allocated), ValidationFailed, RuleViolation (sector not by
-    benchmark, no benchmark, nothing to allocate, the reserve exhausted) and
-    InsufficientHolding (the reserve account lacks the units)."""
+    """Record a new entrant or a capacity change, ``pending`` a second regulator's approval
+    (regulators); nothing moves yet, but its units count against the reserve at once.
+    ``category`` defaults to the facility's type. Raises NotFound, Conflict (a draft or
+    trued-up plan; a new entrant already allocated), ValidationFailed and RuleViolation
+    (sector not by benchmark, no benchmark, nothing to allocate, the reserve exhausted)."""
     authorize(actor, "allocation.issue")
-    plan = session.scalar(
-        select(AllocationPlan).where(AllocationPlan.id == plan_id).with_for_update()
-    )
-    if plan is None:
-        raise NotFound(f"allocation plan {plan_id} does not exist")
-    if plan.status is PlanStatus.DRAFT:
-        raise Conflict(f"plan {plan_id} is a draft: approve it first")
-    facility = session.get(Facility, facility_id)
-    if facility is None:
-        raise NotFound(f"facility {facility_id} does not exist")
-    enterprise = session.get_one(Enterprise, facility.enterprise_id)
+    plan = open_plan(session, plan_id)
+    facility, enterprise, rule = benchmark_sector(session, plan, facility_id)
     if enterprise.status is EnterpriseStatus.EXITED:
         raise RuleViolation(f"enterprise {enterprise.id} has exited: it receives no allocation")
     _check_inputs(plan, output, start_date, heat_supplied_gj)
-    rule = plan_of(plan).sectors.get(enterprise.sector)
-    if rule is None or rule.method != BENCHMARK:
-        raise RuleViolation(
-            f"plan {plan_id} does not allocate sector {enterprise.sector!r} by benchmark: new "
-            "entrants are allocated by benchmark only",
-            errors=[FieldError("#/facility_id", "sector not allocated by benchmark")],
-        )
     if kind is EntrantKind.NEW_ENTRANT and _already_allocated(session, plan.id, facility_id):
         raise Conflict(
             f"facility {facility_id} already has an allocation under plan {plan_id}: record "
@@ -143,55 +194,57 @@ def record_entrant(
         heat_supplied_gj=heat_supplied_gj, cooling=cooling,
         heat_supply_ratio=heat_supply_ratio, load_rate=load_rate,
     )  # fmt: skip
-    if computed.units is None:
-        raise RuleViolation(computed.note, errors=[FieldError("#/category", computed.note)])
-    if computed.units == 0:
-        raise RuleViolation(
-            f"the benchmark gives {computed.prorated} t: less than one allowance",
-            errors=[FieldError("#/output", "allocates nothing")],
-        )
+    units = whole_units(computed)
     left = reserve_left(session, plan)
-    if computed.units > left:
-        raise RuleViolation(
-            f"the reserve of plan {plan_id} is exhausted: {left} allowances left, "
-            f"{computed.units} needed",
-            errors=[FieldError("#/output", "more than the reserve has left")],
-        )
-    account = session.scalar(
-        select(Account.number).where(
+    if units > left:
+        raise exhausted(plan, left, units)
+    has_account = session.scalar(
+        select(Account.id).where(
             Account.enterprise_id == enterprise.id,
             Account.kind == AccountKind.ENTERPRISE_COMPLIANCE,
         )
     )
-    if account is None:
+    if has_account is None:
         raise RuleViolation(f"enterprise {enterprise.id} has no compliance account")
     inputs = {
         "kind": kind.value, "category": category, "output": str(output),
         "start_date": start_date.isoformat(),
     }  # fmt: skip
-    row = AllocationAdjustment(
-        plan_id=plan.id,
-        stage=Stage.NEW_ENTRANT,
-        facility_id=facility_id,
-        enterprise_id=enterprise.id,
-        basis=computed.units,
-        quantity=computed.units,
-        note=kind.value,
-        breakdown={**inputs, **computed.breakdown},
-        created_at=clock_of(session).now(),
-        created_by=actor.name,
-    )
-    session.add(row)
-    session.flush()  # the transfer's memo and the audit event name the record by its id
-    row.tx_id = post(
-        session, actor, plan, row.id, facility_id, computed.units, account, Stage.NEW_ENTRANT
-    )
+    row = pending_record(
+        session, actor, plan, Stage.NEW_ENTRANT, facility, units, kind.value,
+        {**inputs, **computed.breakdown},
+    )  # fmt: skip
     record(
         session,
         actor,
         action=f"allocation_plan:{kind.value}",
         entity_type="allocation_plan",
         entity_id=plan.id,
-        after={"adjustment": row.id, "units": computed.units, "reserve_left": left - row.quantity},
+        after={"adjustment": row.id, "units": units, "status": row.status,
+               "reserve_left": left - units},
+    )  # fmt: skip
+    return row
+
+
+def pending_record(
+    session: Session, actor: Actor, plan: AllocationPlan, stage: Stage, facility: Facility,
+    quantity: int, note: str, breakdown: dict[str, Any],
+) -> AllocationAdjustment:  # fmt: skip
+    """Write a reserve record awaiting its second regulator."""
+    row = AllocationAdjustment(
+        plan_id=plan.id,
+        stage=stage,
+        facility_id=facility.id,
+        enterprise_id=facility.enterprise_id,
+        basis=abs(quantity),
+        quantity=quantity,
+        note=note,
+        breakdown=breakdown,
+        status=RecordStatus.PENDING,
+        created_at=clock_of(session).now(),
+        created_by=actor.name,
+        created_by_user_id=actor.user_id,
     )
+    session.add(row)
+    session.flush()  # the audit event names the record by its id
     return row

@@ -69,7 +69,7 @@ def _start(session: Session, actor: Actor, plan_id: int) -> tuple[AllocationPlan
         select(AllocationAdjustment.id)
         .where(
             AllocationAdjustment.plan_id == plan_id,
-            AllocationAdjustment.stage != Stage.NEW_ENTRANT,
+            AllocationAdjustment.stage.in_([Stage.PRE_ALLOCATION, Stage.TRUE_UP]),
         )
         .limit(1)
     )

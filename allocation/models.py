@@ -207,6 +207,11 @@ class Auction(Base):
     settled_at: Mapped[datetime | None]
 
 
+class BidStatus(enum.StrEnum):
+    SUBMITTED = "submitted"
+    WITHDRAWN = "withdrawn"
+
+
 class AuctionBid(Base):
     """One sealed bid. Its id is its order of arrival (ties at the margin go to the earlier
     bid); ``awarded`` and ``amount_due`` are written at clearing, ``settlement_tx_id`` at
@@ -224,6 +229,11 @@ class AuctionBid(Base):
         CheckConstraint("(awarded IS NULL) = (amount_due IS NULL)", name="due_with_award"),
         CheckConstraint("amount_due IS NULL OR amount_due >= 0", name="due_non_negative"),
         CheckConstraint("settlement_tx_id IS NULL OR awarded > 0", name="settled_only_awards"),
+        CheckConstraint(
+            "(status = 'withdrawn') = (withdrawn_at IS NOT NULL)", name="withdrawn_when_withdrawn"
+        ),
+        # A withdrawn bid takes no part in the clearing.
+        CheckConstraint("status = 'submitted' OR awarded IS NULL", name="withdrawn_not_awarded"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -247,6 +257,13 @@ class AuctionBid(Base):
     settlement_tx_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("ledger_transaction.id", ondelete="RESTRICT")
     )
+    #: ``withdrawn`` by its bidder while the window was open: kept (the audit trail), but
+    #: it counts neither towards the per-bidder limit nor in the clearing.
+    status: Mapped[BidStatus] = mapped_column(
+        enum_column_type(BidStatus), default=BidStatus.SUBMITTED
+    )
+    withdrawn_at: Mapped[datetime | None]
+    withdrawn_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class Stage(enum.StrEnum):
@@ -256,6 +273,22 @@ class Stage(enum.StrEnum):
     TRUE_UP = "true_up"
     #: From the reserve: a new entrant or a capacity change, by benchmark.
     NEW_ENTRANT = "new_entrant"
+    #: Back to the reserve: capacity removed (or a closure) during the year, by benchmark.
+    CAPACITY_REDUCTION = "capacity_reduction"
+
+
+#: The stages a regulator records one facility at a time and a second regulator decides
+#: (:mod:`allocation.entrants`); the others are frozen by a stage of an approved plan.
+RESERVE_RECORDS = "stage IN ('new_entrant', 'capacity_reduction')"
+
+
+class RecordStatus(enum.StrEnum):
+    """Where a reserve record stands. Every other adjustment is ``approved`` from the start:
+    the plan it comes from had its second regulator."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
 
 
 class EntrantKind(enum.StrEnum):
@@ -265,11 +298,20 @@ class EntrantKind(enum.StrEnum):
     CAPACITY_CHANGE = "capacity_change"
 
 
+class ReductionKind(enum.StrEnum):
+    """What a ``capacity_reduction`` adjustment records (kept in its note and breakdown)."""
+
+    CAPACITY_REDUCTION = "capacity_reduction"
+    CLOSURE = "closure"
+
+
 class AllocationAdjustment(Base):
     """One facility's movement in a stage of a plan's issuing other than the one-off issue:
     frozen when the stage starts (so a resumed run moves the same figures), and given its
     ledger transaction in the same unit of work as the transfer. ``quantity`` is signed: a
-    true-up below the pre-allocation claws units back into the reserve."""
+    true-up below the pre-allocation, and a capacity reduction, claw units back into the
+    reserve. New entrants, capacity changes and reductions ("reserve records") have four
+    eyes: recorded ``pending``, they move units only once a second regulator approves."""
 
     __tablename__ = "allocation_adjustment"
     __table_args__ = (
@@ -279,13 +321,34 @@ class AllocationAdjustment(Base):
             "stage",
             "facility_id",
             unique=True,
-            sqlite_where=text("stage <> 'new_entrant'"),
-            postgresql_where=text("stage <> 'new_entrant'"),
+            sqlite_where=text(f"NOT ({RESERVE_RECORDS})"),
+            postgresql_where=text(f"NOT ({RESERVE_RECORDS})"),
         ),
         UniqueConstraint("tx_id"),
-        CheckConstraint("stage = 'true_up' OR quantity >= 0", name="only_true_up_claws_back"),
+        CheckConstraint(
+            "stage IN ('true_up', 'capacity_reduction') OR quantity >= 0",
+            name="only_true_up_claws_back",
+        ),
+        CheckConstraint(
+            "stage <> 'capacity_reduction' OR quantity < 0", name="reduction_claws_back"
+        ),
         CheckConstraint("tx_id IS NULL OR quantity <> 0", name="moved_only_units"),
         CheckConstraint("basis IS NULL OR basis >= 0", name="basis_non_negative"),
+        # Four eyes on reserve records: only they are ever pending or rejected, a decision
+        # names its regulator, units move only once approved, and never by the recorder.
+        CheckConstraint(
+            f"{RESERVE_RECORDS} OR status = 'approved'", name="only_records_are_decided"
+        ),
+        CheckConstraint(
+            f"NOT ({RESERVE_RECORDS}) OR (status = 'pending') = (decided_at IS NULL)",
+            name="decided_unless_pending",
+        ),
+        CheckConstraint("tx_id IS NULL OR status = 'approved'", name="moved_once_approved"),
+        CheckConstraint(
+            "decided_by_user_id IS NULL OR created_by_user_id IS NULL "
+            "OR decided_by_user_id <> created_by_user_id",
+            name="four_eyes",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -311,3 +374,18 @@ class AllocationAdjustment(Base):
     tx_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("ledger_transaction.id", ondelete="RESTRICT")
     )
+    #: Reserve records start ``pending``; every other adjustment is ``approved``.
+    status: Mapped[RecordStatus] = mapped_column(
+        enum_column_type(RecordStatus), default=RecordStatus.APPROVED
+    )
+    created_by_user_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("user_account.id", ondelete="RESTRICT")
+    )
+    #: The second regulator's decision on a reserve record (approve or reject).
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_by_user_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("user_account.id", ondelete="RESTRICT")
+    )
+    #: Why a record was rejected (empty otherwise).
+    reason: Mapped[str | None] = mapped_column(String(500))

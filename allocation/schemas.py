@@ -15,8 +15,11 @@ from allocation.models import (
     FREE_SCALE,
     SHARE_SCALE,
     AuctionStatus,
+    BidStatus,
     EntrantKind,
     PlanStatus,
+    RecordStatus,
+    ReductionKind,
     Stage,
 )
 from carbon_market.emitters.schemas import max_places
@@ -223,6 +226,10 @@ class BidSchema(Schema):
     quantity = fields.Integer()
     submitted_at = fields.AwareDateTime()
     submitted_by = fields.String()
+    status = fields.Enum(
+        BidStatus, by_value=True, metadata={"description": "withdrawn: out of the clearing"}
+    )
+    withdrawn_at = fields.AwareDateTime(allow_none=True)
     awarded = fields.Integer(allow_none=True, metadata={"description": "Set at clearing"})
     amount_due = fields.Decimal(
         as_string=True,
@@ -257,6 +264,7 @@ class StageSummarySchema(Schema):
 
 class AdjustmentArgsSchema(PageArgsSchema):
     stage = fields.Enum(Stage, by_value=True)
+    status = fields.Enum(RecordStatus, by_value=True)
 
 
 class AdjustmentSchema(Schema):
@@ -272,7 +280,19 @@ class AdjustmentSchema(Schema):
     note = fields.String()
     breakdown = fields.Dict()
     created_at = fields.AwareDateTime()
-    tx_id = fields.Integer(allow_none=True)
+    created_by = fields.String()
+    tx_id = fields.Integer(
+        allow_none=True,
+        metadata={"description": "Empty while pending, and for an approved reduction: owed"},
+    )
+    status = fields.Enum(
+        RecordStatus,
+        by_value=True,
+        metadata={"description": "Reserve records: pending until a second regulator decides"},
+    )
+    decided_at = fields.AwareDateTime(allow_none=True)
+    decided_by = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
 
 
 class EntrantInSchema(Schema):
@@ -300,3 +320,39 @@ class EntrantInSchema(Schema):
     load_rate = fields.Decimal(
         as_string=True, validate=[validate.Range(min=0, max=1), max_places(6)]
     )
+
+
+class ReductionInSchema(Schema):
+    """A capacity reduction or closure: annual figures removed; the return is pro rata."""
+
+    facility_id = fields.Integer(required=True)
+    kind = fields.Enum(ReductionKind, by_value=True, load_default=ReductionKind.CAPACITY_REDUCTION)
+    category = fields.String(
+        validate=validate.Length(1, 40), metadata={"description": "Default: the facility type"}
+    )
+    output = fields.Decimal(
+        required=True,
+        as_string=True,
+        validate=[validate.Range(min=0, min_inclusive=False), max_places(6)],
+        metadata={
+            "description": "Annual output removed (a closure: the facility's whole output)",
+            "example": "1000",
+        },
+    )
+    effective_date = fields.Date(
+        required=True, metadata={"description": "First day without the capacity"}
+    )
+    heat_supplied_gj = fields.Decimal(
+        as_string=True, validate=[validate.Range(min=0), max_places(6)]
+    )
+    cooling = fields.String(validate=validate.OneOf(["air", "water"]))
+    heat_supply_ratio = fields.Decimal(
+        as_string=True, validate=[validate.Range(min=0, max=1), max_places(6)]
+    )
+    load_rate = fields.Decimal(
+        as_string=True, validate=[validate.Range(min=0, max=1), max_places(6)]
+    )
+
+
+class RejectSchema(Schema):
+    reason = fields.String(load_default="", validate=validate.Length(max=500))

@@ -27,6 +27,7 @@ from allocation.models import (
     AllocationPlan,
     AllocationResult,
     PlanStatus,
+    RecordStatus,
     Stage,
 )
 from allocation.plan import Plan, copy_document, parse_plan, plan_document
@@ -390,16 +391,25 @@ def list_results(
 
 
 def list_adjustments(
-    session: Session, actor: Actor, plan_id: int, *, page: PageRequest, stage: Stage | None = None
+    session: Session,
+    actor: Actor,
+    plan_id: int,
+    *,
+    page: PageRequest,
+    stage: Stage | None = None,
+    status: RecordStatus | None = None,
 ) -> Page[AllocationAdjustment]:
-    """A plan's pre-allocation, true-up and new-entrant movements; an enterprise user sees
-    its own facilities' only (regulators, auditors and enterprises)."""
+    """A plan's pre-allocation, true-up and reserve-record movements (new entrants,
+    capacity changes and reductions, pending ones included); an enterprise user sees its
+    own facilities' only (regulators, auditors and enterprises)."""
     authorize(actor, "allocation.results")
     if session.get(AllocationPlan, plan_id) is None:
         raise NotFound(f"allocation plan {plan_id} does not exist")
     query = select(AllocationAdjustment).where(AllocationAdjustment.plan_id == plan_id)
     if stage is not None:
         query = query.where(AllocationAdjustment.stage == stage)
+    if status is not None:
+        query = query.where(AllocationAdjustment.status == status)
     scope = tenant_scope(actor)
     if scope is not None:
         query = query.where(AllocationAdjustment.enterprise_id == scope)

@@ -8,7 +8,8 @@ facility — rounded down so that the pre-allocation never gives more than its s
 year's data is verified, the true-up computes the plan again on the registry as it then is
 (the final allocation, scaled and rounded by the usual rules) and moves the difference: the
 final allocation less what the pre-allocation and the reserve (new entrants, capacity
-changes) issued, positive (issued from the reserve) or negative (clawed back into it,
+changes) issued, plus what approved capacity reductions returned (so no tonne is clawed
+back twice): positive (issued from the reserve) or negative (clawed back into it,
 :mod:`allocation.adjusting`). A facility the true-up cannot allocate (no verified data yet)
 keeps what it was issued and gets a note: missing data is not a reason to take units
 back. When the true-up has moved everything, the plan is ``issued``.
@@ -22,7 +23,7 @@ crash half-way resumes with the same figures. A plan is issued either all at onc
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_FLOOR
 from typing import Any
 
@@ -38,6 +39,7 @@ from allocation.models import (
     AllocationPlan,
     AllocationResult,
     PlanStatus,
+    RecordStatus,
     Stage,
 )
 from allocation.registry import registry_facilities
@@ -174,6 +176,27 @@ def _start_pre(session: Session, actor: Actor, plan_id: int) -> AllocationPlan:
     return plan
 
 
+def _reserve_records(session: Session, plan_id: int) -> tuple[dict[int, int], dict[int, int]]:
+    """Per facility: the units approved reserve records added, and those approved
+    reductions returned (positive)."""
+    rows = session.execute(
+        select(
+            AllocationAdjustment.facility_id,
+            AllocationAdjustment.stage,
+            func.sum(AllocationAdjustment.quantity),
+        )
+        .where(
+            AllocationAdjustment.plan_id == plan_id,
+            AllocationAdjustment.stage.in_([Stage.NEW_ENTRANT, Stage.CAPACITY_REDUCTION]),
+            AllocationAdjustment.status == RecordStatus.APPROVED,
+        )
+        .group_by(AllocationAdjustment.facility_id, AllocationAdjustment.stage)
+    ).all()
+    added = {int(f): int(q) for f, stage, q in rows if stage == Stage.NEW_ENTRANT}
+    returned = {int(f): -int(q) for f, stage, q in rows if stage == Stage.CAPACITY_REDUCTION}
+    return added, returned
+
+
 @transactional
 def _start_true_up(session: Session, actor: Actor, plan_id: int) -> AllocationPlan:
     authorize(actor, "allocation.issue")
@@ -182,6 +205,17 @@ def _start_true_up(session: Session, actor: Actor, plan_id: int) -> AllocationPl
         raise Conflict(f"plan {plan_id} has no pre-allocation to true up")
     if _count(session, plan.id, Stage.PRE_ALLOCATION, moved=False):
         raise Conflict(f"plan {plan_id}'s pre-allocation is not finished: run it again first")
+    undecided = session.scalar(
+        select(func.count()).where(
+            AllocationAdjustment.plan_id == plan.id,
+            AllocationAdjustment.status == RecordStatus.PENDING,
+        )
+    )
+    if plan.trued_up_at is None and undecided:
+        raise Conflict(
+            f"plan {plan_id} has {undecided} reserve record(s) pending: approve or reject "
+            "them before the true-up"
+        )
     if plan.trued_up_at is None:
         plan.trued_up_at = clock_of(session).now()
         pre = dict(
@@ -193,21 +227,13 @@ def _start_true_up(session: Session, actor: Actor, plan_id: int) -> AllocationPl
             ).all()
         )
         results = _results(session, plan, activity_year=plan.year)
-        # What the reserve gave a facility (new entrant, capacity change) is already issued:
-        # the final allocation on verified output includes it.
-        reserve = dict(
-            session.execute(
-                select(AllocationAdjustment.facility_id, func.sum(AllocationAdjustment.quantity))
-                .where(
-                    AllocationAdjustment.plan_id == plan.id,
-                    AllocationAdjustment.stage == Stage.NEW_ENTRANT,
-                )
-                .group_by(AllocationAdjustment.facility_id)
-            ).all()
-        )
+        # What the reserve gave a facility (new entrant, capacity change) is already issued,
+        # and what an approved capacity reduction took back (or is owed) already returned:
+        # the final allocation on verified output counts both, so neither counts twice.
+        added, returned = _reserve_records(session, plan.id)
 
         def issued(facility: int) -> int:
-            return int(pre.get(facility, 0)) + int(reserve.get(facility, 0))
+            return int(pre.get(facility, 0)) + added.get(facility, 0) - returned.get(facility, 0)
 
         def quantity(facility: int, final: int | None) -> int:
             return 0 if final is None else final - issued(facility)
@@ -215,9 +241,12 @@ def _start_true_up(session: Session, actor: Actor, plan_id: int) -> AllocationPl
         def note(facility: int, final: int | None, why: str) -> str:
             if final is None:
                 return f"{why}; the {issued(facility)} issued so far stand"
-            if facility in reserve:
-                return f"less {reserve[facility]} from the reserve"
-            return ""
+            parts = []
+            if facility in added:
+                parts.append(f"less {added[facility]} from the reserve")
+            if facility in returned:
+                parts.append(f"plus {returned[facility]} returned by capacity reductions")
+            return "; ".join(parts)
 
         _insert(session, _rows(results, plan, Stage.TRUE_UP, actor, quantity, note))
         record(
@@ -235,7 +264,10 @@ def _start_true_up(session: Session, actor: Actor, plan_id: int) -> AllocationPl
 @transactional
 def _finish(session: Session, actor: Actor, plan_id: int) -> None:
     plan = session.get_one(AllocationPlan, plan_id)
-    left = session.scalar(select(func.count()).where(*pending(Stage.TRUE_UP, plan_id)))
+    left = sum(
+        int(session.scalar(select(func.count()).where(*pending(stage, plan_id))) or 0)
+        for stage in (Stage.TRUE_UP, Stage.CAPACITY_REDUCTION)
+    )
     if left or plan.status is PlanStatus.ISSUED:
         return
     plan.status, plan.issued_at = PlanStatus.ISSUED, clock_of(session).now()
@@ -283,9 +315,18 @@ def true_up(
     session: Session, actor: Actor, plan_id: int, *, batch_size: int = BATCH_SIZE
 ) -> StageSummary:
     """Move the difference between the final allocation and the pre-allocation (regulators);
-    idempotent and resumable; the plan is ``issued`` once nothing is pending. Raises
-    NotFound, Conflict (no finished pre-allocation) and InsufficientHolding."""
+    idempotent and resumable; the plan is ``issued`` once nothing is pending (owed capacity
+    reductions included: each run tries to collect them). Raises NotFound, Conflict (no
+    finished pre-allocation; reserve records still pending) and InsufficientHolding."""
     plan = _start_true_up(session, actor, plan_id)
     summary = _run(session, actor, plan, Stage.TRUE_UP, batch_size)
+    owed = _run(session, actor, plan, Stage.CAPACITY_REDUCTION, batch_size)
     _finish(session, actor, plan_id)
-    return summary
+    # Owed reductions collected by this run count as claw-backs; the reductions approved
+    # and moved at once are not the true-up's doing, so already_moved leaves them out.
+    return replace(
+        summary,
+        moved=summary.moved + owed.moved,
+        clawed_back=summary.clawed_back + owed.clawed_back,
+        short=summary.short + owed.short,
+    )

@@ -752,8 +752,9 @@ def allocation_true_up(plan_id: int, as_user: str | None) -> None:
 
 @allocation.command(
     "new-entrant",
-    help="Allocate a new entrant (or, with --capacity-change, added capacity) of plan PLAN_ID "
-    "from its reserve by benchmark, pro rata by months operating, and issue it.",
+    help="Record a new entrant (or, with --capacity-change, added capacity) of plan PLAN_ID: "
+    "its allocation from the reserve by benchmark, pro rata by months operating, pending a "
+    "second regulator (approve-record).",
 )
 @click.argument("plan_id", type=int)
 @click.option("--facility", "facility_id", type=int, required=True)
@@ -789,9 +790,109 @@ def allocation_new_entrant(
             heat_supplied_gj=heat,
         )  # fmt: skip
         click.echo(
-            f"{kind.value} {row.id}: {row.quantity} allowances issued to facility "
-            f"{facility_id} ({row.breakdown['months']} months), transaction {row.tx_id}"
+            f"{kind.value} {row.id}: {row.quantity} allowances for facility {facility_id} "
+            f"({row.breakdown['months']} months), pending a second regulator"
         )
+
+
+@allocation.command(
+    "capacity-reduction",
+    help="Record a capacity reduction (or, with --closure, a closure) of a facility under plan "
+    "PLAN_ID: the allowances to return to the reserve by benchmark, pro rata by the months "
+    "from --effective (the first day without the capacity), pending a second regulator.",
+)
+@click.argument("plan_id", type=int)
+@click.option("--facility", "facility_id", type=int, required=True)
+@click.option("--output", "output", required=True, help="Annual output removed.")
+@click.option("--effective", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--closure", is_flag=True, help="The whole facility closes.")
+@click.option("--category", default=None, help="Default: the facility type.")
+@AS_USER
+@reports_errors
+def allocation_capacity_reduction(
+    plan_id: int,
+    facility_id: int,
+    output: str,
+    effective: datetime,
+    closure: bool,
+    category: str | None,
+    as_user: str | None,
+) -> None:
+    from allocation import reductions
+    from allocation.models import ReductionKind
+
+    try:
+        amount = Decimal(output)
+    except ArithmeticError as exc:
+        raise click.BadParameter("not a number", param_hint="--output") from exc
+    kind = ReductionKind.CLOSURE if closure else ReductionKind.CAPACITY_REDUCTION
+    with _session() as session:
+        row = reductions.record_reduction(
+            session, _acting_user(session, as_user), plan_id, facility_id=facility_id,
+            output=amount, effective_date=effective.date(), kind=kind, category=category,
+        )  # fmt: skip
+        click.echo(
+            f"{kind.value} {row.id}: {-row.quantity} allowances to return from facility "
+            f"{facility_id} ({row.breakdown['months']} months), pending a second regulator"
+        )
+
+
+_RECORD_KINDS = {"new-entrant": "new_entrant", "capacity-reduction": "capacity_reduction"}
+_KIND_OPTION = click.option(
+    "--kind",
+    type=click.Choice(sorted(_RECORD_KINDS)),
+    default="new-entrant",
+    show_default=True,
+    help="new-entrant also covers capacity changes.",
+)
+
+
+@allocation.command(
+    "approve-record",
+    help="Approve reserve record RECORD_ID of plan PLAN_ID (a regulator other than its "
+    "recorder): its units move through the ledger. Safe to run again.",
+)
+@click.argument("plan_id", type=int)
+@click.argument("record_id", type=int)
+@_KIND_OPTION
+@AS_USER
+@reports_errors
+def allocation_approve_record(plan_id: int, record_id: int, kind: str, as_user: str | None) -> None:
+    from allocation import decisions
+    from allocation.models import Stage
+
+    with _session() as session:
+        row = decisions.approve_record(
+            session, _acting_user(session, as_user), plan_id, record_id,
+            stage=Stage(_RECORD_KINDS[kind]),
+        )  # fmt: skip
+        moved = f"transaction {row.tx_id}" if row.tx_id is not None else "owed: nothing moved"
+        click.echo(f"{row.stage} {row.id} approved: {row.quantity} allowances, {moved}")
+
+
+@allocation.command(
+    "reject-record",
+    help="Reject pending reserve record RECORD_ID of plan PLAN_ID (a regulator other than its "
+    "recorder): nothing moves.",
+)
+@click.argument("plan_id", type=int)
+@click.argument("record_id", type=int)
+@_KIND_OPTION
+@click.option("--reason", default="", help="Why (kept on the record).")
+@AS_USER
+@reports_errors
+def allocation_reject_record(
+    plan_id: int, record_id: int, kind: str, reason: str, as_user: str | None
+) -> None:
+    from allocation import decisions
+    from allocation.models import Stage
+
+    with _session() as session:
+        row = decisions.reject_record(
+            session, _acting_user(session, as_user), plan_id, record_id,
+            stage=Stage(_RECORD_KINDS[kind]), reason=reason,
+        )  # fmt: skip
+        click.echo(f"{row.stage} {row.id} rejected")
 
 
 @allocation.group(

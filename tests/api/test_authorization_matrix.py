@@ -34,7 +34,14 @@ from sqlalchemy.orm import Session
 from allocation import auctions as allocation_auctions
 from allocation import service as allocation_service
 from allocation import stages as allocation_stages
-from allocation.models import Auction, AuctionBid, AuctionStatus
+from allocation.models import (
+    AllocationAdjustment,
+    Auction,
+    AuctionBid,
+    AuctionStatus,
+    RecordStatus,
+    Stage,
+)
 from carbon_market.auth import service as auth_service
 from carbon_market.auth.roles import Actor
 from carbon_market.compliance import service as compliance_service
@@ -593,8 +600,40 @@ ENDPOINTS: list[tuple[str, str, Any, dict[str, int]]] = [
     (
         "POST",
         AL + "/plans/{approved_plan}/new-entrants",
-        {"facility_id": "{facility}", "output": "100", "start_date": "2025-07-01"},
+        {
+            "facility_id": "{facility}",
+            "kind": "capacity_change",
+            "output": "100",
+            "start_date": "2025-07-01",
+        },
         regulator_only(201),
+    ),
+    # reserve records: {entrant} and {reduction} are pending records of {approved_plan} by
+    # the system (so any regulator is a second one); own's unit got 100 from the reserve.
+    (
+        "POST",
+        AL + "/plans/{approved_plan}/capacity-reductions",
+        {"facility_id": "{facility}", "output": "100", "effective_date": "2025-10-01"},
+        regulator_only(201),
+    ),
+    (
+        "POST",
+        AL + "/plans/{approved_plan}/new-entrants/{entrant}/approve",
+        None,
+        regulator_only(200),
+    ),
+    ("POST", AL + "/plans/{approved_plan}/new-entrants/{entrant}/reject", {}, regulator_only(200)),
+    (
+        "POST",
+        AL + "/plans/{approved_plan}/capacity-reductions/{reduction}/approve",
+        None,
+        regulator_only(200),
+    ),
+    (
+        "POST",
+        AL + "/plans/{approved_plan}/capacity-reductions/{reduction}/reject",
+        {"reason": "not closed"},
+        regulator_only(200),
     ),
     # auctions: regulators open, clear and settle; covered enterprises bid for themselves
     # and read their own bids; {auction} is open now, {closed_auction} closed with one bid
@@ -609,6 +648,13 @@ ENDPOINTS: list[tuple[str, str, Any, dict[str, int]]] = [
         _statuses(403, enterprise_own=201, enterprise_other=201, anonymous=401),
     ),
     ("GET", AL + "/auctions/{closed_auction}/bids", None, registry_list()),
+    # {bid}: own's bid in the open {bid_auction}; another enterprise's bid is 404.
+    (
+        "POST",
+        AL + "/auctions/{bid_auction}/bids/{bid}/withdraw",
+        None,
+        _statuses(403, enterprise_own=200, enterprise_other=404, anonymous=401),
+    ),
     ("POST", AL + "/auctions/{closed_auction}/clear", None, regulator_only(200)),
     ("POST", AL + "/auctions/{cleared_auction}/settle", None, regulator_only(200)),
     # trading: the exchange (and regulators) record; {trade} is own → a trading account
@@ -867,8 +913,15 @@ UPLOAD_SLOTS: dict[int, set[str]] = {
 
 #: Rows whose requests need data they do not name: green-power writes act on the slot plant's
 #: certificates, trades need the reference price the trading slots set, compliance rows the
-#: opened years.
-IMPLIED_SLOTS = [(GP, "plant"), (MKT, "trade"), ("/api/v1/trades", "trade"), (CY, "cy")]
+#: opened years, new reserve records the facility's earlier record.
+IMPLIED_SLOTS = [
+    (GP, "plant"),
+    (MKT, "trade"),
+    ("/api/v1/trades", "trade"),
+    (CY, "cy"),
+    ("/new-entrants", "entrant"),
+    ("/capacity-reductions", "entrant"),
+]
 
 
 def _placeholders(value: Any) -> set[str]:
@@ -899,15 +952,18 @@ def _build_slots(session: Session, tenants: Tenants, url: str, body: Any) -> dic
         "other_credit_code": tenants.other.credit_code,
     }
     wanted = _placeholders(url) | _placeholders(body)
-    wanted |= {slot for prefix, slot in IMPLIED_SLOTS if url.startswith(prefix)}
+    wanted |= {slot for part, slot in IMPLIED_SLOTS if part in url}
     if "token" in wanted:
         token, _ = auth_service.issue_token(
             session, Actor.system(), user_name=tenants.users["enterprise_own"].name
         )
         slots["token"] = token.id
-    for provides, build in SLOT_BUILDERS:
+    for provides, requires, _build in SLOT_BUILDERS:
         if wanted & provides:
-            slots.update(build(session, tenants))
+            wanted |= requires
+    for provides, _requires, build in SLOT_BUILDERS:
+        if wanted & provides:
+            slots.update(build(session, tenants, slots))
     missing = wanted - slots.keys()
     assert not missing, f"no builder provides the slots {sorted(missing)}"
     return slots
@@ -1108,6 +1164,51 @@ def _allocation_slots(session: Session) -> dict[str, int]:
     return {"plan": draft.id, "approved_plan": adopted.id, "pre_allocated_plan": staged.id}
 
 
+def _reserve_record_slots(
+    session: Session, tenants: Tenants, plans: dict[str, Any]
+) -> dict[str, Any]:
+    """``{entrant}``: a pending new entrant (own's unit, 100 MWh from July: 40 × 6/12 = 20)
+    and ``{reduction}``: a pending reduction of 10 allowances, both recorded by the system
+    under ``{approved_plan}``, after an approved record gave own's unit 100 from the reserve
+    (written as a row: the slots need no ledger movement). The reserve gets 100 units."""
+    plan = plans["approved_plan"]
+    system = Actor.system()
+    ledger_service.issue(session, system, unit_kind="allowance", vintage=2025, quantity=100)
+    at = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
+
+    def row(stage: Stage, quantity: int, status: RecordStatus) -> int:
+        record = AllocationAdjustment(
+            plan_id=plan, stage=stage, facility_id=tenants.facility_id,
+            enterprise_id=tenants.own.id, basis=abs(quantity), quantity=quantity,
+            note=stage.value, breakdown={}, status=status, created_at=at, created_by="system",
+            decided_at=None if status is RecordStatus.PENDING else at,
+        )  # fmt: skip
+        session.add(record)
+        session.flush()
+        return record.id
+
+    row(Stage.NEW_ENTRANT, 100, RecordStatus.APPROVED)
+    entrant = row(Stage.NEW_ENTRANT, 20, RecordStatus.PENDING)
+    reduction = row(Stage.CAPACITY_REDUCTION, -10, RecordStatus.PENDING)
+    session.commit()
+    return {"entrant": entrant, "reduction": reduction}
+
+
+def _bid_slots(session: Session, tenants: Tenants) -> dict[str, int]:
+    """``{bid_auction}`` open now with ``{bid}``, own's bid of 10 at 60.00 in it."""
+    terms = {k: v for k, v in AUCTION_TERMS.items() if k not in ("opens_at", "closes_at")}
+    auction = allocation_auctions.open_auction(
+        session, Actor.system(), **{**terms, "reserve_price": D("50.00")},
+        opens_at=datetime(2026, 6, 1, 0, 0, tzinfo=UTC),
+        closes_at=datetime(2026, 6, 2, 0, 0, tzinfo=UTC),
+    )  # fmt: skip
+    bidder = tenants.users["enterprise_own"]
+    bid = allocation_auctions.submit_bid(
+        session, auth_service.actor_for(bidder), auction.id, price=D("60.00"), quantity=10
+    )
+    return {"bid_auction": auction.id, "bid": bid.id}
+
+
 def _auction_slots(session: Session, tenants: Tenants) -> dict[str, int]:
     """``{auction}`` open now; ``{closed_auction}``, whose window closed an hour ago, with a
     bid of ``own`` for 10 units at 60.00; ``{cleared_auction}``, the same again, cleared, with
@@ -1150,23 +1251,46 @@ def _auction_slots(session: Session, tenants: Tenants) -> dict[str, int]:
     return {"auction": opened.id, "closed_auction": closed[0], "cleared_auction": closed[1]}
 
 
-#: Which slots each builder provides; :func:`_build_slots` runs the ones a row names.
-SLOT_BUILDERS: list[tuple[set[str], Callable[[Session, Tenants], dict[str, Any]]]] = [
-    ({"factor_set", "draft_set"}, lambda session, _tenants: _factor_slots(session)),
+#: A builder of slot values from the session, the tenants and the slots built so far.
+SlotBuilder = Callable[[Session, Tenants, dict[str, Any]], dict[str, Any]]
+#: (slots it provides, slots it needs built first, builder), in the order they run;
+#: :func:`_build_slots` runs the ones a row names.
+SLOT_BUILDERS: list[tuple[set[str], set[str], SlotBuilder]] = [
+    ({"factor_set", "draft_set"}, set(), lambda session, _t, _s: _factor_slots(session)),
     (
         {"report", "submitted_report", "assigned_report", "verified_report"},
-        _report_slots,
+        set(),
+        lambda session, tenants, _s: _report_slots(session, tenants),
     ),
-    ({"plant", "green_trade"}, _green_slots),
-    ({"project", "financing", "milestone"}, _finance_slots),
+    ({"plant", "green_trade"}, set(), lambda session, tenants, _s: _green_slots(session, tenants)),
+    (
+        {"project", "financing", "milestone"},
+        set(),
+        lambda session, tenants, _s: _finance_slots(session, tenants),
+    ),
     (
         {"plan", "approved_plan", "pre_allocated_plan"},
-        lambda session, _tenants: _allocation_slots(session),
+        set(),
+        lambda session, _t, _s: _allocation_slots(session),
     ),
-    ({"auction", "closed_auction", "cleared_auction"}, _auction_slots),
-    ({"trade", "group"}, _trading_slots),
-    ({"notification"}, _notification_slots),
-    ({"cy", "closed_year"}, _compliance_slots),
+    (
+        {"auction", "closed_auction", "cleared_auction"},
+        set(),
+        lambda session, tenants, _s: _auction_slots(session, tenants),
+    ),
+    ({"entrant", "reduction"}, {"approved_plan"}, _reserve_record_slots),
+    ({"bid_auction", "bid"}, set(), lambda session, tenants, _s: _bid_slots(session, tenants)),
+    ({"trade", "group"}, set(), lambda session, tenants, _s: _trading_slots(session, tenants)),
+    (
+        {"notification"},
+        set(),
+        lambda session, tenants, _s: _notification_slots(session, tenants),
+    ),
+    (
+        {"cy", "closed_year"},
+        set(),
+        lambda session, tenants, _s: _compliance_slots(session, tenants),
+    ),
 ]
 
 
@@ -1193,6 +1317,9 @@ def test_every_registered_api_route_and_method_appears_in_the_matrix(app: Flask)
             ("<int:notification_id>", "{notification}"),
             ("<int:year>", "{cy}"),
             ("<int:auction_id>", "{auction}"),
+            ("<int:bid_id>", "{bid}"),
+            ("new-entrants/<int:record_id>", "new-entrants/{entrant}"),
+            ("capacity-reductions/<int:record_id>", "capacity-reductions/{reduction}"),
             ("<int:group_id>", "{group}"),
         ):
             rule = rule.replace(converter, slot)
@@ -1208,7 +1335,7 @@ def test_every_registered_api_route_and_method_appears_in_the_matrix(app: Flask)
         # A closed compliance year is a year: the same route parameter as {cy}.
         url = url.replace("{closed_year}", "{cy}")
         # Auctions in every state are auctions: the same route parameter as {auction}.
-        for slot in ("{closed_auction}", "{cleared_auction}"):
+        for slot in ("{closed_auction}", "{cleared_auction}", "{bid_auction}"):
             url = url.replace(slot, "{auction}")
         # Every report slot is a report in some status: the same route parameter.
         for slot in ("{submitted_report}", "{assigned_report}", "{verified_report}"):

@@ -140,7 +140,7 @@ def test_pre_allocate_and_true_up_commands_report_what_moved(run_cli, session):
     assert trued.stdout.startswith("true_up: 0 facilit(ies) moved")
 
 
-def test_new_entrant_command_issues_from_the_reserve(run_cli, session):
+def test_new_entrant_and_reduction_commands_record_and_a_second_regulator_decides(run_cli, session):
     from allocation import service
     from carbon_market.auth.roles import Actor, Role
     from carbon_market.emitters import service as emitters
@@ -148,6 +148,7 @@ def test_new_entrant_command_issues_from_the_reserve(run_cli, session):
     from tests.factories import make_enterprise, make_user
 
     make_user(session, role=Role.REGULATOR, name="reg")
+    make_user(session, role=Role.REGULATOR, name="reg2")
     firm = make_enterprise(session, name="北京新电厂", sector="power")
     unit = emitters.add_facility(
         session, Actor.system(), firm.id, name="1号机组", facility_type="gas"
@@ -161,6 +162,32 @@ def test_new_entrant_command_issues_from_the_reserve(run_cli, session):
     result = run_cli("allocation", "new-entrant", str(plan.id), "--facility", str(unit.id),
                      "--output", "10000", "--start", "2025-11-01", "--as", "reg")  # fmt: skip
     assert result.exit_code == 0, result.stderr
-    assert f"new_entrant 1: 550 allowances issued to facility {unit.id} (2 months)" in (
+    assert f"new_entrant 1: 550 allowances for facility {unit.id} (2 months), pending" in (
         result.stdout
     )
+    own = run_cli("allocation", "approve-record", str(plan.id), "1", "--as", "reg")
+    assert own.exit_code == 1
+    assert own.stderr.startswith("error: A second person must approve:")
+    approved = run_cli("allocation", "approve-record", str(plan.id), "1", "--as", "reg2")
+    assert approved.exit_code == 0, approved.stderr
+    assert approved.stdout.startswith("new_entrant 1 approved: 550 allowances, transaction ")
+
+    # 2,000 MWh removed from 1 December: 2,000 × 0.3305 = 661 t a year × 1/12 = 55.083333
+    # → 55 to return.
+    reduced = run_cli("allocation", "capacity-reduction", str(plan.id), "--facility",
+                      str(unit.id), "--output", "2000", "--effective", "2025-12-01",
+                      "--as", "reg")  # fmt: skip
+    assert reduced.exit_code == 0, reduced.stderr
+    assert f"capacity_reduction 2: 55 allowances to return from facility {unit.id}" in (
+        reduced.stdout
+    )
+    wrong = run_cli("allocation", "reject-record", str(plan.id), "2", "--as", "reg2")
+    assert wrong.exit_code == 1  # record 2 is a reduction, not a new entrant
+    assert "no new_entrant record 2" in wrong.stderr
+    rejected = run_cli("allocation", "reject-record", str(plan.id), "2", "--kind",
+                       "capacity-reduction", "--reason", "typo", "--as", "reg2")  # fmt: skip
+    assert rejected.exit_code == 0, rejected.stderr
+    assert rejected.stdout.strip() == "capacity_reduction 2 rejected"
+    bad = run_cli("allocation", "capacity-reduction", str(plan.id), "--facility", str(unit.id),
+                  "--output", "lots", "--effective", "2025-12-01", "--as", "reg")  # fmt: skip
+    assert bad.exit_code != 0

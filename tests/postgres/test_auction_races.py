@@ -1,6 +1,7 @@
 """Auctions and the reserve under concurrency (PostgreSQL): the per-bidder limit holds when
-one bidder's bids race, settlement racing itself moves each award once, and new entrants
-racing for the last of the reserve never take more than it has."""
+one bidder's bids race, settlement racing itself moves each award once, new entrants
+racing for the last of the reserve never take more than it has, and approvals of one
+record racing each other move its units once."""
 
 from __future__ import annotations
 
@@ -12,14 +13,14 @@ from threading import Lock
 import pytest
 from sqlalchemy import func, select
 
-from allocation import auctions, entrants, service
-from allocation.models import AllocationAdjustment, AuctionBid
+from allocation import auctions, decisions, entrants, service
+from allocation.models import AllocationAdjustment, AuctionBid, Stage
 from carbon_market.auth.roles import Actor, Role
 from carbon_market.auth.service import actor_for
 from carbon_market.emitters import service as emitters
 from carbon_market.ledger import service as ledger
 from carbon_market.ledger.accounts import GOVERNMENT_ACCOUNTS
-from carbon_market.ledger.models import AccountKind
+from carbon_market.ledger.models import AccountKind, LedgerTransaction
 from carbon_market.ledger.verify import verify_ledger
 from tests.factories import make_enterprise, make_user
 from tests.postgres.test_concurrency import WORKERS, _race
@@ -78,7 +79,8 @@ def test_settlement_racing_itself_moves_each_award_once(app, session, clock):
 
 def test_new_entrants_racing_for_the_last_of_the_reserve_take_no_more_than_it_has(app, session):
     # Reserve: floor(10,000 × 0.05) = 500. Each entrant: 1,000 MWh of gas × 0.3305 = 330.5 t
-    # a year, from July: 6 months → 165.25 → 165. Three fit (495), the other five do not.
+    # a year, from July: 6 months → 165.25 → 165. Three fit (495), the other five do not:
+    # pending records count against the reserve as soon as they are recorded.
     ledger.issue(session, SYSTEM, unit_kind="allowance", vintage=2025, quantity=10000)
     document = {
         "year": 2025, "cap": 10000, "reserve_share": "0.05", "auction_share": "0.03",
@@ -107,4 +109,41 @@ def test_new_entrants_racing_for_the_last_of_the_reserve_take_no_more_than_it_ha
     assert outcomes == Counter({"ok": 3, "RuleViolation": WORKERS - 3})
     issued = session.scalar(select(func.sum(AllocationAdjustment.quantity)))
     assert issued == 495
+    assert verify_ledger(session) == []
+
+
+def test_approvals_of_one_record_racing_each_other_move_its_units_once(app, session):
+    ledger.issue(session, SYSTEM, unit_kind="allowance", vintage=2025, quantity=10000)
+    document = {
+        "year": 2025, "cap": 10000, "reserve_share": "0.05", "auction_share": "0.03",
+        "base_years": [2022, 2023, 2024],
+        "sectors": {"power": {"method": "benchmark", "benchmarks": {"gas": "0.3305"}}},
+    }  # fmt: skip
+    plan = service.create_plan(session, SYSTEM, document=document)
+    service.approve_plan(session, Actor.system(name="system:approver"), plan.id)
+    firm = make_enterprise(session, name="北京新燃机有限公司", sector="power")
+    facility = emitters.add_facility(session, SYSTEM, firm.id, name="燃机", facility_type="gas")
+    # 1,000 MWh × 0.3305 = 330.5 t a year, from July → 165.
+    pending = entrants.record_entrant(
+        session, SYSTEM, plan.id, facility_id=facility.id, output=D("1000"), start_date=JULY
+    )
+    session.commit()
+    approver = Actor.system(name="system:second")
+
+    outcomes = _race(app, lambda s: decisions.approve_record(
+        s, approver, plan.id, pending.id, stage=Stage.NEW_ENTRANT))  # fmt: skip
+
+    # Every approval answers (the later ones find it approved and move nothing).
+    assert outcomes == Counter({"ok": WORKERS})
+    session.expire_all()
+    row = session.get_one(AllocationAdjustment, pending.id)
+    assert (row.status, row.tx_id is not None) == ("approved", True)
+    moved = session.scalar(
+        select(func.count())
+        .select_from(LedgerTransaction)
+        .where(
+            LedgerTransaction.memo.like(f"allocation plan {plan.id}, new_entrant {pending.id},%")
+        )
+    )
+    assert moved == 1
     assert verify_ledger(session) == []

@@ -20,6 +20,12 @@ PLAN = {
 }
 
 
+def approve(client, bearer, url: str, record_id: int) -> dict:
+    response = client.post(f"{url}/{record_id}/approve", headers=bearer["regulator_second"])
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
 def test_new_entrant_and_capacity_change_come_from_the_reserve_until_it_is_exhausted(
     client, tenants, bearer
 ):
@@ -48,14 +54,17 @@ def test_new_entrant_and_capacity_change_come_from_the_reserve_until_it_is_exhau
     assert (body["stage"], body["quantity"], body["note"]) == ("new_entrant", 240, "new_entrant")
     assert body["breakdown"]["months"] == 6
     assert body["breakdown"]["annual_allocation"] == "480.000000"
-    assert body["tx_id"] is not None
+    # Pending: nothing has moved yet.
+    assert (body["status"], body["tx_id"]) == ("pending", None)
+    assert allowances(client, regulator, tenants.own_account)[0] == OWN_FUNDED
 
     again = client.post(
         url, json={"facility_id": unit, "output": "600", "start_date": "2025-07-01"},
         headers=regulator,
     )  # fmt: skip
-    assert_problem(again, 409, "conflict")
-    # Added capacity 500 MWh a year from 1 October: 400 t × 3/12 = 100. Reserve left: 160.
+    assert_problem(again, 409, "conflict")  # the pending record counts as an allocation
+    # Added capacity 500 MWh a year from 1 October: 400 t × 3/12 = 100. Reserve left: 160
+    # (the pending 240 counts already).
     change = client.post(
         url,
         json={"facility_id": unit, "kind": "capacity_change", "output": "500",
@@ -72,7 +81,63 @@ def test_new_entrant_and_capacity_change_come_from_the_reserve_until_it_is_exhau
         headers=regulator,
     )  # fmt: skip
     assert_problem(exhausted, 422, "rule-violation", pointers={"#/output"})
+
+    approved = approve(client, bearer, url, body["id"])
+    assert (approved["status"], approved["decided_by"]) == ("approved", "regulator-2")
+    assert approved["tx_id"] is not None
+    approve(client, bearer, url, change.get_json()["id"])
     assert allowances(client, regulator, tenants.own_account)[0] == OWN_FUNDED + 240 + 100
+    with moves_nothing(client.application):
+        repeat = approve(client, bearer, url, body["id"])  # a repeat moves nothing
+    assert repeat["tx_id"] == approved["tx_id"]
+
+
+def test_the_recorder_cannot_decide_on_its_own_record_and_refusals_change_nothing(
+    client, tenants, bearer
+):
+    regulator = bearer["regulator"]
+    plan_id = client.post(P, json=PLAN, headers=regulator).get_json()["id"]
+    client.post(f"{P}/{plan_id}/approve", headers=bearer["regulator_second"])
+    url = f"{P}/{plan_id}/new-entrants"
+    body = {"facility_id": tenants.facility_id, "output": "600", "start_date": "2025-07-01"}
+    record_id = client.post(url, json=body, headers=regulator).get_json()["id"]
+    with moves_nothing(client.application):
+        own = client.post(f"{url}/{record_id}/approve", headers=regulator)
+        own_reject = client.post(f"{url}/{record_id}/reject", json={}, headers=regulator)
+        missing = client.post(f"{url}/999999/approve", headers=bearer["regulator_second"])
+        # A new-entrant record is no capacity reduction: its id under the other collection
+        # is not found.
+        wrong_kind = client.post(
+            f"{P}/{plan_id}/capacity-reductions/{record_id}/approve",
+            headers=bearer["regulator_second"],
+        )
+        enterprise = client.post(f"{url}/{record_id}/approve", headers=bearer["enterprise_own"])
+    assert_problem(own, 422, "four-eyes")
+    assert_problem(own_reject, 422, "four-eyes")
+    assert_problem(missing, 404, "not-found")
+    assert_problem(wrong_kind, 404, "not-found")
+    assert_problem(enterprise, 403, "permission-denied")
+
+    rejected = client.post(
+        f"{url}/{record_id}/reject", json={"reason": "not commissioned"},
+        headers=bearer["regulator_second"],
+    )  # fmt: skip
+    assert rejected.status_code == 200, rejected.get_data(as_text=True)
+    assert (rejected.get_json()["status"], rejected.get_json()["reason"]) == (
+        "rejected", "not commissioned",
+    )  # fmt: skip
+    with moves_nothing(client.application):
+        late = client.post(f"{url}/{record_id}/approve", headers=bearer["regulator_second"])
+    assert_problem(late, 409, "conflict")
+    # A rejected record gives its share of the reserve back and is no allocation: the
+    # facility can be recorded again, for the whole 500 of the reserve.
+    # 625 MWh × 0.8 = 500 t a year, from January: 500.
+    whole = client.post(
+        url, json=body | {"output": "625", "start_date": "2025-01-01"}, headers=regulator
+    )
+    assert whole.status_code == 201, whole.get_data(as_text=True)
+    assert whole.get_json()["quantity"] == 500
+    assert allowances(client, regulator, tenants.own_account)[0] == OWN_FUNDED
 
 
 def test_entrants_outside_a_benchmark_sector_or_the_plan_year_are_refused(client, tenants, bearer):

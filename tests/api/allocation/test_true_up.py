@@ -156,6 +156,14 @@ def test_the_true_up_counts_what_the_reserve_gave_a_capacity_change(
     change = client.post(url, json=body | {"kind": "capacity_change"}, headers=bearer["regulator"])
     # 600 MWh × 0.8 = 480 a year, 6 months → 240 from the reserve.
     assert change.get_json()["quantity"] == 240
+    # A pending record holds the true-up back: it would not know whether to count it.
+    with moves_nothing(client.application):
+        early = client.post(f"{P}/{plan_id}/true-up", headers=bearer["regulator"])
+    assert_problem(early, 409, "conflict")
+    approved = client.post(
+        f"{url}/{change.get_json()['id']}/approve", headers=bearer["regulator_second"]
+    )
+    assert approved.get_json()["tx_id"] is not None
     # Verified 2025: 1,300 MWh (the added capacity included) × 0.8 = 1,040 final;
     # issued so far 560 + 240 = 800 → the true-up issues 240 more.
     report_with_output(session, tenants.own.credit_code, 2025, "1300")
