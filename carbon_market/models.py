@@ -31,7 +31,7 @@ from carbon_market.emitters.models import (
 )
 from carbon_market.ledger.models import Account
 from carbon_market.mrv.models import EmissionFactor, EmissionFactorSet
-from carbon_market.mrv.reports_models import EmissionReport, ReportStream
+from carbon_market.mrv.reports_models import EmissionReport, ReportFacility, ReportStream
 from carbon_market.notifications.models import Notification
 from carbon_market.scheduler.models import JobRun, SchedulerLease
 from carbon_market.trading.models import ReferencePrice, Trade
@@ -89,6 +89,7 @@ __all__ = [
     "ProjectStatusChange",
     "ReductionReport",
     "ReferencePrice",
+    "ReportFacility",
     "ReportStream",
     "SchedulerLease",
     "Sector",

@@ -110,8 +110,20 @@ class CapacityUnit(enum.StrEnum):
     KVA = "kVA"
 
 
+class Cooling(enum.StrEnum):
+    """A power unit's cooling mode: the benchmark method's cooling correction reads it."""
+
+    AIR = "air"
+    WATER = "water"
+
+
 class Facility(Base):
-    """A facility (unit, boiler, kiln, building) of an enterprise."""
+    """A facility (unit, boiler, kiln, building) of an enterprise.
+
+    ``category`` and ``cooling`` are the registry's power-correction inputs that change
+    rarely (the benchmark category of the rulebook and the cooling mode); the yearly ones
+    (heat-supply ratio, load rate, heat supplied) are activity data on the reports.
+    """
 
     __tablename__ = "facility"
     __table_args__ = (
@@ -129,6 +141,11 @@ class Facility(Base):
     capacity: Mapped[Decimal | None] = mapped_column(ScaledDecimal(3))
     capacity_unit: Mapped[CapacityUnit | None] = mapped_column(enum_column_type(CapacityUnit))
     commissioned_on: Mapped[date | None]
+    #: The benchmark category (a category of the rulebook's ``fuel_of_category``, checked
+    #: by the schema: the rulebook is data, so no CHECK); None: allocation uses the type.
+    category: Mapped[str | None] = mapped_column(String(40))
+    #: A VARCHAR with a CHECK (``enum_column_type``): air or water.
+    cooling: Mapped[Cooling | None] = mapped_column(enum_column_type(Cooling))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

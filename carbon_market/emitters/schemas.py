@@ -7,8 +7,9 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
+from allocation.rulebook import default_corrections
 from carbon_market.emitters.credit_code import InvalidCreditCode, normalize_credit_code
-from carbon_market.emitters.models import CapacityUnit, EnterpriseStatus
+from carbon_market.emitters.models import CapacityUnit, Cooling, EnterpriseStatus
 from carbon_market.schemas import PageArgsSchema, Schema
 
 CODE = validate.Regexp(r"^[a-z][a-z0-9_]{0,31}$", error="must be a lower-case code like 'power'")
@@ -128,6 +129,12 @@ class EnterpriseQueryArgsSchema(PageArgsSchema):
     )
 
 
+def power_categories() -> list[str]:
+    """The categories the packaged power rulebook knows (``fuel_of_category``): a facility's
+    ``category`` must be one of them, so that the correction factors apply to it."""
+    return sorted(default_corrections().fuel_of_category)
+
+
 class FacilityCreateSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     facility_type = fields.String(
@@ -143,6 +150,23 @@ class FacilityCreateSchema(Schema):
     )
     capacity_unit = fields.Enum(CapacityUnit, by_value=True, load_default=None)
     commissioned_on = fields.Date(load_default=None)
+    category = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(power_categories()),
+        metadata={
+            "description": "Benchmark category of the power rulebook (the correction factors' "
+            "categories); null: allocation uses facility_type",
+            "example": "coal_300mw_plus",
+        },
+    )
+    cooling = fields.Enum(
+        Cooling,
+        by_value=True,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Cooling mode of a power unit (the cooling correction)"},
+    )
 
 
 class FacilityUpdateSchema(FacilityCreateSchema):
@@ -158,6 +182,8 @@ class FacilitySchema(Schema):
     capacity = fields.Decimal(as_string=True, allow_none=True, places=3)
     capacity_unit = fields.Enum(CapacityUnit, by_value=True, allow_none=True)
     commissioned_on = fields.Date(allow_none=True)
+    category = fields.String(allow_none=True)
+    cooling = fields.Enum(Cooling, by_value=True, allow_none=True)
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
 

@@ -22,6 +22,7 @@ from carbon_market.clock import local_date
 from carbon_market.db import clock_of, transactional
 from carbon_market.emitters.models import (
     CapacityUnit,
+    Cooling,
     District,
     Enterprise,
     EnterpriseStatus,
@@ -50,7 +51,15 @@ ENTERPRISE_FIELDS = [
     "status_effective_from",
     "contacts",
 ]
-FACILITY_FIELDS = ["name", "facility_type", "capacity", "capacity_unit", "commissioned_on"]
+FACILITY_FIELDS = [
+    "name",
+    "facility_type",
+    "capacity",
+    "capacity_unit",
+    "commissioned_on",
+    "category",
+    "cooling",
+]
 
 #: Which status may follow which. ``exited`` is final: a returning enterprise registers anew.
 STATUS_TRANSITIONS: dict[EnterpriseStatus, frozenset[EnterpriseStatus]] = {
@@ -395,8 +404,12 @@ def add_facility(
     capacity: Decimal | None = None,
     capacity_unit: CapacityUnit | None = None,
     commissioned_on: date | None = None,
+    category: str | None = None,
+    cooling: Cooling | None = None,
 ) -> Facility:
-    """Add a facility to an enterprise. Regulators only.
+    """Add a facility to an enterprise. Regulators only. ``category`` (a benchmark category
+    of the power rulebook, checked by the schema) and ``cooling`` are the power corrections'
+    registry inputs.
 
     Raises NotFound for an enterprise that does not exist, ValidationFailed when a capacity
     has no unit, and Conflict for a facility name the enterprise already uses.
@@ -417,6 +430,8 @@ def add_facility(
         capacity=capacity,
         capacity_unit=capacity_unit,
         commissioned_on=commissioned_on,
+        category=category,
+        cooling=cooling,
         created_at=now,
         updated_at=now,
     )
@@ -469,7 +484,8 @@ def update_facility(
     *,
     changes: dict[str, Any],
 ) -> Facility:
-    """Correct a facility's details. Regulators only."""
+    """Correct a facility's details, its benchmark category and cooling mode among them
+    (null clears them). Regulators only."""
     facility = _load_facility(session, actor, enterprise_id, facility_id, "facility.update")
     merged = {f: changes.get(f, getattr(facility, f)) for f in ("capacity", "capacity_unit")}
     _check_capacity(merged["capacity"], merged["capacity_unit"])

@@ -51,7 +51,15 @@ from carbon_market.mrv import calc
 from carbon_market.mrv.factor_library import mark_frozen
 from carbon_market.mrv.indicators import Output, monthly_co2
 from carbon_market.mrv.models import EmissionFactorSet
-from carbon_market.mrv.reports_figures import apply, apply_output, compute, stream_rows
+from carbon_market.mrv.reports_figures import (
+    apply,
+    apply_output,
+    apply_split,
+    compute,
+    facility_rows,
+    split_errors,
+    stream_rows,
+)
 from carbon_market.mrv.reports_models import EmissionReport, ReportStatus
 from carbon_market.mrv.reports_schemas import stream_as_input
 from carbon_market.pagination import Page, PageRequest, paginate
@@ -102,7 +110,7 @@ def _load(session: Session, report_id: int, *, for_update: bool = False) -> Emis
     query = (
         select(EmissionReport)
         .where(EmissionReport.id == report_id)
-        .options(selectinload(EmissionReport.streams))
+        .options(selectinload(EmissionReport.streams), selectinload(EmissionReport.facilities))
     )
     if for_update:
         query = query.with_for_update()
@@ -178,9 +186,11 @@ def create_report(
     year: int,
     streams: list[dict[str, Any]],
     output: Output | None = None,
+    facilities: list[dict[str, Any]] | None = None,
 ) -> EmissionReport:
     """File a draft report for the enterprise with credit code ``enterprise`` and ``year``,
-    with the year's ``output`` if given (the intensity denominators).
+    with the year's ``output`` if given (the intensity denominators) and its per-facility
+    lines (``facilities``: facility, output and the power corrections' yearly inputs).
 
     Enterprise users for their own enterprise, regulators for any. When the year's latest
     version is approved, this is the next version (a correction). Raises NotFound for an
@@ -201,6 +211,7 @@ def create_report(
             "edit it instead of filing another"
         )
     figures = compute(session, found.id, year, streams)
+    lines = facility_rows(session, found.id, facilities or [])
     now = clock_of(session).now()
     report = EmissionReport(
         enterprise_id=found.id,
@@ -212,6 +223,7 @@ def create_report(
         created_by=actor.name,
         updated_at=now,
         streams=stream_rows(streams),
+        facilities=lines,
     )
     apply(session, report, figures)
     apply_output(report, output)
@@ -232,10 +244,11 @@ def update_report(
     *,
     streams: list[dict[str, Any]] | _Unchanged = UNCHANGED,
     output: Output | _Unchanged | None = UNCHANGED,
+    facilities: list[dict[str, Any]] | _Unchanged = UNCHANGED,
 ) -> EmissionReport:
     """Edit a draft (or a returned report): replace its streams and recompute its figures
-    and flags, and/or set its output (None clears it). A field left ``UNCHANGED`` keeps its
-    value, which makes PATCH; PUT passes both.
+    and flags, set its output (None clears it), and/or replace its facility lines. A field
+    left ``UNCHANGED`` keeps its value, which makes PATCH; PUT passes all three.
 
     Enterprise users for their own reports, regulators for any. Raises NotFound, Conflict
     when the report is not editable (submitted, verified, approved), ValidationFailed.
@@ -243,7 +256,7 @@ def update_report(
     report = _load_visible(session, actor, report_id, "reports.write", for_update=True)
     if report.status not in EDITABLE:
         raise Conflict(f"report {report_id} is {report.status}; only drafts can be edited")
-    before = snapshot(report, REPORT_FIELDS)
+    before = snapshot(report, REPORT_FIELDS) | {"facilities": facility_snapshot(report)}
     if not isinstance(streams, _Unchanged):
         figures = compute(session, report.enterprise_id, report.year, streams)
         report.streams.clear()
@@ -252,6 +265,11 @@ def update_report(
         apply(session, report, figures)
     if not isinstance(output, _Unchanged):
         apply_output(report, output)
+    if not isinstance(facilities, _Unchanged):
+        lines = facility_rows(session, report.enterprise_id, facilities)
+        report.facilities.clear()
+        session.flush()  # delete the old lines before a facility is named again (UNIQUE)
+        report.facilities.extend(lines)
     report.updated_at = clock_of(session).now()
     _audit(session, actor, report, "update", before=before)
     return report
@@ -274,7 +292,7 @@ def recompute_open_report(
             EmissionReport.year == year,
             EmissionReport.status.in_(EDITABLE),
         )
-        .options(selectinload(EmissionReport.streams))
+        .options(selectinload(EmissionReport.streams), selectinload(EmissionReport.facilities))
         .with_for_update()
     )
     if report is None:
@@ -351,15 +369,26 @@ def verify_report(
     verified_co2_t: Decimal,
     opinion: str,
     reason: str = "",
+    facilities: list[dict[str, Any]] | None = None,
 ) -> EmissionReport:
-    """Record the verified emissions and the opinion. Only the assigned verifier.
+    """Record the verified emissions and the opinion. Only the assigned verifier. A report
+    with facility lines needs the figure split over them (``facilities``: one
+    ``{facility, verified_co2_t}`` per line, adding up to ``verified_co2_t`` exactly), so
+    that allocation gives each facility its own verified emissions.
 
     Raises NotFound (also for a report not assigned to the actor), Conflict when the report
-    is not submitted, RuleViolation (``#/reason``) when the figure differs from the reported
-    one beyond the configured threshold and no reason is given.
+    is not submitted, ValidationFailed (``#/facilities…``) for a missing or inexact split,
+    RuleViolation (``#/reason``) when the figure differs from the reported one beyond the
+    configured threshold and no reason is given.
     """
     report = _load_visible(session, actor, report_id, "reports.verify", for_update=True)
     _require(report, {ReportStatus.SUBMITTED}, "verified")
+    errors = split_errors(report, verified_co2_t, facilities)
+    if errors:
+        raise ValidationFailed(
+            f"{len(errors)} problem(s) in the per-facility figures; nothing was changed",
+            errors=errors,
+        )
     threshold = config_of(session).mrv_verification_threshold
     if is_beyond_threshold(report.co2_t, verified_co2_t, threshold) and not reason.strip():
         raise RuleViolation(
@@ -371,6 +400,7 @@ def verify_report(
     now = clock_of(session).now()
     report.status = ReportStatus.VERIFIED
     report.verified_co2_t = verified_co2_t
+    apply_split(report, facilities)
     report.opinion = opinion
     report.reason = reason.strip() or None
     report.verified_at = report.updated_at = now
@@ -419,11 +449,21 @@ def return_report(
     report.status = ReportStatus.RETURNED
     report.return_reasons = list(reasons)
     report.verified_co2_t = None
+    apply_split(report, None)
     report.opinion = report.reason = None
     report.verified_at = None
     report.updated_at = clock_of(session).now()
     _audit(session, actor, report, "return", before=before)
     return report
+
+
+def facility_snapshot(report: EmissionReport) -> list[dict[str, Any]]:
+    """The report's facility lines for the audit log (decimals as strings)."""
+    fields = ["facility_id", "output_quantity", "heat_supply_ratio", "load_rate"]
+    return [
+        snapshot(line, [*fields, "heat_supplied_gj", "verified_co2_t"])
+        for line in report.facilities
+    ]
 
 
 def _audit(
@@ -436,6 +476,7 @@ def _audit(
     extra: dict[str, Any] | None = None,
 ) -> None:
     after = snapshot(report, [*REPORT_FIELDS, "verified_co2_t", "obligation_t", "return_reasons"])
+    after["facilities"] = facility_snapshot(report)
     record(session, actor, action=f"emission_report:{step}", entity_type="emission_report",
            entity_id=report.id, before=before, after=after | (extra or {}))  # fmt: skip
 

@@ -25,6 +25,7 @@ from carbon_market.mrv.models import EmissionFactorSet
 from carbon_market.mrv.reports_models import (
     QUANTITY_SCALE,
     EmissionReport,
+    ReportFacility,
     ReportStatus,
     ReportStream,
 )
@@ -246,3 +247,74 @@ def apply_output(report: EmissionReport, output: Output | None) -> None:
     report.output_quantity = output.quantity
     report.output_unit = output.unit
     report.output_value_10k_cny = output.value_10k_cny
+
+
+def facility_rows(
+    session: Session, enterprise_id: int, lines: list[dict[str, Any]]
+) -> list[ReportFacility]:
+    """The rows of a report's facility lines (the schema has checked their values), or
+    ValidationFailed with every line naming another enterprise's facility or a facility
+    already named (``#/facilities/<i>/facility``). Each facility once: allocation takes
+    its figures from its one line."""
+    own = set(session.scalars(select(Facility.id).where(Facility.enterprise_id == enterprise_id)))
+    errors: list[FieldError] = []
+    seen: set[int] = set()
+    for index, line in enumerate(lines):
+        facility = line["facility"]
+        if facility not in own:
+            detail = f"{facility!r} is not a facility of this enterprise"
+            errors.append(FieldError(f"#/facilities/{index}/facility", detail))
+        elif facility in seen:
+            errors.append(FieldError(f"#/facilities/{index}/facility", "appears twice"))
+        seen.add(facility)
+    if errors:
+        raise ValidationFailed(
+            f"{len(errors)} problem(s) in the facility lines; nothing was changed", errors=errors
+        )
+    return [
+        ReportFacility(
+            facility_id=line["facility"],
+            output_quantity=line.get("output"),
+            heat_supply_ratio=line.get("heat_supply_ratio"),
+            load_rate=line.get("load_rate"),
+            heat_supplied_gj=line.get("heat_supplied_gj"),
+        )
+        for line in lines
+    ]
+
+
+def split_errors(
+    report: EmissionReport, verified_co2_t: Decimal, split: list[dict[str, Any]] | None
+) -> list[FieldError]:
+    """Problems with a verifier's per-facility split of ``verified_co2_t``: a report with
+    facility lines needs one figure per line, and together they make the report's figure
+    exactly (the lines are the report, cut up; nothing is left over or counted twice)."""
+    lines = {line.facility_id for line in report.facilities}
+    if not lines:
+        if split:
+            return [FieldError("#/facilities", "the report has no facility lines to split over")]
+        return []
+    if split is None:
+        return [FieldError("#/facilities", "required: the report has facility lines")]
+    errors = []
+    named = [entry["facility"] for entry in split]
+    for index, facility in enumerate(named):
+        if facility not in lines or named.index(facility) != index:
+            detail = "not a facility line of the report, or named twice"
+            errors.append(FieldError(f"#/facilities/{index}/facility", detail))
+    missing = sorted(lines - set(named))
+    if missing:
+        errors.append(FieldError("#/facilities", f"no figure for facilities {missing}"))
+    total = sum((entry["verified_co2_t"] for entry in split), Decimal(0))
+    if not errors and total != verified_co2_t:
+        detail = f"the facilities' figures add up to {total} t, not {verified_co2_t} t"
+        errors.append(FieldError("#/facilities", detail))
+    return errors
+
+
+def apply_split(report: EmissionReport, split: list[dict[str, Any]] | None) -> None:
+    """Store the verifier's per-facility figures (``split_errors`` has passed them); None
+    clears them (a returned report is verified again)."""
+    figures = {entry["facility"]: entry["verified_co2_t"] for entry in split or []}
+    for line in report.facilities:
+        line.verified_co2_t = figures.get(line.facility_id)

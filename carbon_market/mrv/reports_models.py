@@ -103,6 +103,13 @@ class EmissionReport(Base):
         cascade="all, delete-orphan",
         lazy="raise",
     )
+    #: The per-facility split (empty for a report filed for the enterprise as a whole).
+    facilities: Mapped[list[ReportFacility]] = relationship(
+        back_populates="report",
+        order_by="ReportFacility.facility_id",
+        cascade="all, delete-orphan",
+        lazy="raise",
+    )
 
 
 class ReportStream(Base):
@@ -137,3 +144,51 @@ class ReportStream(Base):
     pollutants: Mapped[dict[str, Any]]
 
     report: Mapped[EmissionReport] = relationship(back_populates="streams", lazy="raise")
+
+
+#: A fraction of 1 stored at ``QUANTITY_SCALE`` places: 1 is this integer in the column.
+_ONE_SCALED = 10**QUANTITY_SCALE
+
+
+class ReportFacility(Base):
+    """One facility's share of a report: its output and the power corrections' yearly
+    inputs as filed, and its verified emissions as the verifier split the report's figure.
+
+    Reports are filed per enterprise; an enterprise with several facilities files one line
+    per facility so that allocation can give each facility its own figures. The CHECKs
+    compare scaled integers (``ScaledDecimal``): ``<= 1000000`` is ``<= 1``.
+    """
+
+    __tablename__ = "emission_report_facility"
+    __table_args__ = (
+        UniqueConstraint("report_id", "facility_id"),
+        CheckConstraint("output_quantity >= 0", name="output_non_negative"),
+        CheckConstraint(
+            f"heat_supply_ratio >= 0 AND heat_supply_ratio <= {_ONE_SCALED}",
+            name="heat_supply_ratio_fraction",
+        ),
+        CheckConstraint(
+            f"load_rate >= 0 AND load_rate <= {_ONE_SCALED}", name="load_rate_fraction"
+        ),
+        CheckConstraint("heat_supplied_gj >= 0", name="heat_supplied_non_negative"),
+        CheckConstraint("verified_co2_t >= 0", name="verified_co2_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    report_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("emission_report.id", ondelete="CASCADE"), index=True
+    )
+    facility_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("facility.id", ondelete="RESTRICT"), index=True
+    )
+    #: The facility's output of the year (MWh for a power unit), exact to 10**-6.
+    output_quantity: Mapped[Decimal | None] = mapped_column(ScaledDecimal(QUANTITY_SCALE))
+    #: Heat-supply ratio r, a fraction of 1 (0 = pure condensing).
+    heat_supply_ratio: Mapped[Decimal | None] = mapped_column(ScaledDecimal(QUANTITY_SCALE))
+    #: Load rate F, a fraction of 1 (0.82 = 82 %), as the benchmark method reads it.
+    load_rate: Mapped[Decimal | None] = mapped_column(ScaledDecimal(QUANTITY_SCALE))
+    heat_supplied_gj: Mapped[Decimal | None] = mapped_column(ScaledDecimal(QUANTITY_SCALE))
+    #: The verifier's figure for this facility (set with the report's; they add up to it).
+    verified_co2_t: Mapped[Decimal | None] = mapped_column(ScaledDecimal(CO2_SCALE))
+
+    report: Mapped[EmissionReport] = relationship(back_populates="facilities", lazy="raise")

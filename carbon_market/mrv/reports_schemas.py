@@ -24,6 +24,9 @@ from carbon_market.mrv.reports_models import (
 from carbon_market.mrv.schemas import YEAR
 from carbon_market.schemas import PageArgsSchema, Schema
 
+#: Stored decimals are ``ScaledDecimal(6)`` in a 64-bit integer: below 10**12.
+MAX_STORED = Decimal("1E12")
+
 STREAMS = fields.List(
     fields.Dict(keys=fields.String()),
     required=True,
@@ -83,18 +86,67 @@ OUTPUT = fields.Nested(
 )
 
 
+def _stored(description: str, *, fraction: bool = False) -> fields.Decimal:
+    """A non-negative decimal of a facility line (a fraction of 1 when ``fraction``)."""
+    top = {"max": Decimal(1)} if fraction else {"max": MAX_STORED, "max_inclusive": False}
+    return fields.Decimal(
+        as_string=True,
+        allow_none=True,
+        load_default=None,
+        validate=[validate.Range(min=0, **top), max_places(QUANTITY_SCALE)],
+        metadata={"description": description},
+    )
+
+
+class FacilityLineSchema(Schema):
+    """One facility's share of the report: output and the power corrections' yearly inputs."""
+
+    facility = fields.Integer(
+        required=True, strict=True, metadata={"description": "Facility id (of this enterprise)"}
+    )
+    output = _stored("The facility's output of the year (MWh for a power unit)")
+    heat_supply_ratio = _stored(
+        "Heat-supply ratio r, a fraction 0–1 (0: pure condensing)", fraction=True
+    )
+    load_rate = _stored("Load rate F, a fraction 0–1 (0.82 = 82 %)", fraction=True)
+    heat_supplied_gj = _stored("Heat supplied, GJ")
+
+
+FACILITIES = fields.List(
+    fields.Nested(FacilityLineSchema),
+    validate=validate.Length(max=500),
+    metadata={
+        "description": "Per-facility figures, one line per facility: required for allocation "
+        "from the registry when the enterprise has several facilities; the verifier splits "
+        "the verified figure over them"
+    },
+)
+
+
 class ReportCreateSchema(Schema):
     enterprise = CreditCodeField(required=True, metadata={"description": "Credit code"})
     year = fields.Integer(required=True, validate=YEAR)
     streams = STREAMS
     output = OUTPUT
+    facilities = fields.List(
+        fields.Nested(FacilityLineSchema),
+        load_default=list,
+        validate=validate.Length(max=500),
+        metadata=FACILITIES.metadata,
+    )
 
 
 class ReportUpdateSchema(Schema):
-    """PUT: the whole editable content; an absent ``output`` clears it."""
+    """PUT: the whole editable content; an absent ``output`` or ``facilities`` clears it."""
 
     streams = STREAMS
     output = fields.Nested(OutputSchema, allow_none=True, load_default=None)
+    facilities = fields.List(
+        fields.Nested(FacilityLineSchema),
+        load_default=list,
+        validate=validate.Length(max=500),
+        metadata=FACILITIES.metadata,
+    )
 
 
 class ReportPatchSchema(Schema):
@@ -106,25 +158,44 @@ class ReportPatchSchema(Schema):
         metadata=STREAMS.metadata,
     )
     output = OUTPUT
+    facilities = FACILITIES
 
     @validates_schema
     def _not_empty(self, data: dict[str, Any], **_: Any) -> None:
         if not data:
-            raise ValidationError("give streams, output or both", "_schema")
+            raise ValidationError("give streams, output, facilities or several", "_schema")
 
 
 class ReportAssignSchema(Schema):
     verifier = fields.String(required=True, validate=validate.Length(min=1, max=64))
 
 
-class ReportVerifySchema(Schema):
-    verified_co2_t = fields.Decimal(
+def _verified_co2() -> fields.Decimal:
+    return fields.Decimal(
         required=True,
         as_string=True,
         validate=[
-            validate.Range(min=0, max=Decimal("1E12"), max_inclusive=False),
+            validate.Range(min=0, max=MAX_STORED, max_inclusive=False),
             max_places(CO2_SCALE),
         ],
+    )
+
+
+class FacilityVerifiedSchema(Schema):
+    facility = fields.Integer(required=True, strict=True)
+    verified_co2_t = _verified_co2()
+
+
+class ReportVerifySchema(Schema):
+    verified_co2_t = _verified_co2()
+    facilities = fields.List(
+        fields.Nested(FacilityVerifiedSchema),
+        load_default=None,
+        validate=validate.Length(max=500),
+        metadata={
+            "description": "The verified figure split over the report's facility lines (one "
+            "entry per line, adding up to verified_co2_t); required when it has lines"
+        },
     )
     opinion = fields.String(required=True, validate=validate.Length(min=1, max=2000))
     reason = fields.String(
@@ -178,6 +249,20 @@ def _output(report: EmissionReport) -> dict[str, Any] | None:
     }
 
 
+def _facility_lines(report: EmissionReport) -> list[dict[str, Any]]:
+    return [
+        {
+            "facility": line.facility_id,
+            "output": _decimal_text(line.output_quantity),
+            "heat_supply_ratio": _decimal_text(line.heat_supply_ratio),
+            "load_rate": _decimal_text(line.load_rate),
+            "heat_supplied_gj": _decimal_text(line.heat_supplied_gj),
+            "verified_co2_t": _decimal_text(line.verified_co2_t),
+        }
+        for line in report.facilities
+    ]
+
+
 def _intensity(report: EmissionReport) -> dict[str, Any] | None:
     """On the verified figure once there is one, else on the reported figure."""
     if report.verified_co2_t is not None:
@@ -214,6 +299,13 @@ class ReportSchema(ReportSummarySchema):
     )
     streams = fields.Function(lambda report: [stream_as_input(s) for s in report.streams])
     output = fields.Function(_output, metadata={"description": "The year's output or null"})
+    facilities = fields.Function(
+        _facility_lines,
+        metadata={
+            "description": "Per-facility lines as filed, with the verifier's per-facility "
+            "verified_co2_t once verified"
+        },
+    )
     intensity = fields.Function(
         _intensity,
         metadata={
