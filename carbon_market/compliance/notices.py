@@ -107,24 +107,12 @@ def _not_done(session: Session, found: ComplianceYear, which: str) -> list[int]:
     return [e for e in covered if e not in settled and e not in extended]
 
 
-def _open_years(session: Session, today: date) -> list[ComplianceYear]:
-    """Years with a deadline today or later, or whose surrender deadline passed within a
-    year (late surrenders and penalties still concern them)."""
-    return list(
-        session.scalars(
-            select(ComplianceYear)
-            .where(ComplianceYear.surrender_deadline >= date(today.year - 1, 1, 1))
-            .order_by(ComplianceYear.year)
-        )
-    )
-
-
 @transactional
 def deadline_reminders(session: Session, actor: Actor, today: date) -> dict[str, int]:
     """Remind each enterprise that still has something to do of every deadline in a tier."""
     authorize(actor, "compliance.manage")
     sent = 0
-    for found in _open_years(session, today):
+    for found in queries.open_years(session, today):
         for which in DEADLINES:
             deadline = _deadline(found, which)
             days = (deadline - today).days
@@ -157,7 +145,7 @@ def overdue_flags(session: Session, actor: Actor, today: date) -> dict[str, int]
     surrender deadline: tell each enterprise the sweep found short what it still owes."""
     authorize(actor, "compliance.manage")
     counts = {"overdue": 0, "shortfalls": 0}
-    for found in _open_years(session, today):
+    for found in queries.open_years(session, today):
         for which in ("reporting", "verification"):
             deadline = _deadline(found, which)
             if today <= deadline:
@@ -255,7 +243,7 @@ def forecast_warnings(session: Session, actor: Actor, today: date) -> dict[str, 
     authorize(actor, "compliance.manage")
     month = today.strftime("%Y-%m")
     counts: dict[str, Any] = {"projected": 0, "warnings": 0}
-    for found in _open_years(session, today):
+    for found in queries.open_years(session, today):
         if today > found.surrender_deadline:
             continue
         rows = compute_forecast(session, found, today)
