@@ -1,12 +1,15 @@
 """The corrections cascade's ledger adjustments: surrendered units returned through the ledger.
 
 When a corrected report lowers the obligation, the units surrendered beyond it go back to the
-enterprise's compliance account. The ledger reverses whole transactions only and nothing is
-ever edited, so the enterprise's completed surrenders are reversed whole, newest first, and the
-last one reversed is re-surrendered (a new ``surrender`` transaction with its own
-``compliance_surrender`` row naming the correction) in the part still due. The moves are posted
-at once by a system actor named ``correction:<regulator>``: the regulator's approval of the
-corrected report is the decision. Pending surrenders are left alone.
+enterprise's compliance account, newest surrender first, whatever their kind; and since the
+offset cap may be a share of the obligation (national: 5 % of the units due), the offsets
+kept beyond the new cap go back too, newest offset first, their place taken by allowances
+that were going back anyway (:func:`rules.kept_after_correction`). The ledger reverses whole
+transactions only and nothing is ever edited, so each surrender that keeps less is reversed
+whole and re-surrendered (a new ``surrender`` transaction with its own ``compliance_surrender``
+row naming the correction) in the part it keeps. The moves are posted at once by a system
+actor named ``correction:<regulator>``: the regulator's approval of the corrected report is
+the decision. Pending surrenders are left alone.
 
 :mod:`corrections` orchestrates; this module only moves units.
 """
@@ -20,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from carbon_market.auth.roles import Actor
 from carbon_market.compliance.models import ComplianceCorrection, ComplianceSurrender
+from carbon_market.compliance.rules import OffsetCaps, SurrenderLot, kept_after_correction
 from carbon_market.db import clock_of
 from carbon_market.errors import NotFound
 from carbon_market.ledger import service as ledger
@@ -43,6 +47,8 @@ class Returned:
     reversals: list[int] = field(default_factory=list)
     #: Ledger ids of the re-surrenders of the part still due.
     resurrenders: list[int] = field(default_factory=list)
+    #: Of ``returned_t``, the offsets (beyond the obligation or beyond the new offset cap).
+    offsets_returned_t: int = 0
 
 
 def lock_compliance_account(session: Session, owner: int) -> Account:
@@ -122,29 +128,40 @@ def _resurrender(
     return again.id
 
 
-def return_excess(
+def return_units(
     session: Session,
     actor: Actor,
     correction: ComplianceCorrection,
     account: Account,
-    excess: int,
+    caps: OffsetCaps,
 ) -> Returned:
-    """Reverse whole surrenders, newest first, until ``excess`` units are back; the last one
-    reversed is re-surrendered in the part still due. The caller authorised ``actor``."""
+    """Return the surrendered units the corrected obligation no longer admits: those beyond
+    it and offsets beyond its ``caps`` (:func:`rules.kept_after_correction` decides how
+    much of each surrender stays). Each surrender that keeps less than it moved is reversed
+    whole, newest first, and re-surrendered in the part it keeps. The caller authorised
+    ``actor``."""
+    lots = completed_surrenders(session, correction.year, correction.enterprise_id)
+    keep = kept_after_correction(
+        [SurrenderLot(tx.quantity, row.counts_as == "offset", row.is_outside) for row, tx in lots],
+        obligation_t=correction.obligation_t,
+        caps=caps,
+    )
     mover = Actor.system(name=f"correction:{actor.name}"[:64], request_id=actor.request_id)
     tag = f"correction of report {correction.report_id} v{correction.version}"
     done = Returned()
-    for row, tx in completed_surrenders(session, correction.year, correction.enterprise_id):
-        if done.returned_t >= excess:
-            break
+    for (row, tx), kept in zip(lots, keep, strict=True):
+        if kept == tx.quantity:
+            continue
+        # "Excess": beyond the corrected obligation, or offsets beyond its offset cap.
         reversal = ledger.reverse(
             session, mover, tx.id, memo=f"{tag}: excess surrender returned"[:500]
         )
         done.reversals.append(reversal.id)
-        keep = tx.quantity - min(tx.quantity, excess - done.returned_t)
-        done.returned_t += tx.quantity - keep
-        if keep:
+        done.returned_t += tx.quantity - kept
+        if row.counts_as == "offset":
+            done.offsets_returned_t += tx.quantity - kept
+        if kept:
             done.resurrenders.append(
-                _resurrender(session, mover, correction, account, row, tx, keep, tag)
+                _resurrender(session, mover, correction, account, row, tx, kept, tag)
             )
     return done

@@ -6,10 +6,11 @@ penalties, :func:`apply_correction` recomputes, for the enterprise and year, eve
 depended on the old figure — in the same unit of work as the approval:
 
 * the **obligation**, from the new approved figure and the rulebook's caps;
-* **excess surrendered units** go back to the compliance account through the ledger: the
-  enterprise's completed surrenders are reversed whole, newest first, and the last one
-  reversed is re-surrendered in the smaller quantity still due (the ledger reverses whole
-  transactions only, and nothing is ever edited);
+* **excess surrendered units** go back to the compliance account through the ledger: those
+  beyond the new obligation, newest first, and offsets beyond the new offset cap (a share of
+  the obligation under the national rulebook), whose place allowances going back anyway take;
+  each surrender that keeps less is reversed whole and re-surrendered in the part it keeps
+  (the ledger reverses whole transactions only, and nothing is ever edited);
 * the enterprise's **status** row, re-run at once (the sweep for one enterprise);
 * a current **penalty** is superseded by one recomputed from the new shortfall with the same
   multiple and average price, or cancelled when the shortfall is gone; a cancelled one is
@@ -18,7 +19,7 @@ depended on the old figure — in the same unit of work as the approval:
 
 One :class:`ComplianceCorrection` row per report version (UNIQUE) records what changed; every
 downstream change names it or the report: ledger memos, audit ``after.correction_of``, the
-penalty rows' ``correction_id``/``ended_by_id``, the re-surrender's ``correction_id`` and the
+penalty rows' ``correction_id``/``ended_by_id``, the re-surrenders' ``correction_id`` and the
 notification's dedupe key. Applying the same version again returns that row, changing nothing.
 
 This module orchestrates; the ledger moves are :mod:`adjustments`, the penalty changes
@@ -37,9 +38,9 @@ from carbon_market.audit.service import record
 from carbon_market.auth.policy import authorize, tenant_scope
 from carbon_market.auth.roles import Actor
 from carbon_market.compliance import queries
-from carbon_market.compliance.adjustments import lock_compliance_account, return_excess
+from carbon_market.compliance.adjustments import Returned, lock_compliance_account, return_units
 from carbon_market.compliance.models import ComplianceCorrection, ComplianceYear
-from carbon_market.compliance.rules import ObligationInput, obligation
+from carbon_market.compliance.rules import ObligationInput, OffsetCaps, obligation, offset_caps
 from carbon_market.compliance.supersession import repenalise
 from carbon_market.compliance.sweep import COLUMNS, STATUS, sweep_one
 from carbon_market.db import clock_of, transactional
@@ -56,8 +57,9 @@ SHORTFALL = COLUMNS.index("shortfall_t")
 class _Trail:
     """What the cascade did, for the audit record and the notice."""
 
-    reversals: list[int] = field(default_factory=list)
-    resurrenders: list[int] = field(default_factory=list)
+    returned: Returned
+    #: The offset caps of the corrected obligation.
+    caps: OffsetCaps
     penalty: dict[str, Any] = field(default_factory=dict)
 
 
@@ -109,7 +111,12 @@ def _notify(
     if correction.returned_t:
         lines.append(
             f"{correction.returned_t} surrendered unit(s) returned to the compliance account "
-            f"(reversals {', '.join(map(str, trail.reversals))})."
+            f"(reversals {', '.join(map(str, trail.returned.reversals))})."
+        )
+    if trail.returned.offsets_returned_t:
+        lines.append(
+            f"Of them, {trail.returned.offsets_returned_t} offset(s): at most "
+            f"{trail.caps.total_t} t of offsets count towards the corrected obligation."
         )
     if trail.penalty.get("cancelled"):
         lines.append(f"Penalty {trail.penalty['previous_id']} cancelled.")
@@ -129,6 +136,39 @@ def _notify(
         ),
         enterprise_id=correction.enterprise_id,
         to_regulators=True,
+    )
+
+
+def _record(
+    session: Session,
+    actor: Actor,
+    correction: ComplianceCorrection,
+    credit_code: str,
+    trail: _Trail,
+) -> None:
+    """The audit record of the whole cascade: every downstream change by its id."""
+    returned = trail.returned
+    record(
+        session,
+        actor,
+        action="compliance_correction:apply",
+        entity_type="compliance_correction",
+        entity_id=correction.id,
+        after={
+            "correction_of": {"report_id": correction.report_id, "version": correction.version},
+            "enterprise": credit_code,
+            "year": correction.year,
+            "obligation_t": [correction.previous_obligation_t, correction.obligation_t],
+            "returned_t": correction.returned_t,
+            "offsets_returned_t": returned.offsets_returned_t,
+            "offset_cap_t": trail.caps.total_t,
+            "reversals": returned.reversals,
+            # The last re-surrender (there was at most one before offsets were capped).
+            "resurrender": returned.resurrenders[-1] if returned.resurrenders else None,
+            "resurrenders": returned.resurrenders,
+            "status": [correction.status_before, correction.status_after],
+            "penalty": trail.penalty,
+        },
     )
 
 
@@ -179,37 +219,20 @@ def apply_correction(session: Session, actor: Actor, report_id: int) -> Complian
     )
     session.add(correction)
     session.flush()  # the id names the correction in the ledger memos and the penalty rows
-    trail = _Trail()
-    facts = queries.surrenders(session, year, owner).get(owner) or queries.SurrenderFacts()
-    excess = facts.completed_t - correction.obligation_t
-    if excess > 0:
-        returned = return_excess(session, actor, correction, account, excess)
-        correction.returned_t = returned.returned_t
-        trail.reversals, trail.resurrenders = returned.reversals, returned.resurrenders
+    caps = offset_caps(
+        queries.book_of(found),
+        obligation_t=correction.obligation_t,
+        allocation_t=queries.allocations(session, year, owner).get(owner),
+    )
+    trail = _Trail(return_units(session, actor, correction, account, caps), caps)
+    correction.returned_t = trail.returned.returned_t
     row = sweep_one(session, year, owner, today)
     correction.status_after = row[STATUS] if row is not None else "not_covered"
     shortfall = int(row[SHORTFALL]) if row is not None else 0
     trail.penalty = repenalise(session, actor, correction, found, shortfall, today)
     session.flush()  # the figures above are final before the audit record reads them
     credit_code = session.get_one(Enterprise, owner).credit_code
-    record(
-        session,
-        actor,
-        action="compliance_correction:apply",
-        entity_type="compliance_correction",
-        entity_id=correction.id,
-        after={
-            "correction_of": {"report_id": report.id, "version": report.version},
-            "enterprise": credit_code,
-            "year": year,
-            "obligation_t": [correction.previous_obligation_t, correction.obligation_t],
-            "returned_t": correction.returned_t,
-            "reversals": trail.reversals,
-            "resurrender": trail.resurrenders[-1] if trail.resurrenders else None,
-            "status": [correction.status_before, correction.status_after],
-            "penalty": trail.penalty,
-        },
-    )
+    _record(session, actor, correction, credit_code, trail)
     _notify(session, correction, credit_code, trail)
     return correction
 
