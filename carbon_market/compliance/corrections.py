@@ -6,10 +6,11 @@ penalties, :func:`apply_correction` recomputes, for the enterprise and year, eve
 depended on the old figure — in the same unit of work as the approval:
 
 * the **obligation**, from the new approved figure and the rulebook's caps;
-* **excess surrendered units** go back to the compliance account through the ledger: the
-  enterprise's completed surrenders are reversed whole, newest first, and the last one
-  reversed is re-surrendered in the smaller quantity still due (the ledger reverses whole
-  transactions only, and nothing is ever edited);
+* **excess surrendered units** go back to the compliance account through the ledger: those
+  beyond the new obligation, newest first, and offsets beyond the new offset cap (a share of
+  the obligation under the national rulebook), whose place allowances going back anyway take;
+  each surrender that keeps less is reversed whole and re-surrendered in the part it keeps
+  (the ledger reverses whole transactions only, and nothing is ever edited);
 * the enterprise's **status** row, re-run at once (the sweep for one enterprise);
 * a current **penalty** is superseded by one recomputed from the new shortfall with the same
   multiple and average price, or cancelled when the shortfall is gone; a cancelled one is
@@ -18,14 +19,16 @@ depended on the old figure — in the same unit of work as the approval:
 
 One :class:`ComplianceCorrection` row per report version (UNIQUE) records what changed; every
 downstream change names it or the report: ledger memos, audit ``after.correction_of``, the
-penalty rows' ``correction_id``/``ended_by_id``, the re-surrender's ``correction_id`` and the
+penalty rows' ``correction_id``/``ended_by_id``, the re-surrenders' ``correction_id`` and the
 notification's dedupe key. Applying the same version again returns that row, changing nothing.
+
+This module orchestrates; the ledger moves are :mod:`adjustments`, the penalty changes
+:mod:`supersession`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -35,27 +38,14 @@ from carbon_market.audit.service import record
 from carbon_market.auth.policy import authorize, tenant_scope
 from carbon_market.auth.roles import Actor
 from carbon_market.compliance import queries
-from carbon_market.compliance.models import (
-    ComplianceCorrection,
-    CompliancePenalty,
-    ComplianceSurrender,
-    ComplianceYear,
-    PenaltyStatus,
-)
-from carbon_market.compliance.rules import ObligationInput, obligation, penalty
+from carbon_market.compliance.adjustments import Returned, lock_compliance_account, return_units
+from carbon_market.compliance.models import ComplianceCorrection, ComplianceYear
+from carbon_market.compliance.rules import ObligationInput, OffsetCaps, obligation, offset_caps
+from carbon_market.compliance.supersession import repenalise
 from carbon_market.compliance.sweep import COLUMNS, STATUS, sweep_one
 from carbon_market.db import clock_of, transactional
 from carbon_market.emitters.models import Enterprise
 from carbon_market.errors import Conflict, NotFound
-from carbon_market.ledger import service as ledger
-from carbon_market.ledger.accounts import GOVERNMENT_ACCOUNTS
-from carbon_market.ledger.models import (
-    Account,
-    AccountKind,
-    LedgerTransaction,
-    TransactionKind,
-    TransactionStatus,
-)
 from carbon_market.mrv import reports
 from carbon_market.mrv.reports_models import EmissionReport, ReportStatus
 from carbon_market.notifications.service import enqueue
@@ -67,8 +57,9 @@ SHORTFALL = COLUMNS.index("shortfall_t")
 class _Trail:
     """What the cascade did, for the audit record and the notice."""
 
-    reversals: list[int] = field(default_factory=list)
-    resurrender: int | None = None
+    returned: Returned
+    #: The offset caps of the corrected obligation.
+    caps: OffsetCaps
     penalty: dict[str, Any] = field(default_factory=dict)
 
 
@@ -97,19 +88,6 @@ def _newer_approved(session: Session, report: EmissionReport) -> int | None:
     )
 
 
-def _compliance_account(session: Session, owner: int) -> Account:
-    """The enterprise's compliance account, locked: corrections and surrenders of one
-    enterprise are serialised on it (as surrenders are among themselves)."""
-    account = session.scalar(
-        select(Account)
-        .where(Account.enterprise_id == owner, Account.kind == AccountKind.ENTERPRISE_COMPLIANCE)
-        .with_for_update()
-    )
-    if account is None:
-        raise NotFound(f"enterprise {owner} has no compliance account")
-    return account
-
-
 def _due(session: Session, found: ComplianceYear, owner: int, verified_t: int) -> int:
     year = found.year
     facts = ObligationInput(
@@ -119,181 +97,6 @@ def _due(session: Session, found: ComplianceYear, owner: int, verified_t: int) -
         is_gas_unit=owner in queries.gas_units(session, owner),
     )
     return obligation(facts, queries.book_of(found)).obligation_t
-
-
-def _completed_surrenders(
-    session: Session, year: int, owner: int
-) -> list[tuple[ComplianceSurrender, LedgerTransaction]]:
-    """The enterprise's completed, not reversed surrenders for ``year``, newest first."""
-    reversed_ids = select(LedgerTransaction.reverses_id).where(
-        LedgerTransaction.reverses_id.is_not(None),
-        LedgerTransaction.status == TransactionStatus.COMPLETED,
-    )
-    rows = session.execute(
-        select(ComplianceSurrender, LedgerTransaction)
-        .join(LedgerTransaction, LedgerTransaction.id == ComplianceSurrender.transaction_id)
-        .where(
-            ComplianceSurrender.year == year,
-            ComplianceSurrender.enterprise_id == owner,
-            LedgerTransaction.status == TransactionStatus.COMPLETED,
-            LedgerTransaction.id.not_in(reversed_ids),
-        )
-        .order_by(LedgerTransaction.completed_at.desc(), LedgerTransaction.id.desc())
-    )
-    return [(row[0], row[1]) for row in rows]
-
-
-def _return_excess(
-    session: Session,
-    actor: Actor,
-    correction: ComplianceCorrection,
-    account: Account,
-    excess: int,
-    trail: _Trail,
-) -> int:
-    """Reverse whole surrenders, newest first, until ``excess`` units are back; the last one
-    reversed is re-surrendered in the part still due. Returns the units returned."""
-    mover = Actor.system(name=f"correction:{actor.name}"[:64], request_id=actor.request_id)
-    tag = f"correction of report {correction.report_id} v{correction.version}"
-    returned = 0
-    for row, tx in _completed_surrenders(session, correction.year, correction.enterprise_id):
-        if returned >= excess:
-            break
-        reversal = ledger.reverse(
-            session, mover, tx.id, memo=f"{tag}: excess surrender returned"[:500]
-        )
-        trail.reversals.append(reversal.id)
-        keep = tx.quantity - min(tx.quantity, excess - returned)
-        returned += tx.quantity - keep
-        if keep:
-            again = ledger.request_transfer(
-                session,
-                mover,
-                from_account=account.number,
-                to_account=GOVERNMENT_ACCOUNTS[AccountKind.RETIREMENT],
-                unit_kind=tx.unit_kind,
-                vintage=tx.vintage,
-                quantity=keep,
-                memo=f"{tag}: re-surrender of {keep} of transaction {tx.id}"[:500],
-                kind=TransactionKind.SURRENDER,
-            )
-            session.add(
-                ComplianceSurrender(
-                    year=correction.year,
-                    enterprise_id=correction.enterprise_id,
-                    transaction_id=again.id,
-                    unit_kind=row.unit_kind,
-                    vintage=row.vintage,
-                    quantity=keep,
-                    counts_as=row.counts_as,
-                    is_outside=row.is_outside,
-                    requested_at=clock_of(session).now(),
-                    requested_by=mover.name,
-                    correction_id=correction.id,
-                )
-            )
-            session.flush()  # the status re-run below reads surrenders on the raw cursor
-            trail.resurrender = again.id
-    return returned
-
-
-def _penalty_row(
-    basis: CompliancePenalty, found: ComplianceYear, shortfall_t: int, **values: Any
-) -> CompliancePenalty:
-    """A recomputed penalty: ``basis``'s multiple, average price and window, a new shortfall."""
-    result = penalty(
-        queries.book_of(found),
-        shortfall_t=shortfall_t,
-        multiple=basis.multiple,
-        average_price=basis.average_price,
-    )
-    return CompliancePenalty(
-        year=basis.year,
-        enterprise_id=basis.enterprise_id,
-        shortfall_t=result.shortfall_t,
-        multiple=result.multiple,
-        average_price=result.average_price,
-        amount=result.amount,
-        allocation_deduction_t=result.allocation_deduction_t,
-        price_from=basis.price_from,
-        price_to=basis.price_to,
-        status=PenaltyStatus.CURRENT,
-        **values,
-    )
-
-
-def _repenalise(
-    session: Session,
-    actor: Actor,
-    correction: ComplianceCorrection,
-    found: ComplianceYear,
-    shortfall_t: int,
-    today: date,
-    trail: _Trail,
-) -> None:
-    """Supersede, cancel or reinstate the enterprise's penalty for the new shortfall."""
-    latest = session.scalar(
-        select(CompliancePenalty)
-        .where(
-            CompliancePenalty.year == correction.year,
-            CompliancePenalty.enterprise_id == correction.enterprise_id,
-        )
-        .order_by(CompliancePenalty.id.desc())
-        .limit(1)
-    )
-    if latest is None:
-        return  # never assessed: the penalty_assessment job assesses from the new status
-    current = latest.status is PenaltyStatus.CURRENT
-    if current and latest.shortfall_t == shortfall_t:
-        return
-    if not current and (shortfall_t == 0 or latest.status is PenaltyStatus.SUPERSEDED):
-        return
-    now = clock_of(session).now()
-    correction_of = {"report_id": correction.report_id, "version": correction.version}
-    if current:
-        latest.status = PenaltyStatus.SUPERSEDED if shortfall_t else PenaltyStatus.CANCELLED
-        latest.ended_by_id = correction.id
-        session.flush()  # the old row leaves the current-penalty unique index first
-        record(
-            session,
-            actor,
-            action=f"compliance_penalty:{'supersede' if shortfall_t else 'cancel'}",
-            entity_type="compliance_penalty",
-            entity_id=latest.id,
-            after={"status": latest.status.value, "correction_of": correction_of},
-        )
-    trail.penalty = {"previous_id": latest.id, "previous_amount": str(latest.amount)}
-    if not shortfall_t:
-        trail.penalty["cancelled"] = True
-        return
-    new = _penalty_row(
-        latest,
-        found,
-        shortfall_t,
-        assessed_on=today,
-        assessed_at=now,
-        assessed_by=actor.name,
-        correction_id=correction.id,
-        supersedes_id=latest.id if current else None,
-    )
-    session.add(new)
-    session.flush()  # the new penalty's id names it in the audit record and the notice
-    trail.penalty.update({"id": new.id, "amount": str(new.amount), "shortfall_t": shortfall_t})
-    record(
-        session,
-        actor,
-        action="compliance_penalty:recompute",
-        entity_type="compliance_penalty",
-        entity_id=new.id,
-        after={
-            "shortfall_t": shortfall_t,
-            "multiple": str(new.multiple),
-            "average_price": str(new.average_price),
-            "amount": str(new.amount),
-            "supersedes_id": new.supersedes_id,
-            "correction_of": correction_of,
-        },
-    )
 
 
 def _notify(
@@ -308,7 +111,12 @@ def _notify(
     if correction.returned_t:
         lines.append(
             f"{correction.returned_t} surrendered unit(s) returned to the compliance account "
-            f"(reversals {', '.join(map(str, trail.reversals))})."
+            f"(reversals {', '.join(map(str, trail.returned.reversals))})."
+        )
+    if trail.returned.offsets_returned_t:
+        lines.append(
+            f"Of them, {trail.returned.offsets_returned_t} offset(s): at most "
+            f"{trail.caps.total_t} t of offsets count towards the corrected obligation."
         )
     if trail.penalty.get("cancelled"):
         lines.append(f"Penalty {trail.penalty['previous_id']} cancelled.")
@@ -328,6 +136,39 @@ def _notify(
         ),
         enterprise_id=correction.enterprise_id,
         to_regulators=True,
+    )
+
+
+def _record(
+    session: Session,
+    actor: Actor,
+    correction: ComplianceCorrection,
+    credit_code: str,
+    trail: _Trail,
+) -> None:
+    """The audit record of the whole cascade: every downstream change by its id."""
+    returned = trail.returned
+    record(
+        session,
+        actor,
+        action="compliance_correction:apply",
+        entity_type="compliance_correction",
+        entity_id=correction.id,
+        after={
+            "correction_of": {"report_id": correction.report_id, "version": correction.version},
+            "enterprise": credit_code,
+            "year": correction.year,
+            "obligation_t": [correction.previous_obligation_t, correction.obligation_t],
+            "returned_t": correction.returned_t,
+            "offsets_returned_t": returned.offsets_returned_t,
+            "offset_cap_t": trail.caps.total_t,
+            "reversals": returned.reversals,
+            # The last re-surrender (there was at most one before offsets were capped).
+            "resurrender": returned.resurrenders[-1] if returned.resurrenders else None,
+            "resurrenders": returned.resurrenders,
+            "status": [correction.status_before, correction.status_after],
+            "penalty": trail.penalty,
+        },
     )
 
 
@@ -358,7 +199,7 @@ def apply_correction(session: Session, actor: Actor, report_id: int) -> Complian
     if newer is not None:
         raise Conflict(f"version {newer} of the {report.year} report supersedes this one")
     owner, year = report.enterprise_id, report.year
-    account = _compliance_account(session, owner)
+    account = lock_compliance_account(session, owner)
     today = queries.today_of(session)
     # As the last sweep left it (None: never swept); recomputing it now would already
     # read the new approved figure.
@@ -378,35 +219,20 @@ def apply_correction(session: Session, actor: Actor, report_id: int) -> Complian
     )
     session.add(correction)
     session.flush()  # the id names the correction in the ledger memos and the penalty rows
-    trail = _Trail()
-    facts = queries.surrenders(session, year, owner).get(owner) or queries.SurrenderFacts()
-    excess = facts.completed_t - correction.obligation_t
-    if excess > 0:
-        correction.returned_t = _return_excess(session, actor, correction, account, excess, trail)
+    caps = offset_caps(
+        queries.book_of(found),
+        obligation_t=correction.obligation_t,
+        allocation_t=queries.allocations(session, year, owner).get(owner),
+    )
+    trail = _Trail(return_units(session, actor, correction, account, caps), caps)
+    correction.returned_t = trail.returned.returned_t
     row = sweep_one(session, year, owner, today)
     correction.status_after = row[STATUS] if row is not None else "not_covered"
     shortfall = int(row[SHORTFALL]) if row is not None else 0
-    _repenalise(session, actor, correction, found, shortfall, today, trail)
+    trail.penalty = repenalise(session, actor, correction, found, shortfall, today)
     session.flush()  # the figures above are final before the audit record reads them
     credit_code = session.get_one(Enterprise, owner).credit_code
-    record(
-        session,
-        actor,
-        action="compliance_correction:apply",
-        entity_type="compliance_correction",
-        entity_id=correction.id,
-        after={
-            "correction_of": {"report_id": report.id, "version": report.version},
-            "enterprise": credit_code,
-            "year": year,
-            "obligation_t": [correction.previous_obligation_t, correction.obligation_t],
-            "returned_t": correction.returned_t,
-            "reversals": trail.reversals,
-            "resurrender": trail.resurrender,
-            "status": [correction.status_before, correction.status_after],
-            "penalty": trail.penalty,
-        },
-    )
+    _record(session, actor, correction, credit_code, trail)
     _notify(session, correction, credit_code, trail)
     return correction
 

@@ -3,9 +3,9 @@ flags, shortfalls, penalties and forecast warnings, through the notifications ou
 
 Every message has a dedupe key naming what makes it unique (kind, year, deadline, tier,
 enterprise — or the month, for forecast warnings), so a job run twice for the same day sends
-nothing the second time. Keys already in the outbox are read once per batch, so a run over
-many enterprises costs a query per batch plus one per new message, not a look-up per
-enterprise.
+nothing the second time. Each batch (one deadline tier, one flag, the year's penalties) goes
+to the outbox's ``enqueue_many``: one look-up of the keys already sent and one bulk insert,
+not a look-up per enterprise.
 
 Reminder tiers: ``COMPLIANCE_REMINDER_DAYS`` (30, 7, 1) days before each deadline. A run on
 day D sends the tier D falls in — the smallest tier not shorter than the days left — so a
@@ -35,8 +35,7 @@ from carbon_market.compliance.projections import compute as compute_forecast
 from carbon_market.db import transactional
 from carbon_market.emitters.models import Enterprise
 from carbon_market.mrv.reports_models import ReportStatus
-from carbon_market.notifications.models import Notification
-from carbon_market.notifications.service import enqueue
+from carbon_market.notifications.service import Message, enqueue, enqueue_many
 
 #: Days before a deadline on which its reminder goes out.
 COMPLIANCE_REMINDER_DAYS = (30, 7, 1)
@@ -71,15 +70,6 @@ def _deadline(found: ComplianceYear, which: str) -> date:
     }[which]
 
 
-def _sent(session: Session, prefix: str) -> set[str]:
-    """The dedupe keys in the outbox that start with ``prefix``."""
-    return set(
-        session.scalars(
-            select(Notification.dedupe_key).where(Notification.dedupe_key.startswith(prefix))
-        )
-    )
-
-
 def _credit_codes(session: Session, ids: Iterable[int]) -> dict[int, str]:
     wanted = list(ids)
     if not wanted:
@@ -107,24 +97,12 @@ def _not_done(session: Session, found: ComplianceYear, which: str) -> list[int]:
     return [e for e in covered if e not in settled and e not in extended]
 
 
-def _open_years(session: Session, today: date) -> list[ComplianceYear]:
-    """Years with a deadline today or later, or whose surrender deadline passed within a
-    year (late surrenders and penalties still concern them)."""
-    return list(
-        session.scalars(
-            select(ComplianceYear)
-            .where(ComplianceYear.surrender_deadline >= date(today.year - 1, 1, 1))
-            .order_by(ComplianceYear.year)
-        )
-    )
-
-
 @transactional
 def deadline_reminders(session: Session, actor: Actor, today: date) -> dict[str, int]:
     """Remind each enterprise that still has something to do of every deadline in a tier."""
     authorize(actor, "compliance.manage")
     sent = 0
-    for found in _open_years(session, today):
+    for found in queries.open_years(session, today):
         for which in DEADLINES:
             deadline = _deadline(found, which)
             days = (deadline - today).days
@@ -132,13 +110,9 @@ def deadline_reminders(session: Session, actor: Actor, today: date) -> dict[str,
             if level is None:
                 continue
             prefix = f"deadline_reminder:{found.year}:{which}:{level}:"
-            done = _sent(session, prefix)
-            for owner in _not_done(session, found, which):
-                if f"{prefix}{owner}" in done:
-                    continue
-                when = "today" if days == 0 else f"in {days} day(s)"
-                enqueue(
-                    session,
+            when = "today" if days == 0 else f"in {days} day(s)"
+            reminders = [
+                Message(
                     kind="deadline_reminder",
                     subject=f"{found.year}: {which} deadline {deadline} ({when})",
                     body=f"Please {WHAT[which]} for {found.year} by {deadline} "
@@ -146,7 +120,9 @@ def deadline_reminders(session: Session, actor: Actor, today: date) -> dict[str,
                     dedupe_key=f"{prefix}{owner}",
                     enterprise_id=owner,
                 )
-                sent += 1
+                for owner in _not_done(session, found, which)
+            ]
+            sent += len(enqueue_many(session, reminders))
     return {"reminders": sent}
 
 
@@ -157,18 +133,14 @@ def overdue_flags(session: Session, actor: Actor, today: date) -> dict[str, int]
     surrender deadline: tell each enterprise the sweep found short what it still owes."""
     authorize(actor, "compliance.manage")
     counts = {"overdue": 0, "shortfalls": 0}
-    for found in _open_years(session, today):
+    for found in queries.open_years(session, today):
         for which in ("reporting", "verification"):
             deadline = _deadline(found, which)
             if today <= deadline:
                 continue
             prefix = f"overdue:{found.year}:{which}:"
-            done = _sent(session, prefix)
-            late = [e for e in _not_done(session, found, which) if f"{prefix}{e}" not in done]
-            codes = _credit_codes(session, late)
-            for owner in late:
-                enqueue(
-                    session,
+            flags = [
+                Message(
                     kind="overdue",
                     subject=f"{found.year}: {which} overdue since {deadline}",
                     body=f"The deadline to {WHAT[which]} for {found.year} was {deadline}; "
@@ -176,6 +148,11 @@ def overdue_flags(session: Session, actor: Actor, today: date) -> dict[str, int]
                     dedupe_key=f"{prefix}{owner}",
                     enterprise_id=owner,
                 )
+                for owner in _not_done(session, found, which)
+            ]
+            # The regulators' list names only the enterprises flagged for the first time.
+            late = [m.enterprise_id for m in enqueue_many(session, flags) if m.enterprise_id]
+            codes = _credit_codes(session, late)
             if late:
                 listed = ", ".join(sorted(codes.values()))
                 enqueue(
@@ -196,17 +173,14 @@ def _shortfall_notices(session: Session, found: ComplianceYear, today: date) -> 
     if today <= found.surrender_deadline:
         return 0
     prefix = f"shortfall:{found.year}:"
-    done = _sent(session, prefix)
     rows = session.execute(
         select(ComplianceStatus.enterprise_id, ComplianceStatus.shortfall_t).where(
             ComplianceStatus.year == found.year,
             ComplianceStatus.status == ComplianceStatusKind.SHORTFALL,
         )
     ).all()
-    new = [(owner, short) for owner, short in rows if f"{prefix}{owner}" not in done]
-    for owner, short in new:
-        enqueue(
-            session,
+    told = [
+        Message(
             kind="shortfall",
             subject=f"{found.year}: {short} t not surrendered by {found.surrender_deadline}",
             body=f"{short} t of the {found.year} obligation were not surrendered by the "
@@ -214,7 +188,9 @@ def _shortfall_notices(session: Session, found: ComplianceYear, today: date) -> 
             dedupe_key=f"{prefix}{owner}",
             enterprise_id=owner,
         )
-    return len(new)
+        for owner, short in rows
+    ]
+    return len(enqueue_many(session, told))
 
 
 @transactional
@@ -222,30 +198,27 @@ def penalty_notices(session: Session, actor: Actor, year: int) -> int:
     """Tell each penalised enterprise its penalty, once."""
     authorize(actor, "compliance.manage")
     prefix = f"penalty:{year}:"
-    done = _sent(session, prefix)
     penalties = session.scalars(select(CompliancePenalty).where(CompliancePenalty.year == year))
-    count = 0
+    told = []
     for p in penalties:
-        if f"{prefix}{p.enterprise_id}" in done:
-            continue
         deduction = (
             f" {p.allocation_deduction_t} t will be deducted from next year's allocation "
             "unless corrected."
             if p.allocation_deduction_t
             else ""
         )
-        enqueue(
-            session,
-            kind="penalty",
-            subject=f"{year}: penalty of {p.amount} CNY",
-            body=f"Shortfall {p.shortfall_t} t × {p.multiple} × the average price "
-            f"{p.average_price} CNY/t ({p.price_from} to {p.price_to}) = {p.amount} CNY."
-            f"{deduction}",
-            dedupe_key=f"{prefix}{p.enterprise_id}",
-            enterprise_id=p.enterprise_id,
+        told.append(
+            Message(
+                kind="penalty",
+                subject=f"{year}: penalty of {p.amount} CNY",
+                body=f"Shortfall {p.shortfall_t} t × {p.multiple} × the average price "
+                f"{p.average_price} CNY/t ({p.price_from} to {p.price_to}) = {p.amount} CNY."
+                f"{deduction}",
+                dedupe_key=f"{prefix}{p.enterprise_id}",
+                enterprise_id=p.enterprise_id,
+            )
         )
-        count += 1
-    return count
+    return len(enqueue_many(session, told))
 
 
 @transactional
@@ -255,18 +228,15 @@ def forecast_warnings(session: Session, actor: Actor, today: date) -> dict[str, 
     authorize(actor, "compliance.manage")
     month = today.strftime("%Y-%m")
     counts: dict[str, Any] = {"projected": 0, "warnings": 0}
-    for found in _open_years(session, today):
+    for found in queries.open_years(session, today):
         if today > found.surrender_deadline:
             continue
         rows = compute_forecast(session, found, today)
         counts["projected"] += len(rows)
         warn = [r for r in rows if r.outlook.warn]
         prefix = f"forecast_warning:{found.year}:"
-        done = _sent(session, prefix)
+        warnings = []
         for row in warn:
-            key = f"{prefix}{row.enterprise_id}:{month}"
-            if key in done:
-                continue
             cost = (
                 f" Buying it at the recent average price of {row.price} CNY/t would cost "
                 f"{row.outlook.expected_cost} CNY; the penalty if it is not covered would be "
@@ -274,19 +244,20 @@ def forecast_warnings(session: Session, actor: Actor, today: date) -> dict[str, 
                 if row.price is not None
                 else ""
             )
-            enqueue(
-                session,
-                kind="forecast_warning",
-                subject=f"{found.year}: a shortfall of about {row.outlook.expected_shortfall_t}"
-                " t is likely",
-                body=f"From the monthly data filed ({row.projection.months_filed} month(s), "
-                f"{row.projection.method}), {found.year} emissions are projected at "
-                f"{row.projection.projected_t} t; the units held and surrendered cover "
-                f"{row.outlook.covered_t} t.{cost}",
-                dedupe_key=key,
-                enterprise_id=row.enterprise_id,
+            warnings.append(
+                Message(
+                    kind="forecast_warning",
+                    subject=f"{found.year}: a shortfall of about "
+                    f"{row.outlook.expected_shortfall_t} t is likely",
+                    body=f"From the monthly data filed ({row.projection.months_filed} "
+                    f"month(s), {row.projection.method}), {found.year} emissions are projected "
+                    f"at {row.projection.projected_t} t; the units held and surrendered cover "
+                    f"{row.outlook.covered_t} t.{cost}",
+                    dedupe_key=f"{prefix}{row.enterprise_id}:{month}",
+                    enterprise_id=row.enterprise_id,
+                )
             )
-            counts["warnings"] += 1
+        counts["warnings"] += len(enqueue_many(session, warnings))
         if warn:
             listed = ", ".join(f"{r.enterprise} ({r.outlook.expected_shortfall_t} t)" for r in warn)
             enqueue(

@@ -32,7 +32,8 @@ from carbon_market.compliance.sweep import sweep
 from carbon_market.db import clock_of, transactional
 from carbon_market.trading.market import average_price
 
-#: The unit kind whose market price sets penalties.
+#: The unit kind whose market price sets penalties and prices the forecast's expected
+#: shortfall (``projections`` imports it: one definition).
 PRICED_KIND = "allowance"
 
 

@@ -25,6 +25,7 @@ from carbon_market.auth.roles import Actor
 from carbon_market.compliance import queries
 from carbon_market.compliance.forecast import Outlook, Position, Projection, outlook, project
 from carbon_market.compliance.models import ComplianceYear
+from carbon_market.compliance.penalties import PRICED_KIND
 from carbon_market.compliance.rulebook import Rulebook
 from carbon_market.compliance.rules import Surrendered
 from carbon_market.emitters.models import Enterprise
@@ -34,7 +35,6 @@ from carbon_market.trading.market import average_price
 
 #: How far back the market price for the expected cost looks, in days.
 FORECAST_PRICE_DAYS = 30
-PRICED_KIND = "allowance"
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,34 @@ def load_year(session: Session, year: int, *, for_update: bool = False) -> Compl
     return found
 
 
+#: How long a year stays open after its surrender deadline: late surrenders, corrections and
+#: the flags that follow them still change it meanwhile. 366 days so that a leap year in
+#: between still leaves a full year.
+OPEN_AFTER_DEADLINE = timedelta(days=366)
+
+
+def open_years(session: Session, today: date) -> list[ComplianceYear]:
+    """The compliance years open on ``today``, oldest first: the one definition the daily
+    sweep, the deadline reminders, the overdue and shortfall flags and the forecast share.
+
+    A year is open once it has begun (``year <= today.year``) and until its surrender
+    deadline is more than :data:`OPEN_AFTER_DEADLINE` behind ``today``: deadline 2026-06-30
+    is open through 2027-07-01 (366 days later) and closed on 2027-07-02. Extensions do not
+    stretch it. The flags read the status rows the sweep writes, so they must not run on a
+    year the sweep has stopped refreshing.
+    """
+    return list(
+        session.scalars(
+            select(ComplianceYear)
+            .where(
+                ComplianceYear.year <= today.year,
+                ComplianceYear.surrender_deadline >= today - OPEN_AFTER_DEADLINE,
+            )
+            .order_by(ComplianceYear.year)
+        )
+    )
+
+
 def book_of(year: ComplianceYear) -> Rulebook:
     """The year's rulebook as stored (the shipped default as the regulator edited it)."""
     return parse_rulebook(year.document)

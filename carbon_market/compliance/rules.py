@@ -1,4 +1,5 @@
-"""The compliance arithmetic (pure): obligations, offset caps, surrender checks, penalties.
+"""The compliance arithmetic (pure): obligations, offset caps, surrender checks, what a
+correction keeps surrendered, penalties.
 
 Units are whole tonnes (int); money is ``Decimal`` CNY. Rounding rules, each applied once:
 
@@ -10,6 +11,7 @@ Units are whole tonnes (int); money is ``Decimal`` CNY. Rounding rules, each app
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
@@ -150,6 +152,67 @@ def surrender_problems(
             left = max(caps.outside_t - done.outside_offsets_t, 0)
             problems.append(("quantity", f"over the cap on outside offsets: {left} t left"))
     return problems
+
+
+@dataclass(frozen=True)
+class SurrenderLot:
+    """One completed surrender, as a correction sees it: how many units and how they count."""
+
+    quantity: int
+    is_offset: bool = False
+    #: An offset from outside the jurisdiction (counts against the outside cap too).
+    is_outside: bool = False
+
+
+def _trim(keep: list[int], order: Iterable[int], amount: int) -> int:
+    """Take up to ``amount`` units off ``keep``, lot by lot in ``order``; returns how many."""
+    taken = 0
+    for i in order:
+        if taken >= amount:
+            break
+        cut = min(keep[i], amount - taken)
+        keep[i] -= cut
+        taken += cut
+    return taken
+
+
+def kept_after_correction(
+    lots: Sequence[SurrenderLot], *, obligation_t: int, caps: OffsetCaps
+) -> list[int]:
+    """How much of each completed surrender (``lots``, newest first) stays surrendered after a
+    correction to ``obligation_t`` with the offset ``caps`` that obligation gives.
+
+    1. Units beyond the obligation go back newest first, whatever their kind.
+    2. Offsets beyond the new caps go back too, newest offset first: outside offsets beyond
+       the outside cap, then any offsets beyond the total cap.
+    3. The tonnes step 2 returned are made up from allowances step 1 was returning, the
+       oldest of those first (as if step 1 had stopped earlier); never from other offsets
+       and never from units not surrendered before, so the total kept never exceeds the
+       obligation and a correction downwards never leaves a shortfall that was not there.
+
+    Worked example (national, cap 5 % of the obligation): 500 t CCER surrendered, then 9 500
+    allowances; 10 000 t corrected to 6 000 t, cap floor(5 % × 6 000) = 300 t. Step 1: the
+    4 000 t excess comes off the newest, the allowances: 5 500 kept. Step 2: 500 − 300 = 200
+    CCER back: 300 kept. Step 3: 200 allowances kept instead: 5 700. Kept [5 700, 300], back
+    3 800 allowances and 200 CCER.
+    """
+    keep = [lot.quantity for lot in lots]
+    _trim(keep, range(len(lots)), sum(keep) - obligation_t)
+    returned_offsets = 0
+    if caps.outside_t is not None:
+        outside = [i for i, lot in enumerate(lots) if lot.is_offset and lot.is_outside]
+        over = sum(keep[i] for i in outside) - caps.outside_t
+        returned_offsets += _trim(keep, outside, over)
+    offsets = [i for i, lot in enumerate(lots) if lot.is_offset]
+    returned_offsets += _trim(keep, offsets, sum(keep[i] for i in offsets) - caps.total_t)
+    for i in reversed(range(len(lots))):
+        if returned_offsets <= 0:
+            break
+        if not lots[i].is_offset:
+            back = min(lots[i].quantity - keep[i], returned_offsets)
+            keep[i] += back
+            returned_offsets -= back
+    return keep
 
 
 @dataclass(frozen=True)

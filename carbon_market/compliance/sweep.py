@@ -10,7 +10,7 @@ Running it twice for the same day writes the same rows.
 
 from __future__ import annotations
 
-from datetime import UTC, date, timedelta
+from datetime import UTC, date
 from typing import Any
 
 from sqlalchemy import func, select
@@ -42,9 +42,6 @@ UPDATED = (
     "as_of",
     "computed_at",
 )
-#: A year is swept daily until a year after its surrender deadline (late surrenders and
-#: corrections still change statuses meanwhile).
-SWEPT_AFTER_DEADLINE = timedelta(days=366)
 
 
 #: A status row as the sweep writes it, in :data:`COLUMNS` order.
@@ -181,18 +178,9 @@ def sweep_one(session: Session, year: int, enterprise_id: int, today: date) -> R
 
 
 def sweep_open_years(session: Session, actor: Actor, today: date) -> list[dict[str, Any]]:
-    """Sweep every year that has begun and whose surrender deadline is less than
-    :data:`SWEPT_AFTER_DEADLINE` behind ``today``; one unit of work per year."""
-    years = list(
-        session.scalars(
-            select(ComplianceYear.year)
-            .where(
-                ComplianceYear.year <= today.year,
-                ComplianceYear.surrender_deadline >= today - SWEPT_AFTER_DEADLINE,
-            )
-            .order_by(ComplianceYear.year)
-        )
-    )
+    """Sweep every year open on ``today`` (:func:`queries.open_years`); one unit of work
+    per year."""
+    years = [found.year for found in queries.open_years(session, today)]
     session.rollback()  # end the read so each sweep starts its own unit of work
     return [sweep(session, actor, year, today) for year in years]
 

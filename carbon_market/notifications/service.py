@@ -2,15 +2,19 @@
 
 Other modules call :func:`enqueue` inside their own unit of work: the message is committed
 with the change that caused it, or not at all. The dedupe key makes it idempotent: a job
-that runs twice for the same day enqueues each reminder once.
+that runs twice for the same day enqueues each reminder once. A job with many messages at
+once (a reminder to every enterprise) calls :func:`enqueue_many`: one look-up of the batch's
+keys already in the outbox and one bulk insert, instead of a look-up and an insert each.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -39,29 +43,47 @@ KINDS = frozenset(
     }
 )
 MAX_SUBJECT, MAX_KEY = 200, 200
+#: Keys looked up (and rows inserted) per statement by :func:`enqueue_many`: PostgreSQL
+#: takes at most 65,535 bound parameters in one statement.
+BATCH_KEYS = 5_000
 
 
-def _check(
-    kind: str,
-    subject: str,
-    body: str,
-    dedupe_key: str,
-    enterprise_id: int | None,
-    to_regulators: bool,
-) -> None:
+@dataclass(frozen=True)
+class Message:
+    """A message to put in the outbox: what :func:`enqueue` takes, as one value."""
+
+    kind: str
+    subject: str
+    body: str
+    dedupe_key: str
+    enterprise_id: int | None = None
+    to_regulators: bool = False
+
+
+def _problems(message: Message, at: str = "#") -> list[FieldError]:
+    """Every field of ``message`` that is wrong; pointers start at ``at``."""
     errors = []
-    if kind not in KINDS:
-        errors.append(FieldError("#/kind", f"must be one of {', '.join(sorted(KINDS))}"))
-    if not subject.strip() or len(subject) > MAX_SUBJECT:
-        errors.append(FieldError("#/subject", f"must be 1 to {MAX_SUBJECT} characters"))
-    if not body.strip():
-        errors.append(FieldError("#/body", "must not be empty"))
-    if not dedupe_key.strip() or len(dedupe_key) > MAX_KEY:
-        errors.append(FieldError("#/dedupe_key", f"must be 1 to {MAX_KEY} characters"))
-    if enterprise_id is None and not to_regulators:
-        errors.append(FieldError("#/enterprise_id", "name an enterprise or the regulators"))
+    if message.kind not in KINDS:
+        errors.append(FieldError(f"{at}/kind", f"must be one of {', '.join(sorted(KINDS))}"))
+    if not message.subject.strip() or len(message.subject) > MAX_SUBJECT:
+        errors.append(FieldError(f"{at}/subject", f"must be 1 to {MAX_SUBJECT} characters"))
+    if not message.body.strip():
+        errors.append(FieldError(f"{at}/body", "must not be empty"))
+    if not message.dedupe_key.strip() or len(message.dedupe_key) > MAX_KEY:
+        errors.append(FieldError(f"{at}/dedupe_key", f"must be 1 to {MAX_KEY} characters"))
+    if message.enterprise_id is None and not message.to_regulators:
+        errors.append(FieldError(f"{at}/enterprise_id", "name an enterprise or the regulators"))
+    return errors
+
+
+def _raise_if(errors: list[FieldError]) -> None:
     if errors:
         raise ValidationFailed(f"{len(errors)} field(s) are invalid", errors=errors)
+
+
+def _emails(contacts: list[Any]) -> list[str]:
+    """The e-mail addresses among an enterprise's contacts (a contact may have none)."""
+    return [c["email"] for c in contacts if isinstance(c, dict) and c.get("email")]
 
 
 def _addresses(session: Session, enterprise_id: int | None, to_regulators: bool) -> list[str]:
@@ -71,7 +93,7 @@ def _addresses(session: Session, enterprise_id: int | None, to_regulators: bool)
         contacts = session.scalar(select(Enterprise.contacts).where(Enterprise.id == enterprise_id))
         if contacts is None:
             raise NotFound(f"enterprise {enterprise_id} does not exist")
-        found += [c["email"] for c in contacts if isinstance(c, dict) and c.get("email")]
+        found += _emails(contacts)
     if to_regulators:
         found += list(config_of(session).notify_regulator_emails)
     return list(dict.fromkeys(found))
@@ -94,7 +116,7 @@ def enqueue(
     (then nothing changes). Joins the caller's unit of work. Raises ValidationFailed (kind
     not in :data:`KINDS`, empty subject or body, no recipient) and NotFound (enterprise).
     """
-    _check(kind, subject, body, dedupe_key, enterprise_id, to_regulators)
+    _raise_if(_problems(Message(kind, subject, body, dedupe_key, enterprise_id, to_regulators)))
     if session.scalar(select(Notification.id).where(Notification.dedupe_key == dedupe_key)):
         return None
     now = clock_of(session).now()
@@ -119,6 +141,90 @@ def enqueue(
     except IntegrityError:
         return None
     return message
+
+
+def _contact_emails(session: Session, enterprise_ids: set[int]) -> dict[int, list[str]]:
+    """Each enterprise's contact addresses, in one query per :data:`BATCH_KEYS` ids.
+    Raises NotFound naming the first enterprise that does not exist."""
+    found: dict[int, list[str]] = {}
+    wanted = sorted(enterprise_ids)
+    for start in range(0, len(wanted), BATCH_KEYS):
+        chunk = wanted[start : start + BATCH_KEYS]
+        query = select(Enterprise.id, Enterprise.contacts).where(Enterprise.id.in_(chunk))
+        for owner, contacts in session.execute(query):
+            found[owner] = _emails(contacts or [])
+    missing = [owner for owner in wanted if owner not in found]
+    if missing:
+        raise NotFound(f"enterprise {missing[0]} does not exist")
+    return found
+
+
+def _existing_keys(session: Session, keys: Sequence[str]) -> set[str]:
+    """The keys of ``keys`` already in the outbox: one look-up per :data:`BATCH_KEYS`."""
+    existing: set[str] = set()
+    for start in range(0, len(keys), BATCH_KEYS):
+        chunk = keys[start : start + BATCH_KEYS]
+        query = select(Notification.dedupe_key).where(Notification.dedupe_key.in_(chunk))
+        existing.update(session.scalars(query))
+    return existing
+
+
+@transactional
+def enqueue_many(session: Session, messages: Iterable[Message]) -> list[Message]:
+    """Put a batch of messages in the outbox, each once: what :func:`enqueue` does for one,
+    with one look-up of the batch's keys already there and one bulk insert.
+
+    Skipped: a message whose dedupe key is in the outbox already, and a later message of the
+    batch repeating an earlier one's key (the first wins). Returns the messages added, in
+    the batch's order. Joins the caller's unit of work. Raises, adding nothing,
+    ValidationFailed (every bad field of every message, pointers ``#/<index>/<field>``) and
+    NotFound (an enterprise that does not exist).
+
+    The unique constraint on ``dedupe_key`` is the last line of defence: if a concurrent
+    writer adds one of the keys between the look-up and the insert, the bulk insert is
+    rolled back to its savepoint and the batch goes through :func:`enqueue` one by one,
+    where that key loses alone.
+    """
+    batch = list(messages)
+    _raise_if([e for i, m in enumerate(batch) for e in _problems(m, f"#/{i}")])
+    first = {m.dedupe_key: n for n, m in reversed(list(enumerate(batch)))}
+    existing = _existing_keys(session, list(first))
+    new = [m for n, m in enumerate(batch) if first[m.dedupe_key] == n]
+    new = [m for m in new if m.dedupe_key not in existing]
+    if not new:
+        return []
+    contacts = _contact_emails(session, {m.enterprise_id for m in new if m.enterprise_id})
+    regulators = list(config_of(session).notify_regulator_emails)
+    now = clock_of(session).now()
+    rows = [
+        {
+            "kind": m.kind,
+            "enterprise_id": m.enterprise_id,
+            "to_regulators": m.to_regulators,
+            "recipients": list(
+                dict.fromkeys(
+                    (contacts[m.enterprise_id] if m.enterprise_id is not None else [])
+                    + (regulators if m.to_regulators else [])
+                )
+            ),
+            "subject": m.subject,
+            "body": m.body,
+            "dedupe_key": m.dedupe_key,
+            "created_at": now,
+            "status": DeliveryStatus.PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "channel": "",
+        }
+        for m in new
+    ]
+    try:
+        with session.begin_nested():
+            for start in range(0, len(rows), BATCH_KEYS):
+                session.execute(insert(Notification), rows[start : start + BATCH_KEYS])
+    except IntegrityError:
+        return [m for m in new if enqueue(session, **asdict(m)) is not None]
+    return new
 
 
 def list_notifications(

@@ -297,3 +297,69 @@ def test_the_daily_sweep_applies_a_correction_approved_elsewhere_once(
     assert _allowances(world, alpha) == 1_001  # 1 + 1 000
     assert _status(world, alpha) == ("compliant", 79_000, 79_000, 0)
     assert verify_ledger(world.session) == []
+
+
+def test_offsets_over_the_smaller_cap_come_back_after_a_downward_correction(
+    world: World,
+) -> None:
+    # National 2025 (offset cap 5 % of the obligation; surrender deadline 2026-12-31).
+    compliance.open_year(world.session, world.regulator, year=2025, rulebook="national",
+                         reporting_deadline=date(2026, 6, 30),
+                         verification_deadline=date(2026, 6, 30),
+                         surrender_deadline=date(2026, 12, 31))  # fmt: skip
+    who = world.enterprise("庚电厂")
+    world.give(who, 9_500, vintage=2025)
+    world.give(who, 500, vintage=2025, kind="ccer")
+    world.approved_report(who, 2025, "10000")
+    # 10 000 t due, cap floor(5 % × 10 000) = 500 t: the 500 CCER first, then 9 500
+    # allowances (the newest).
+    for kind, quantity in (("ccer", 500), ("allowance", 9_500)):
+        row = compliance.surrender(world.session, who.maker, 2025, unit_kind=kind,
+                                   vintage=2025, quantity=quantity)  # fmt: skip
+        ledger.approve(world.session, who.checker, row.transaction_id)
+        world.clock.advance(timedelta(minutes=1))
+
+    _correct(world, who, "6000")
+
+    # Corrected to 6 000 t: cap floor(5 % × 6 000) = 300 t. The 4 000 t excess would come
+    # off the newest surrender, the allowances, leaving 500 CCER over a 300 t cap; so 200
+    # CCER go back too and 200 more allowances stay: kept 5 700 allowances + 300 CCER =
+    # 6 000 = due, compliant. Back: 3 800 allowances and 200 CCER = 4 000 t. Both
+    # surrenders reversed whole, newest first, and re-surrendered in the part kept.
+    correction = world.session.scalars(select(ComplianceCorrection)).one()
+    assert (correction.previous_obligation_t, correction.obligation_t) == (10_000, 6_000)
+    assert correction.returned_t == 4_000
+    row = sweep.list_status(world.session, who.maker, 2025)[0]
+    assert (row["status"].value, row["surrendered_t"], row["offsets_surrendered_t"]) == (
+        "compliant", 6_000, 300,
+    )  # fmt: skip
+    account = who.enterprise.compliance_account
+    assert account is not None
+    held = {
+        kind: world.session.get_one(Holding, (account.id, kind, 2025)).quantity
+        for kind in ("allowance", "ccer")
+    }
+    assert held == {"allowance": 3_800, "ccer": 200}
+    again = world.session.scalars(
+        select(ComplianceSurrender)
+        .where(ComplianceSurrender.correction_id == correction.id)
+        .order_by(ComplianceSurrender.id)
+    ).all()
+    assert [(s.unit_kind, s.quantity, s.counts_as) for s in again] == [
+        ("allowance", 5_700, "allowance"), ("ccer", 300, "offset"),
+    ]  # fmt: skip
+    reversals = world.session.scalars(
+        select(LedgerTransaction)
+        .where(LedgerTransaction.kind == TransactionKind.REVERSAL)
+        .order_by(LedgerTransaction.id)
+    ).all()
+    assert [(r.unit_kind, r.quantity) for r in reversals] == [("allowance", 9_500), ("ccer", 500)]
+    audit = world.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "compliance_correction:apply")
+    ).one()
+    assert audit.after is not None
+    assert (audit.after["offsets_returned_t"], audit.after["offset_cap_t"]) == (200, 300)
+    notice = world.session.scalars(select(Notification)).one()
+    assert "4000 surrendered unit(s)" in notice.body
+    assert "200 offset(s): at most 300 t" in notice.body
+    assert verify_ledger(world.session) == []

@@ -7,12 +7,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from carbon_market.auth.roles import Role
 from carbon_market.errors import NotFound, ValidationFailed
+from carbon_market.notifications import service as outbox
 from carbon_market.notifications.models import DeliveryStatus, Notification
-from carbon_market.notifications.service import enqueue
+from carbon_market.notifications.service import Message, enqueue, enqueue_many
 from tests.api.helpers import assert_problem
 from tests.factories import make_enterprise, make_user
 
@@ -152,3 +153,119 @@ def test_another_enterprises_message_is_not_found_like_a_missing_one(
 def test_a_bad_status_filter_is_a_problem(client, auth, regulator):
     response = client.get("/api/v1/notifications?status=lost", headers=auth.headers(regulator))
     assert_problem(response, 422, "validation-failed", pointers={"#/query/status"})
+
+
+# --- enqueue_many -------------------------------------------------------------------------
+
+
+def _batch_message(enterprise_id, key, subject="Report due in 7 days", **overrides):
+    values = {
+        "kind": "deadline_reminder",
+        "subject": subject,
+        "body": "Your 2025 report is due on 2026-04-30.",
+        "dedupe_key": key,
+        "enterprise_id": enterprise_id,
+    }
+    return Message(**{**values, **overrides})
+
+
+def test_a_batch_skips_keys_already_sent_and_repeats_within_it(session, clock):
+    firm = make_enterprise(session)
+    _reminder(session, firm.id, key="k1")  # already in the outbox
+    batch = [
+        _batch_message(firm.id, "k1"),
+        _batch_message(firm.id, "k2", subject="first k2"),
+        _batch_message(firm.id, "k3"),
+        _batch_message(firm.id, "k2", subject="second k2"),  # repeats k2: the first wins
+        _batch_message(firm.id, "k3"),
+    ]
+
+    added = enqueue_many(session, batch)
+
+    # 5 in the batch − 1 already sent (k1) − 2 repeats (k2, k3) = 2 added, 3 in all.
+    assert [m.dedupe_key for m in added] == ["k2", "k3"]
+    assert _count(session) == 3
+    stored = session.scalars(select(Notification).where(Notification.dedupe_key == "k2")).one()
+    assert stored.subject == "first k2"
+    assert stored.recipients == ["wang@example.com"]
+    assert stored.status is DeliveryStatus.PENDING
+    assert stored.created_at == stored.next_attempt_at == clock.now()
+    # The same batch again: everything is sent already.
+    assert enqueue_many(session, batch) == []
+    assert _count(session) == 3
+
+
+def test_a_batch_looks_up_the_outbox_and_the_contacts_once(session):
+    firms = [make_enterprise(session, name=f"企业{n}") for n in range(20)]
+    batch = [_batch_message(f.id, f"k{f.id}") for f in firms]
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement.lower())
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        added = enqueue_many(session, batch)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+    assert len(added) == 20
+    selects = [s for s in statements if s.lstrip().startswith("select")]
+    # One look-up of the 20 keys, one of the 20 enterprises' contacts; not 20 of each.
+    assert sum("from notification" in s for s in selects) == 1
+    assert sum("from enterprise" in s for s in selects) == 1
+    assert sum(s.lstrip().startswith("insert into notification") for s in statements) == 1
+
+
+def test_a_batch_addresses_the_regulators_as_enqueue_does(app, sessions_with):
+    with sessions_with(notify_regulator_emails=("a@bureau.gov.cn",))() as s:
+        firm = make_enterprise(s)
+        enqueue_many(
+            s,
+            [
+                _batch_message(firm.id, "both", to_regulators=True),
+                _batch_message(None, "regulators", to_regulators=True),
+            ],
+        )
+        got = dict(s.execute(select(Notification.dedupe_key, Notification.recipients)).all())
+        assert got == {
+            "both": ["wang@example.com", "a@bureau.gov.cn"],
+            "regulators": ["a@bureau.gov.cn"],
+        }
+
+
+def test_a_batch_with_one_bad_message_is_refused_whole(session):
+    firm = make_enterprise(session)
+    batch = [
+        _batch_message(firm.id, "good"),
+        _batch_message(firm.id, "bad", kind="gossip", body=" "),
+        _batch_message(None, "nobody"),
+    ]
+    with pytest.raises(ValidationFailed) as raised:
+        enqueue_many(session, batch)
+    assert {e.pointer for e in raised.value.errors} == {
+        "#/1/kind", "#/1/body", "#/2/enterprise_id",
+    }  # fmt: skip
+    assert _count(session) == 0
+
+
+def test_a_batch_naming_an_unknown_enterprise_is_not_found_and_adds_nothing(session):
+    firm = make_enterprise(session)
+    with pytest.raises(NotFound):
+        enqueue_many(session, [_batch_message(firm.id, "a"), _batch_message(99999, "b")])
+    assert _count(session) == 0
+
+
+def test_a_key_taken_after_the_look_up_loses_to_the_unique_constraint(session, monkeypatch):
+    firm = make_enterprise(session)
+    _reminder(session, firm.id, key="taken")
+    # As if a concurrent job had added "taken" between the look-up and the insert.
+    monkeypatch.setattr(outbox, "_existing_keys", lambda session, keys: set())
+
+    added = enqueue_many(
+        session, [_batch_message(firm.id, "taken"), _batch_message(firm.id, "new")]
+    )
+
+    assert [m.dedupe_key for m in added] == ["new"]
+    assert _count(session) == 2

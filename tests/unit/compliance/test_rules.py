@@ -13,7 +13,9 @@ from carbon_market.compliance.rules import (
     ObligationInput,
     OffsetCaps,
     Surrendered,
+    SurrenderLot,
     SurrenderRequest,
+    kept_after_correction,
     obligation,
     offset_caps,
     penalty,
@@ -157,3 +159,66 @@ def test_a_malformed_rulebook_is_refused():
             parse_rulebook(broken)
     with pytest.raises(KeyError, match="shipped: national, beijing"):
         shipped("shanghai")
+
+
+# --- what a correction keeps surrendered (lots newest first) ---------------------------------
+
+ALLOWANCES = False
+CCER = True
+
+
+def test_a_correction_returns_offsets_over_the_smaller_cap_and_keeps_allowances_instead():
+    # National, cap 5 % of the obligation. 500 t CCER surrendered first (cap floor(5 % ×
+    # 10 000) = 500), then 9 500 allowances. Corrected to 6 000 t: cap floor(5 % × 6 000)
+    # = 300. Excess 10 000 − 6 000 = 4 000 off the newest (allowances): 5 500 kept. Offsets
+    # 500 > 300: 200 CCER back, 300 kept. Those 200 t are kept in allowances instead:
+    # 5 500 + 200 = 5 700. Kept 5 700 + 300 = 6 000; back 3 800 allowances + 200 CCER.
+    lots = [SurrenderLot(9_500, ALLOWANCES), SurrenderLot(500, CCER)]
+    caps = offset_caps(NATIONAL, obligation_t=6_000, allocation_t=None)
+    assert caps.total_t == 300
+    assert kept_after_correction(lots, obligation_t=6_000, caps=caps) == [5_700, 300]
+
+
+def test_offsets_surrendered_last_go_back_first_and_nothing_more_is_returned():
+    # Same figures, the CCER surrendered last: the 4 000 t excess takes the 500 CCER (newest)
+    # and 3 500 allowances; no offsets kept, under any cap. Kept [0, 6 000].
+    lots = [SurrenderLot(500, CCER), SurrenderLot(9_500, ALLOWANCES)]
+    caps = offset_caps(NATIONAL, obligation_t=6_000, allocation_t=None)
+    assert kept_after_correction(lots, obligation_t=6_000, caps=caps) == [0, 6_000]
+
+
+def test_offsets_over_the_cap_go_back_even_with_nothing_surrendered_beyond_the_obligation():
+    # 500 t CCER surrendered, nothing else yet; 10 000 → 6 000 t, cap 300: 200 CCER back.
+    # No allowance was on its way back, so nothing makes up for them: 5 700 t still due.
+    caps = offset_caps(NATIONAL, obligation_t=6_000, allocation_t=None)
+    assert kept_after_correction([SurrenderLot(500, CCER)], obligation_t=6_000, caps=caps) == [300]
+
+
+def test_a_small_correction_downwards_never_leaves_a_shortfall():
+    # 10 000 → 9 990 t, cap floor(5 % × 9 990) = floor(499.5) = 499. CCER 500 first, then
+    # 9 500 allowances. Excess 10 off the allowances: 9 490. Offsets 500 > 499: 1 CCER back,
+    # 499 kept; 1 allowance kept instead: 9 491. Kept 9 491 + 499 = 9 990 = due.
+    lots = [SurrenderLot(9_500, ALLOWANCES), SurrenderLot(500, CCER)]
+    caps = offset_caps(NATIONAL, obligation_t=9_990, allocation_t=None)
+    assert kept_after_correction(lots, obligation_t=9_990, caps=caps) == [9_491, 499]
+
+
+def test_outside_offsets_over_their_cap_go_back_before_the_total_cap_is_applied():
+    # Caps 300 t of offsets, of which 100 t from outside. Newest first: 5 000 allowances,
+    # 200 t outside CCER, 300 t local CCER; obligation 5 300 (5 500 surrendered). Excess 200
+    # off the allowances: 4 800. Outside 200 > 100: 100 back (100 kept). Offsets 100 + 300 =
+    # 400 > 300: 100 more from the newest offset, the outside CCER: 0 kept. 200 t of offsets
+    # back, made up by the 200 allowances: 5 000. Kept 5 000 + 0 + 300 = 5 300.
+    lots = [
+        SurrenderLot(5_000, ALLOWANCES),
+        SurrenderLot(200, CCER, is_outside=True),
+        SurrenderLot(300, CCER),
+    ]
+    caps = OffsetCaps(total_t=300, outside_t=100)
+    assert kept_after_correction(lots, obligation_t=5_300, caps=caps) == [5_000, 0, 300]
+
+
+def test_nothing_is_returned_when_the_corrected_obligation_admits_everything():
+    lots = [SurrenderLot(9_500, ALLOWANCES), SurrenderLot(500, CCER)]
+    caps = offset_caps(NATIONAL, obligation_t=12_000, allocation_t=None)  # cap 600
+    assert kept_after_correction(lots, obligation_t=12_000, caps=caps) == [9_500, 500]
