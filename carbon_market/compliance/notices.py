@@ -30,6 +30,7 @@ from carbon_market.compliance.models import (
     ComplianceStatus,
     ComplianceStatusKind,
     ComplianceYear,
+    PenaltyStatus,
 )
 from carbon_market.compliance.projections import compute as compute_forecast
 from carbon_market.db import transactional
@@ -195,10 +196,19 @@ def _shortfall_notices(session: Session, found: ComplianceYear, today: date) -> 
 
 @transactional
 def penalty_notices(session: Session, actor: Actor, year: int) -> int:
-    """Tell each penalised enterprise its penalty, once."""
+    """Tell each penalised enterprise its penalty, once: the current one, since a penalty a
+    correction superseded or cancelled before the first notice is not owed (the correction
+    sends its own notice)."""
     authorize(actor, "compliance.manage")
     prefix = f"penalty:{year}:"
-    penalties = session.scalars(select(CompliancePenalty).where(CompliancePenalty.year == year))
+    penalties = session.scalars(
+        select(CompliancePenalty)
+        .where(
+            CompliancePenalty.year == year,
+            CompliancePenalty.status == PenaltyStatus.CURRENT,
+        )
+        .order_by(CompliancePenalty.enterprise_id)
+    )
     told = []
     for p in penalties:
         deduction = (

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from carbon_market.audit.models import AuditEvent
 from carbon_market.auth.roles import Role
 from carbon_market.auth.service import actor_for
-from carbon_market.compliance import corrections, penalties, sweep
+from carbon_market.compliance import corrections, notices, penalties, sweep
 from carbon_market.compliance import service as compliance
 from carbon_market.compliance.models import (
     ComplianceCorrection,
@@ -231,6 +231,8 @@ def test_a_shortfall_gone_to_zero_cancels_the_penalty(world: World, alpha: Cover
     )
     assert (kept.id, kept.status, kept.amount) == (old.id, PenaltyStatus.CANCELLED, D("1500000.00"))
     assert verify_ledger(world.session) == []
+    # The penalty job's notices, if they run only now, tell nobody of the cancelled penalty.
+    assert notices.penalty_notices(world.session, world.regulator, 2025) == 0
 
 
 def _counts(world: World) -> tuple[int, ...]:
