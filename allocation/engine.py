@@ -122,6 +122,11 @@ def compute(
         if name not in computed.columns:
             computed[name] = None
     computed = computed.astype({name: object for name in ["free_allocation", *BREAKDOWN]})
+    for name in ["free_allocation", *BREAKDOWN]:
+        # A column one sector's method has and another's lacks comes out of the concat as
+        # float NaN in the other's rows: make every missing factor None, as in one sector.
+        column = computed[name]
+        computed[name] = column.where(column.notna(), None)
     unplanned = ("sector '" + sector + "' has no method in the plan").to_numpy(dtype=object)
     note = computed["note"].to_numpy(dtype=object) if "note" in computed else unplanned
     note = np.where(present(computed["method"]), note, unplanned)

@@ -148,10 +148,9 @@ def _facilities_file(credit_code: str, a: int, b: int) -> bytes:
 
 
 def _rows(results: pd.DataFrame) -> list[dict[str, Any]]:
-    """The result rows, empty cells as None: the engine leaves NaN where another sector's
-    method (the kiln in the registry run) had a column this one lacks: not a difference."""
+    """The result rows, with the integer columns' empty cells (pd.NA) as None."""
     return [
-        {k: None if v is None or v is pd.NA or v != v else v for k, v in row.items()}
+        {k: None if v is pd.NA else v for k, v in row.items()}
         for row in results[RESULT_COLUMNS].to_dict("records")
     ]
 
