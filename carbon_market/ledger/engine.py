@@ -492,7 +492,7 @@ def post_many(
     chained: list[tuple[str, int, str, str]] = []
     tx_rows = []
     at_text = json_text(at.isoformat(timespec="microseconds"))
-    status = TransactionStatus.COMPLETED.value
+    status, kind_text = TransactionStatus.COMPLETED.value, kind.value  # read once, not per row
     for seq, movement, tx_uuid, memo in zip(
         range(first, last + 1), movements, uuids, memos, strict=True
     ):
@@ -501,11 +501,11 @@ def post_many(
             source.account_number, destination.account_number, movement.unit_kind,
             movement.vintage, q,
         )  # fmt: skip
-        new_hash = transfer_digest(seq, tx_uuid, kind.value, at_text, postings, prev_hash)
+        new_hash = transfer_digest(seq, tx_uuid, kind_text, at_text, postings, prev_hash)
         chained.append((tx_uuid, seq, prev_hash, new_hash))
         tx_rows.append(
             (
-                tx_uuid, kind.value, status, source.account_id, destination.account_id,
+                tx_uuid, kind_text, status, source.account_id, destination.account_id,
                 movement.unit_kind, movement.vintage, q, memo, initiator.name,
                 initiator.user_id, when, when, None, initiator.request_id, seq, prev_hash,
                 new_hash,

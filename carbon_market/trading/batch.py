@@ -196,6 +196,7 @@ def _fen(value: Decimal) -> int:
 def _settle(session: Session, actor: Actor, accepted: list[Accepted]) -> list[engine.Posted]:
     """Post every trade's settlement in one go (T+0)."""
     kind = TransactionKind.TRADE_SETTLEMENT
+    opening = '{"kind": "' + kind.value + '", "status": "completed", "from_account": '
     movements, memos, afters = [], [], []
     legs: dict[int, engine.Leg] = {}  # one per account, not two per trade
     for trade in accepted:
@@ -212,8 +213,7 @@ def _settle(session: Session, actor: Actor, accepted: list[Accepted]) -> list[en
         memo = f"trade {row.external_ref}"
         memos.append(memo)
         afters.append(  # the ``after`` of the single path's transfer audit, as JSON
-            f'{{"kind": "{kind.value}", "status": "completed", "from_account": '
-            f'{json_name(row.seller)}, "to_account": {json_name(row.buyer)}, "unit_kind": '
+            f'{opening}{json_name(row.seller)}, "to_account": {json_name(row.buyer)}, "unit_kind": '
             f'{json_name(row.unit_kind)}, "vintage": {row.vintage}, "quantity": '
             f'{row.quantity}, "memo": {json_text(memo)}}}'
         )
@@ -271,7 +271,8 @@ def _write(
     when = cursor.time(now)
     settles = rulebook.settlement is Settlement.T0
     posted = _settle(session, actor, accepted) if settles else [None] * len(accepted)
-    status = TradeStatus.SETTLED if settles else TradeStatus.RECORDED
+    status = (TradeStatus.SETTLED if settles else TradeStatus.RECORDED).value
+    kinds = {kind: kind.value for kind in TradeKind}  # an enum's .value is a descriptor call
     sqlite = cursor.dialect == "sqlite"
     times, fen = _Memo(cursor.time), _Memo(_fen)
     days = _Memo(lambda day: day.isoformat() if sqlite else day)
@@ -282,10 +283,10 @@ def _write(
         price = fen[row.price]
         amounts.append(row.quantity * price)  # whole fen: a price has at most two places
         rows.append((
-            row.external_ref, row.kind.value, trade.seller.id, trade.buyer.id, row.unit_kind,
+            row.external_ref, kinds[row.kind], trade.seller.id, trade.buyer.id, row.unit_kind,
             row.vintage, row.quantity, price, amounts[-1],
             fen[trade.reference_price], times[row.traded_at], days[row.day],
-            status.value, tx.id if tx else None, when if tx else None, when, actor.name,
+            status, tx.id if tx else None, when if tx else None, when, actor.name,
             actor.request_id,
         ))  # fmt: skip
     (before,) = cursor.fetch_one("SELECT COALESCE(MAX(id), 0) FROM trade", ())
@@ -304,7 +305,7 @@ def _write(
     for trade, amount_fen in zip(accepted, amounts, strict=True):
         row = trade.row
         after = (  # as audit.service.snapshot(trade, service.AUDITED) words it
-            f'{{"external_ref": {json_text(row.external_ref)}, "kind": "{row.kind.value}", '
+            f'{{"external_ref": {json_text(row.external_ref)}, "kind": "{kinds[row.kind]}", '
             f'"unit_kind": {json_name(row.unit_kind)}, "vintage": {row.vintage}, '
             f'"quantity": {row.quantity}, "price": "{row.price:f}", '
             f'"amount": "{_amount_text(amount_fen)}", "status": "recorded"}}'
