@@ -21,7 +21,7 @@ import os
 import uuid as uuid_module
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -48,8 +48,10 @@ class Leg:
     is_issuance: bool = False
 
 
-@dataclass(frozen=True)
-class Movement:
+class Movement(NamedTuple):
+    """Units moving from one holding to another. (A named tuple: a bulk intake makes
+    100,000 of them, and a frozen dataclass costs four times as much to build.)"""
+
     source: Leg
     destination: Leg
     unit_kind: str
@@ -324,8 +326,7 @@ def complete(
     _insert_postings(cursor, tx_id, movement)
 
 
-@dataclass(frozen=True)
-class Posted:
+class Posted(NamedTuple):
     """What :func:`post_new` wrote, so the caller needs no read-back."""
 
     id: int
@@ -520,23 +521,15 @@ def post_many(
     posted = [Posted(ids[seq], tx_uuid, seq, prev, new) for tx_uuid, seq, prev, new in chained]
     legs: list[tuple[Any, ...]] = []
     audits: list[tuple[Any, ...]] = []
-    for p, movement, after in zip(posted, movements, audit_afters, strict=True):
-        uk, vintage, q = movement.unit_kind, movement.vintage, movement.quantity
-        legs.append((p.id, movement.source.account_id, uk, vintage, -q))
-        legs.append((p.id, movement.destination.account_id, uk, vintage, q))
-        audits.append(
-            (
-                when,
-                initiator.user_id,
-                initiator.name,
-                initiator.role,
-                "transaction:post",
-                "ledger_transaction",
-                str(p.id),
-                after,
-                initiator.request_id,
-            )
-        )
+    head = (when, initiator.user_id, initiator.name, initiator.role, "transaction:post",
+            "ledger_transaction")  # fmt: skip
+    request_id = initiator.request_id
+    for p, (source, destination, uk, vintage, q), after in zip(
+        posted, movements, audit_afters, strict=True
+    ):
+        legs.append((p.id, source.account_id, uk, vintage, -q))
+        legs.append((p.id, destination.account_id, uk, vintage, q))
+        audits.append((*head, str(p.id), after, request_id))
     cursor.execute_many(cursor.sql.insert_posting, legs)
     cursor.execute_many(cursor.sql.insert_audit, audits)
     return posted
