@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import uuid as uuid_module
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -188,6 +189,27 @@ class Cursor:
 
     def execute_many(self, statement: str, rows: list[tuple[Any, ...]]) -> None:
         self._cursor.executemany(statement, rows)
+
+
+def appended_ids(cursor: Cursor, table: str, n: int) -> Callable[[], list[int] | None]:
+    """Call before inserting ``n`` rows into ``table`` (an INTEGER PRIMARY KEY ``id``) with
+    one executemany; the returned function, called after, gives their ids in insertion
+    order without reading the rows back, or None where that cannot be known (PostgreSQL:
+    a sequence is shared with concurrent inserts). On SQLite the write unit holds the
+    database's write lock (BEGIN IMMEDIATE) and a new row's id is one more than the
+    largest, so the rows are ``max + 1 … max + n``; a count over the range confirms it."""
+    if cursor.dialect != "sqlite":
+        return lambda: None
+    (before,) = cursor.fetch_one(f"SELECT COALESCE(MAX(id), 0) FROM {table}", ())
+
+    def ids() -> list[int] | None:
+        found = cursor.fetch_one(
+            f"SELECT COUNT(*), COALESCE(MAX(id), 0) FROM {table} WHERE id > ?",
+            (before,),
+        )
+        return list(range(before + 1, before + n + 1)) if found == (n, before + n) else None
+
+    return ids
 
 
 def cursor_for(session: Session) -> Cursor:
@@ -514,10 +536,14 @@ def post_many(
         )  # fmt: skip
         prev_hash = new_hash
     cursor.execute(cursor.sql.chain_set, (prev_hash, chain_of(last)))
+    appended = appended_ids(cursor, "ledger_transaction", len(tx_rows))
     cursor.execute_many(cursor.sql.insert_tx_many, tx_rows)
-    ids = dict(
-        (seq, tx_id) for tx_id, seq in cursor.fetch_all(cursor.sql.find_tx_by_seq, (first, last))
-    )
+    in_order = appended()
+    if in_order is not None:
+        ids = dict(zip(range(first, last + 1), in_order, strict=True))
+    else:
+        found = cursor.fetch_all(cursor.sql.find_tx_by_seq, (first, last))
+        ids = {seq: tx_id for tx_id, seq in found}
     posted = [Posted(ids[seq], tx_uuid, seq, prev, new) for tx_uuid, seq, prev, new in chained]
     legs: list[tuple[Any, ...]] = []
     audits: list[tuple[Any, ...]] = []

@@ -290,16 +290,21 @@ def _write(
             actor.request_id,
         ))  # fmt: skip
     (before,) = cursor.fetch_one("SELECT COALESCE(MAX(id), 0) FROM trade", ())
+    appended = engine.appended_ids(cursor, "trade", len(rows))
     cursor.execute_many(_trade_sql(cursor.dialect), rows)
-    mine = {row.external_ref for row in (t.row for t in accepted)}
-    p = "%s" if cursor.dialect == "postgresql" else "?"
-    ids = {
-        ref: trade_id
-        for trade_id, ref in cursor.fetch_all(
-            f"SELECT id, external_ref FROM trade WHERE id > {p}", (before,)
-        )
-        if ref in mine
-    }
+    in_order = appended()
+    if in_order is not None:  # SQLite: no read-back of 100,000 rows just written
+        ids = dict(zip((t.row.external_ref for t in accepted), in_order, strict=True))
+    else:
+        mine = {row.external_ref for row in (t.row for t in accepted)}
+        p = "%s" if cursor.dialect == "postgresql" else "?"
+        ids = {
+            ref: trade_id
+            for trade_id, ref in cursor.fetch_all(
+                f"SELECT id, external_ref FROM trade WHERE id > {p}", (before,)
+            )
+            if ref in mine
+        }
     role = actor.role.value if actor.role else None
     audits = []
     for trade, amount_fen in zip(accepted, amounts, strict=True):
