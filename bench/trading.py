@@ -11,6 +11,7 @@ The CPU figure (this process: Python and SQLite) is the one to compare on a shar
 machine, where the wall clock also counts the other processes' turns. Usage::
 
     .venv/bin/python bench/trading.py --trades 1000000 --import-rows 10000
+    .venv/bin/python bench/trading.py --trades 1000 --import-rows 100000 --repeat 3
 """
 
 from __future__ import annotations
@@ -110,7 +111,16 @@ def _file(numbers: list[str], rows: int) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def bench_import(rows: int, rulebook: str) -> None:
+def bench_import(rows: int, rulebook: str, repeat: int = 1) -> None:
+    """Import the file into ``repeat`` fresh databases (then again into each); the best
+    first import is the figure to quote on a shared machine."""
+    best = min(_import_once(rows, rulebook) for _ in range(repeat))
+    if repeat > 1:
+        print(f"best of {repeat} first imports ({rulebook}): {best:.2f} s")
+
+
+def _import_once(rows: int, rulebook: str) -> float:
+    first = 0.0
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'bench.db'}"
         config = dataclasses.replace(Config(url, "x" * 40), trading_rulebook=rulebook)
@@ -124,10 +134,12 @@ def bench_import(rows: int, rulebook: str) -> None:
                 table = bulk.read_table(io.BytesIO(content), "trades.csv")
                 result = bulk.import_trades(session, actor, table)
                 took, cpu = time.perf_counter() - start, time.process_time() - cpu
+            first = first or took
             print(f"import {rows:,} rows ({rulebook}, {attempt}): {took:.2f} s "
                   f"({cpu:.2f} s CPU in this process), {rows / took:,.0f} rows/s, "
                   f"{result.recorded:,} recorded")  # fmt: skip
         engine.dispose()
+    return first
 
 
 def main() -> None:
@@ -135,10 +147,11 @@ def main() -> None:
     parser.add_argument("--trades", type=int, default=1_000_000)
     parser.add_argument("--import-rows", type=int, default=10_000)
     parser.add_argument("--rulebook", default="national", choices=["national", "beijing"])
+    parser.add_argument("--repeat", type=int, default=1, help="fresh databases to import into")
     args = parser.parse_args()
     bench_stats(args.trades)
     if args.import_rows:
-        bench_import(args.import_rows, args.rulebook)
+        bench_import(args.import_rows, args.rulebook, args.repeat)
 
 
 if __name__ == "__main__":

@@ -373,7 +373,7 @@ def trades_import(file: Path, as_user: str | None) -> None:
         table = trade_bulk.read_table(fh, file.name)
     with _session() as session:
         actor = _acting_user(session, as_user)
-        with tqdm(total=len(table.rows), desc="trades", unit="row", file=sys.stderr) as bar:
+        with tqdm(total=len(table.numbers), desc="trades", unit="row", file=sys.stderr) as bar:
             result = trade_bulk.import_trades(
                 session, actor, table, progress=lambda done, _total: bar.update(done - bar.n)
             )

@@ -11,6 +11,7 @@ column is an error, not something to guess about: a column silently ignored is d
 
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -71,13 +72,25 @@ FACILITY_COLUMNS = tuple(FacilityRowSchema().fields)
 class Table:
     """Rows of one sheet: (spreadsheet row number, {column: text}), and its header.
 
-    ``kind`` is ``enterprises`` or ``facilities``; error pointers start with it.
+    ``kind`` is ``enterprises`` or ``facilities``; error pointers start with it. The texts
+    are held column by column (``cells``, aligned with ``numbers``, the rows' spreadsheet
+    numbers); ``rows`` is made from them when first asked for, so an importer that checks a
+    large file a column at a time (the trade file) never builds 100,000 dicts.
     """
 
     kind: str
     source: str
     columns: list[str]
-    rows: list[tuple[int, dict[str, str]]]
+    numbers: list[int]
+    cells: dict[str, list[str]]
+
+    @functools.cached_property
+    def rows(self) -> list[tuple[int, dict[str, str]]]:
+        columns = [self.cells[c] for c in self.columns]
+        return [
+            (number, dict(zip(self.columns, texts, strict=True)))
+            for number, texts in zip(self.numbers, zip(*columns, strict=True), strict=True)
+        ]
 
 
 @dataclass
@@ -103,6 +116,17 @@ def _clean(value: Any) -> str:
     return text
 
 
+def _clean_column(values: list[Any]) -> list[str]:
+    """:func:`_clean` of every cell of a column, at C speed for the usual all-text column
+    (a CSV read with ``dtype=str``): 900,000 cells of a trade file cost 0.6 s cell by cell."""
+    if set(map(type, values)) - {str}:  # numbers, NaN or None from a workbook or short row
+        return [_clean(value) for value in values]
+    texts = list(map(str.strip, values))
+    if " 00:00:00" in "\n".join(texts):  # rare: only then look for midnight datetimes
+        texts = [_clean(text) for text in texts]
+    return texts
+
+
 def make_table(kind: str, source: str, frame: pd.DataFrame) -> Table:
     columns = [str(c).strip() for c in frame.columns]
     if len(frame) > MAX_ROWS:  # read no further: a file of blank lines must not fill memory
@@ -110,14 +134,20 @@ def make_table(kind: str, source: str, frame: pd.DataFrame) -> Table:
     repeated = sorted({c for c in columns if columns.count(c) > 1})
     if repeated:  # two cells would be read into one field and one of them lost
         raise UnreadableFile(f"{source}: column(s) {', '.join(repeated)} appear more than once")
-    # Plain lists, not to_dict(orient="records"): a fifth of the time on a 100,000-row file.
-    rows = [
-        (FIRST_DATA_ROW + i, {c: _clean(v) for c, v in zip(columns, record, strict=True)})
-        for i, record in enumerate(frame.to_numpy(dtype=object).tolist())
-    ]
+    # Column by column: a tenth of the time of cleaning cell by cell (and to_dict(orient=
+    # "records") was slower still) on a 100,000-row file.
+    cleaned = [_clean_column(frame.iloc[:, i].tolist()) for i in range(len(columns))]
     # A trailing run of empty lines in a spreadsheet is not a row anybody meant.
-    rows = [(n, r) for n, r in rows if any(r.values())]
-    return Table(kind=kind, source=source, columns=columns, rows=rows)
+    kept = [i for i, texts in enumerate(zip(*cleaned, strict=True)) if any(texts)]
+    if len(kept) != len(frame):
+        cleaned = [[column[i] for i in kept] for column in cleaned]
+    return Table(
+        kind=kind,
+        source=source,
+        columns=columns,
+        numbers=[FIRST_DATA_ROW + i for i in kept],
+        cells=dict(zip(columns, cleaned, strict=True)),
+    )
 
 
 def read_csv(data: bytes, kind: str, source: str) -> Table:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import IO, Any, cast
+from typing import IO, Any, TypeVar, cast
 
 from marshmallow import fields, validate
 from sqlalchemy.orm import Session
@@ -48,6 +48,7 @@ from carbon_market.trading.schemas import MAX_PRICE, MarketTradeCreateSchema
 TRADES = "trades"
 #: ``progress(done, total)``: the CLI draws a bar with it; the API passes nothing.
 Progress = Callable[[int, int], None]
+T = TypeVar("T")
 
 
 class MarketTradeRowSchema(MarketTradeCreateSchema):
@@ -124,10 +125,9 @@ def _plain_row(row: dict[str, str]) -> dict[str, Any] | None:
 
 
 def _rows(table: Table) -> list[tuple[int, dict[str, Any]]]:
+    """Every row loaded (``_plain_row`` or the schema), or ValidationFailed naming every
+    bad cell and repeated reference."""
     schema = MarketTradeRowSchema()
-    header = column_errors(table, schema)
-    if header:  # row errors would only repeat the header's problem
-        raise _refuse(header)
     fast = [(number, _plain_row(row)) for number, row in table.rows]
     errors: list[FieldError] = []
     if all(row is not None for _number, row in fast):
@@ -140,6 +140,77 @@ def _rows(table: Table) -> list[tuple[int, dict[str, Any]]]:
     if not loaded:
         raise _refuse([FieldError(f"#/{TRADES}", "the file has no rows", row=1)])
     return loaded
+
+
+def _digits(texts: list[str]) -> list[int] | None:
+    return list(map(int, texts)) if all(map(_DIGITS.fullmatch, texts)) else None
+
+
+def _distinct(texts: list[str], parse: Callable[[str], T | None]) -> list[T] | None:
+    """``parse`` of each cell, computed once per distinct text (a file repeats its prices,
+    vintages and times); None when any cell does not parse."""
+    parsed = {text: parse(text) for text in set(texts)}
+    if None in parsed.values():
+        return None
+    return [cast(T, parsed[text]) for text in texts]
+
+
+def _price(text: str) -> Decimal | None:
+    value = Decimal(text) if _PRICE.fullmatch(text) else None
+    return value if value is not None and 0 < value < MAX_PRICE else None
+
+
+def _vintage(text: str) -> int | None:
+    value = int(text) if _DIGITS.fullmatch(text) else None
+    return value if value is not None and MIN_VINTAGE <= value <= MAX_VINTAGE else None
+
+
+def _time(text: str) -> datetime | None:
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return at if at.tzinfo is not None else None
+
+
+def _plain_columns(table: Table) -> _Columns | None:
+    """The file column by column, typed as ``_plain_row`` types a row, when every row is
+    plainly well formed and every reference is new to the file; None otherwise (the row
+    path then loads it, or words every problem). A 100,000-row file is read in a few
+    passes at C speed over nine columns rather than in 100,000 calls of ``_plain_row``."""
+    cells = table.cells
+    refs = cells["external_ref"]
+    if not refs or len(set(refs)) != len(refs) or min(map(len, refs)) == 0:
+        return None
+    if max(map(len, refs)) > 64 or any(
+        "" in cells[c] for c in ("seller_account", "buyer_account", "unit_kind")
+    ):
+        return None
+    kinds = list(map(_KINDS.get, cells["kind"]))
+    quantities = _digits(cells["quantity"])
+    if None in kinds or quantities is None or min(quantities) < 1:
+        return None
+    vintages = _distinct(cells["vintage"], _vintage)
+    prices = _distinct(cells["price"], _price)
+    times = _distinct(cells["traded_at"], _time)
+    if vintages is None or prices is None or times is None:
+        return None
+    return _Columns(table.numbers, refs, cast(list[TradeKind], kinds), vintages, quantities,
+                    prices, times)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """A plainly well-formed file's typed columns (the account and unit-kind columns are
+    read from the table's cells as they are)."""
+
+    numbers: list[int]
+    refs: list[str]
+    kinds: list[TradeKind]
+    vintages: list[int]
+    quantities: list[int]
+    prices: list[Decimal]
+    times: list[datetime]
 
 
 def _row_errors(row: int, exc: DomainError) -> list[FieldError]:
@@ -194,6 +265,44 @@ def _checked_rows(
                 local_date(row["traded_at"], tz),
             )
         )
+    return out, refused
+
+
+def _checked_columns(
+    session: Session, table: Table, columns: _Columns
+) -> tuple[list[replay.Row], list[tuple[int, DomainError]]]:
+    """:func:`_checked_rows` of a plainly well-formed file, read from its columns: its
+    quantities, vintages, prices and times already pass ``check_shape``, so only the
+    account numbers are checked, once per pair of accounts."""
+    tz = config_of(session).deadline_tz
+    sellers, buyers = table.cells["seller_account"], table.cells["buyer_account"]
+    unit_kinds = table.cells["unit_kind"]
+    c = columns
+    days = {at: local_date(at, tz) for at in set(c.times)}
+    pairs: dict[tuple[str, str], tuple[str, str] | None] = {}
+    out: list[replay.Row] = []
+    refused: list[tuple[int, DomainError]] = []
+    for i in sorted(range(len(c.refs)), key=c.times.__getitem__):  # stable: file order
+        pair = (sellers[i], buyers[i])
+        if pair not in pairs:
+            try:
+                pairs[pair] = service.check_shape(c.quantities[i], c.vintages[i], c.prices[i],
+                                                  c.times[i], *pair)  # fmt: skip
+            except DomainError:
+                pairs[pair] = None
+        numbers = pairs[pair]
+        if numbers is None:  # the refusal, worded for this row
+            try:
+                service.check_shape(c.quantities[i], c.vintages[i], c.prices[i], c.times[i],
+                                    *pair)  # fmt: skip
+            except DomainError as exc:
+                refused.append((c.numbers[i], exc))
+            continue
+        at = c.times[i]
+        out.append(
+            replay.Row(c.numbers[i], c.refs[i], c.kinds[i], numbers[0], numbers[1],
+                       unit_kinds[i], c.vintages[i], c.quantities[i], c.prices[i], at, days[at])
+        )  # fmt: skip
     return out, refused
 
 
@@ -254,11 +363,21 @@ def _without_cyclic_gc() -> Iterator[None]:
 def _import(
     session: Session, actor: Actor, table: Table, progress: Progress | None
 ) -> ImportResult:
-    rows = _rows(table)
-    total = len(rows)
-    if progress:
-        progress(0, total)
-    checked, refused = _checked_rows(session, rows)
+    header = column_errors(table, MarketTradeRowSchema())
+    if header:  # row errors would only repeat the header's problem
+        raise _refuse(header)
+    columns = _plain_columns(table)
+    if columns is not None:
+        total = len(columns.refs)
+        if progress:
+            progress(0, total)
+        checked, refused = _checked_columns(session, table, columns)
+    else:
+        rows = _rows(table)
+        total = len(rows)
+        if progress:
+            progress(0, total)
+        checked, refused = _checked_rows(session, rows)
     new, conflicts = _new_rows(session, checked)
     refused += conflicts
     accepted: list[replay.Accepted] = []

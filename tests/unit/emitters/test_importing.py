@@ -538,3 +538,17 @@ def test_a_sheet_longer_than_the_row_limit_is_refused_without_reading_it_all(mon
     data = b"credit_code,name,sector,district\n" + b"\n" * 10
     with pytest.raises(importing.UnreadableFile, match="more than 3 rows"):
         importing.read_batch(io.BytesIO(data), "e.csv")
+
+
+def test_cells_hold_each_columns_texts_aligned_with_the_rows_when_lines_are_blank_or_short():
+    """The trade import checks a file column by column: ``cells`` and ``numbers`` must say
+    what ``rows`` says, row for row, blank lines dropped and short rows padded."""
+    batch = read_batch(_csv(HEADER, f" {CODE_A} ,A,power,chaoyang", "", f"{CODE_B},B"))
+    table = batch.enterprises
+    assert table is not None
+    assert table.numbers == [2, 4]
+    assert table.cells["credit_code"] == [CODE_A, CODE_B]
+    assert table.cells["district"] == ["chaoyang", ""]
+    assert table.rows == [
+        (n, {c: table.cells[c][i] for c in table.columns}) for i, n in enumerate(table.numbers)
+    ]

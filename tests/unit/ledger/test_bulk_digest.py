@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,7 +14,9 @@ from carbon_market.ledger.chain import (
     json_text,
     postings_text,
     transfer_digest,
+    transfer_postings_text,
 )
+from carbon_market.ledger.engine import _random_uuids
 
 
 @pytest.mark.parametrize(
@@ -39,3 +42,31 @@ def test_transfer_digest_is_the_canonical_digest(seller: str, unit_kind: str) ->
         postings_text(postings), "ab" * 32,
     )  # fmt: skip
     assert fast == expected
+
+
+@pytest.mark.parametrize(
+    ("source", "destination", "quantity"),
+    [
+        ("BJ10920852613507", "BJ10342286671949", 70),  # the destination sorts first
+        ("BJ10342286671949", "BJ10920852613507", 70),  # the source sorts first
+        ("BJ10342286671949", "BJ10342286671949", 5),  # one account: -5 before 5
+        ('odd "quoted"', "中文账户", 1),  # escaped as json.dumps escapes them
+    ],
+)
+def test_transfer_postings_text_is_postings_text_of_the_two_postings(
+    source: str, destination: str, quantity: int
+) -> None:
+    postings = (
+        ChainedPosting(source, "allowance", 2025, -quantity),
+        ChainedPosting(destination, "allowance", 2025, quantity),
+    )
+    fast = transfer_postings_text(source, destination, "allowance", 2025, quantity)
+    assert fast == postings_text(postings)
+
+
+def test_bulk_uuids_are_random_version_4_uuids_written_as_str_uuid4_writes_them() -> None:
+    made = _random_uuids(500)
+    parsed = [uuid.UUID(text) for text in made]
+    assert all(u.version == 4 and u.variant == uuid.RFC_4122 for u in parsed)
+    assert [str(u) for u in parsed] == made
+    assert len(set(made)) == 500
