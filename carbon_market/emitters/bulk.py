@@ -319,6 +319,10 @@ def _insert_facilities(
             "capacity": r.get("capacity"),
             "capacity_unit": r.get("capacity_unit"),
             "commissioned_on": r.get("commissioned_on"),
+            # The power corrections' registry inputs, checked by the row schema as the
+            # facility endpoints check them (rulebook category, air/water cooling).
+            "category": r.get("category"),
+            "cooling": r.get("cooling"),
             "created_at": now,
             "updated_at": now,
         }

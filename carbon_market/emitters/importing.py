@@ -59,7 +59,8 @@ class EnterpriseRowSchema(Schema):
 
 
 class FacilityRowSchema(FacilityCreateSchema):
-    """One facility row: the API's fields plus the owner's credit code."""
+    """One facility row: the API's fields (category and cooling among them, checked as the
+    facility endpoints check them) plus the owner's credit code."""
 
     credit_code = CreditCodeField(required=True)
 

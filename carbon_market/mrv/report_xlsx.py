@@ -7,9 +7,16 @@ Rules:
 * Who: as for writing reports (``reports.write``): enterprise users for their own
   enterprise, regulators for any; another enterprise's is NotFound, other roles are refused.
 * The template lists the codes and units of the year's default factor set (the set the
-  report will be computed with) and the enterprise's facilities; with ``report_id`` its
-  ``streams`` sheet holds that report's streams, so a draft can be downloaded, edited and
+  report will be computed with) and the enterprise's facilities, with a place for each
+  one's facility line; with ``report_id`` its ``streams`` sheet holds that report's streams
+  and its ``facilities`` sheet the report's lines, so a draft can be downloaded, edited and
   uploaded back.
+* Facility lines: a workbook with the facilities sheet's figure columns files its lines
+  exactly like the JSON API's ``facilities`` member (the same schema, the same service), so
+  an upload that fills none files none and a ``PUT`` replaces the report's lines with the
+  workbook's. A workbook without those columns (a template made before them) says nothing
+  about lines: a new draft has none, and a ``PUT`` leaves the report's lines as they are
+  (as it leaves the report's output, which the workbook does not carry).
 * An upload is all or nothing: every bad cell of the workbook is reported at once, each with
   its sheet, row (header = 1) and column, and nothing is saved while any remains. The rules
   of streams are the report service's own (:func:`carbon_market.mrv.reports.create_report`
@@ -23,6 +30,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -30,7 +38,13 @@ from carbon_market.auth.policy import authorize
 from carbon_market.auth.roles import Actor
 from carbon_market.db import transactional
 from carbon_market.emitters.models import Enterprise, Facility
-from carbon_market.errors import Conflict, FieldError, NotFound, ValidationFailed
+from carbon_market.errors import (
+    Conflict,
+    FieldError,
+    NotFound,
+    ValidationFailed,
+    marshmallow_errors,
+)
 from carbon_market.mrv import reports
 from carbon_market.mrv.factor_library import XLSX, ExportFile, as_factor_set, find_factor_set
 from carbon_market.mrv.report_xlsx_layout import (
@@ -44,7 +58,7 @@ from carbon_market.mrv.report_xlsx_reading import StreamSheet, read_streams, rea
 from carbon_market.mrv.report_xlsx_template import build_template
 from carbon_market.mrv.reports_figures import stream_errors
 from carbon_market.mrv.reports_models import EmissionReport
-from carbon_market.mrv.reports_schemas import stream_as_input
+from carbon_market.mrv.reports_schemas import FacilityLineSchema, facility_lines, stream_as_input
 
 __all__ = [
     "build_template",
@@ -85,6 +99,7 @@ def get_report_template(
     authorize(actor, "reports.write")
     found = reports.writable_enterprise(session, actor, enterprise)
     streams: list[dict[str, Any]] = []
+    lines: list[dict[str, Any]] = []
     if report_id is not None:
         report = reports.get_report(session, actor, report_id)
         if (report.enterprise_id, report.year) != (found.id, year):
@@ -92,52 +107,81 @@ def get_report_template(
             error = FieldError("#/query/report", detail, "reports.other_report")
             raise ValidationFailed(detail, errors=[error])
         streams = [stream_as_input(stream) for stream in report.streams]
-    content = build_template(_context(session, found, year), streams, report_id=report_id)
+        lines = facility_lines(report)
+    context = _context(session, found, year)
+    content = build_template(context, streams, lines=lines, report_id=report_id)
     return ExportFile(f"report-{found.credit_code}-{year}.xlsx", XLSX, content)
 
 
-def _read(session: Session, enterprise: Enterprise, year: int, data: bytes) -> StreamSheet:
-    """The workbook's streams, or ValidationFailed with every problem of the workbook: the
-    reader's and, for the streams it could read, the report service's."""
+def _load_lines(sheet: StreamSheet) -> tuple[list[dict[str, Any]] | None, list[FieldError]]:
+    """The sheet's facility lines loaded as the JSON API loads them (``FacilityLineSchema``:
+    ranges and places), and the errors at ``#/facilities/<i>/<field>``. The reader has
+    already named every line's facility, or reported why it could not."""
+    if sheet.lines is None:
+        return None, []
+    schema = FacilityLineSchema()
+    loaded, errors = [], []
+    for index, line in enumerate(sheet.lines):
+        try:
+            loaded.append(schema.load(line))
+        except ValidationError as exc:
+            messages = {k: v for k, v in exc.messages_dict.items() if k != "facility"}
+            errors += marshmallow_errors(messages, f"#/facilities/{index}")
+    return loaded, errors
+
+
+def _read(
+    session: Session, enterprise: Enterprise, year: int, data: bytes
+) -> tuple[StreamSheet, list[dict[str, Any]] | None]:
+    """The workbook's streams and facility lines (None: the workbook has no figure columns),
+    or ValidationFailed with every problem of the workbook: the reader's, the line schema's
+    and, when any remains, the report service's on the streams the reader could read."""
     sheet = read_workbook(data, _context(session, enterprise, year))
-    if sheet.errors:
-        found = list(sheet.errors)
+    lines, line_errors = _load_lines(sheet)
+    if sheet.errors or line_errors:
+        found = [*sheet.errors, *locate(line_errors, sheet.rows, sheet.line_rows)]
         if sheet.streams:
             service = stream_errors(
                 session, enterprise_id=enterprise.id, year=year, streams=sheet.streams
             )
             found += locate(service, sheet.rows)
         raise invalid(merge(found))
-    return sheet
+    return sheet, lines
 
 
 @transactional
 def create_report_from_workbook(
     session: Session, actor: Actor, *, enterprise: str, year: int, data: bytes
 ) -> EmissionReport:
-    """File a draft report from an uploaded workbook, exactly as
-    :func:`~carbon_market.mrv.reports.create_report` files one from JSON streams.
+    """File a draft report from an uploaded workbook (streams and facility lines), exactly
+    as :func:`~carbon_market.mrv.reports.create_report` files one from JSON.
 
     Raises UnreadableFile (not an XLSX), ValidationFailed listing every bad cell (sheet, row,
     column), and whatever ``create_report`` raises (NotFound, Conflict).
     """
     authorize(actor, "reports.write")
     found = reports.writable_enterprise(session, actor, enterprise)
-    sheet = _read(session, found, year, data)
+    sheet, lines = _read(session, found, year, data)
     try:
         return reports.create_report(
-            session, actor, enterprise=found.credit_code, year=year, streams=sheet.streams
+            session,
+            actor,
+            enterprise=found.credit_code,
+            year=year,
+            streams=sheet.streams,
+            facilities=lines,
         )
     except ValidationFailed as exc:
-        raise invalid(merge(locate(exc.errors, sheet.rows))) from exc
+        raise invalid(merge(locate(exc.errors, sheet.rows, sheet.line_rows))) from exc
 
 
 @transactional
 def update_report_from_workbook(
     session: Session, actor: Actor, report_id: int, *, data: bytes
 ) -> EmissionReport:
-    """Replace a draft's (or returned report's) streams with an uploaded workbook's, exactly
-    as :func:`~carbon_market.mrv.reports.update_report` does with JSON streams.
+    """Replace a draft's (or returned report's) streams, and its facility lines when the
+    workbook has the facilities sheet's figure columns, with an uploaded workbook's, exactly
+    as :func:`~carbon_market.mrv.reports.update_report` does with JSON.
 
     Raises NotFound, Conflict (a report that is not editable, before the file is read),
     UnreadableFile, ValidationFailed listing every bad cell (sheet, row, column).
@@ -149,8 +193,12 @@ def update_report_from_workbook(
     enterprise = session.get(Enterprise, report.enterprise_id)
     if enterprise is None:  # the foreign key keeps it (RESTRICT)
         raise NotFound(f"enterprise {report.enterprise_id} does not exist")
-    sheet = _read(session, enterprise, report.year, data)
+    sheet, lines = _read(session, enterprise, report.year, data)
     try:
-        return reports.update_report(session, actor, report_id, streams=sheet.streams)
+        if lines is None:  # the workbook says nothing about lines: they stay
+            return reports.update_report(session, actor, report_id, streams=sheet.streams)
+        return reports.update_report(
+            session, actor, report_id, streams=sheet.streams, facilities=lines
+        )
     except ValidationFailed as exc:
-        raise invalid(merge(locate(exc.errors, sheet.rows))) from exc
+        raise invalid(merge(locate(exc.errors, sheet.rows, sheet.line_rows))) from exc

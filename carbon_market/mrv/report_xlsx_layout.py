@@ -8,9 +8,13 @@ The workbook has four sheets:
   seven are the stream itself; the rest are optional per-stream overrides in the factor
   set's units (``ncv`` … ``factor``, see :mod:`carbon_market.mrv.calc`) and pollutant
   factors in kg per the base unit (``so2`` … ``vocs``).
-* ``facilities``, ``codes`` and ``about`` — read-only references for whoever fills the sheet:
-  the enterprise's facilities, the fuel and activity codes and units of the year's factor
-  set, and the enterprise, year and factor set the workbook was made for.
+* ``facilities`` — one row per facility of the enterprise (:data:`FACILITY_COLUMNS`): its
+  name, id and type (for reference: they are locked), then the report's facility line for it
+  (:data:`LINE_COLUMNS`, the ``facilities`` member of the report API), to fill in. A row
+  with any figure filled is a line; a row with none is not.
+* ``codes`` and ``about`` — read-only references for whoever fills the sheets: the fuel and
+  activity codes and units of the year's factor set, and the enterprise, year and factor set
+  the workbook was made for.
 """
 
 from __future__ import annotations
@@ -39,6 +43,13 @@ REQUIRED_COLUMNS = ("kind", "code", "quantity", "unit")
 DECIMAL_COLUMNS = ("quantity", *FACTOR_COLUMNS, *POLLUTANT_COLUMNS)
 #: As many streams as ``POST /api/v1/reports`` accepts.
 MAX_STREAMS = 2000
+#: The figures of a facility line (``FacilityLineSchema``), all decimals.
+LINE_COLUMNS = ("output", "heat_supply_ratio", "load_rate", "heat_supplied_gj")
+#: The facilities sheet: the facility (its name, as the streams sheet names it, its id and
+#: type), then its line. ``id`` (else ``facility``) says which facility a line is for.
+FACILITY_COLUMNS = ("facility", "id", "facility_type", *LINE_COLUMNS)
+#: As many lines as ``POST /api/v1/reports`` accepts.
+MAX_LINES = 500
 FIRST_DATA_ROW = 2  # the header is row 1
 
 
@@ -88,15 +99,26 @@ def invalid(errors: list[FieldError]) -> ValidationFailed:
 
 
 _STREAM_POINTER = re.compile(r"^#/streams/(\d+)(?:/([^/]+)(?:/([^/]+))?)?$")
+_LINE_POINTER = re.compile(r"^#/facilities/(\d+)(?:/([^/]+))?$")
 #: Stream fields that the sheet holds under another column name.
 _FIELD_COLUMNS = {"fuel": "code", "activity": "code"}
 
 
-def locate(errors: Iterable[FieldError], rows: Sequence[int]) -> list[FieldError]:
-    """Errors addressed to stream ``i`` by JSON pointer, readdressed to its sheet row and
-    column (``rows[i]``); any other error is kept as it is."""
+def locate(
+    errors: Iterable[FieldError], rows: Sequence[int], line_rows: Sequence[int] = ()
+) -> list[FieldError]:
+    """Errors addressed to stream ``i`` (or facility line ``i``) by JSON pointer, readdressed
+    to its row and column of the streams (or facilities) sheet, ``rows[i]`` (``line_rows[i]``);
+    any other error is kept as it is. A line's ``facility`` is the sheet's ``id`` column."""
     located = []
     for error in errors:
+        line = _LINE_POINTER.match(error.pointer)
+        if line is not None and int(line[1]) < len(line_rows):
+            name = "id" if line[2] == "facility" else line[2]
+            column = name if name in FACILITY_COLUMNS else None
+            row = line_rows[int(line[1])]
+            located.append(cell_error(row, column, error.detail, error.code, sheet=FACILITIES))
+            continue
         match = _STREAM_POINTER.match(error.pointer)
         if match is None or int(match[1]) >= len(rows):
             located.append(error)
@@ -123,7 +145,8 @@ def merge(errors: Iterable[FieldError]) -> list[FieldError]:
         kept.append(error)
 
     def order(error: FieldError) -> tuple[bool, str, int, int]:
-        column = COLUMNS.index(error.column) if error.column in COLUMNS else -1
+        columns = FACILITY_COLUMNS if error.sheet == FACILITIES else COLUMNS
+        column = columns.index(error.column) if error.column in columns else -1
         return (error.row is not None, error.sheet or "", error.row or 0, column)
 
     return sorted(kept, key=order)

@@ -23,6 +23,13 @@ What this module decides, and why:
   digits — all Excel keeps. A double that needs more digits (the result of a formula such
   as ``=0.1+0.2``) was never typed by anyone and is refused: type the value as text.
 * Formulas are read by their cached values (what Excel last showed).
+* The ``facilities`` sheet carries the report's facility lines. A workbook whose facilities
+  sheet has none of the figure columns (a template made before the sheet had them), or has
+  no such sheet, says nothing about lines: ``lines`` is None. Otherwise every row with a
+  figure filled is a line, for the facility its ``id`` names (else its ``facility`` name):
+  the reader checks that it is the enterprise's, named once, and that the figures are
+  non-negative decimals; the ranges and places are the report schema's, checked by the
+  service and mapped back like the streams' errors.
 """
 
 from __future__ import annotations
@@ -45,8 +52,12 @@ from carbon_market.mrv.report_xlsx_layout import (
     ABOUT,
     COLUMNS,
     DECIMAL_COLUMNS,
+    FACILITIES,
+    FACILITY_COLUMNS,
     FACTOR_COLUMNS,
     FIRST_DATA_ROW,
+    LINE_COLUMNS,
+    MAX_LINES,
     MAX_STREAMS,
     REQUIRED_COLUMNS,
     STREAMS,
@@ -69,11 +80,15 @@ Refuse = Callable[[str, str], None]
 
 @dataclass
 class StreamSheet:
-    """The streams read (in the API's format), the sheet row of each, and every error."""
+    """The streams read (in the API's format), the sheet row of each, and every error; the
+    facility lines (in the API's format, decimals as text) and the facilities-sheet row of
+    each, or None when the workbook has no figure columns for them."""
 
     streams: list[dict[str, Any]] = field(default_factory=list)
     rows: list[int] = field(default_factory=list)
     errors: list[FieldError] = field(default_factory=list)
+    lines: list[dict[str, Any]] | None = None
+    line_rows: list[int] = field(default_factory=list)
 
 
 def read_streams(data: bytes, context: WorkbookContext) -> list[dict[str, Any]]:
@@ -86,7 +101,8 @@ def read_streams(data: bytes, context: WorkbookContext) -> list[dict[str, Any]]:
 
 
 def read_workbook(data: bytes, context: WorkbookContext) -> StreamSheet:
-    """Read the ``streams`` sheet, collecting every error instead of stopping at the first.
+    """Read the ``streams`` sheet and the lines of the ``facilities`` sheet, collecting every
+    error instead of stopping at the first.
 
     Raises UnreadableFile when ``data`` is not an XLSX workbook at all.
     """
@@ -99,8 +115,10 @@ def read_workbook(data: bytes, context: WorkbookContext) -> StreamSheet:
             detail = f"the workbook has no sheet named {STREAMS!r} (it has: {names})"
             missing = FieldError(f"#/{STREAMS}", detail, "import.missing_sheet", sheet=STREAMS)
             result.errors.append(missing)
-            return result
-        _read_rows(sheets[STREAMS].iter_rows(values_only=True), context, result)
+        else:
+            _read_rows(sheets[STREAMS].iter_rows(values_only=True), context, result)
+        if FACILITIES in sheets:
+            _read_lines(sheets[FACILITIES].iter_rows(values_only=True), context, result)
     finally:
         workbook.close()
     return result
@@ -152,25 +170,46 @@ def _about_errors(sheet: Any, context: WorkbookContext) -> list[FieldError]:
     return errors
 
 
-def _header(cells: Sequence[Any], errors: list[FieldError]) -> dict[int, str]:
+def _header(
+    cells: Sequence[Any],
+    errors: list[FieldError],
+    *,
+    sheet: str = STREAMS,
+    known: Sequence[str] = COLUMNS,
+    required: Sequence[str] = REQUIRED_COLUMNS,
+) -> dict[int, str]:
     """Column index -> name for the header row; header problems go to ``errors``."""
     columns: dict[int, str] = {}
     for index, cell in enumerate(cells):
         name = _text(cell).lower()
         if not name:
             continue
-        if name not in COLUMNS:
-            detail = f"unknown column {name!r} (the columns are {', '.join(COLUMNS)})"
-            errors.append(cell_error(1, name, detail, "import.unknown_column"))
+        if name not in known:
+            detail = f"unknown column {name!r} (the columns are {', '.join(known)})"
+            errors.append(cell_error(1, name, detail, "import.unknown_column", sheet=sheet))
         elif name in columns.values():
-            errors.append(cell_error(1, name, "appears twice", "import.repeated_column"))
+            errors.append(
+                cell_error(1, name, "appears twice", "import.repeated_column", sheet=sheet)
+            )
         else:
             columns[index] = name
-    for name in REQUIRED_COLUMNS:
+    for name in required:
         if name not in columns.values():
             detail = f"required column {name!r} is missing"
-            errors.append(cell_error(1, name, detail, "import.missing_column"))
+            errors.append(cell_error(1, name, detail, "import.missing_column", sheet=sheet))
     return columns
+
+
+def _stray_cells(
+    number: int, cells: Sequence[Any], columns: dict[int, str], sheet: str
+) -> list[FieldError]:
+    """A value under no header is a value the reader would drop: report it."""
+    errors = []
+    for index, cell in enumerate(cells):
+        if index not in columns and _text(cell) != "":
+            detail = f"a value in column {get_column_letter(index + 1)}, which has no header"
+            errors.append(cell_error(number, None, detail, "import.unknown_column", sheet=sheet))
+    return errors
 
 
 def _read_rows(rows: Iterable[Sequence[Any]], context: WorkbookContext, out: StreamSheet) -> None:
@@ -190,16 +229,106 @@ def _read_rows(rows: Iterable[Sequence[Any]], context: WorkbookContext, out: Str
             detail = f"more than {MAX_STREAMS} streams; split them over reports or months"
             out.errors.append(cell_error(number, None, detail, "import.too_many_rows"))
             return
-        for index, cell in enumerate(cells):
-            if index not in columns and _text(cell) != "":
-                detail = f"a value in column {get_column_letter(index + 1)}, which has no header"
-                out.errors.append(cell_error(number, None, detail, "import.unknown_column"))
+        out.errors += _stray_cells(number, cells, columns, STREAMS)
         values = {name: cells[index] for index, name in columns.items() if index < len(cells)}
         out.streams.append(_stream(number, values, context, out.errors))
         out.rows.append(number)
     if not out.streams:
         detail = "the streams sheet holds no streams (fill in a row under the header)"
         out.errors.append(FieldError(f"#/{STREAMS}", detail, "import.empty", sheet=STREAMS))
+
+
+def _read_lines(rows: Iterable[Sequence[Any]], context: WorkbookContext, out: StreamSheet) -> None:
+    """The facility lines of the facilities sheet into ``out.lines`` (see the module
+    docstring); left None when the sheet has no figure columns."""
+    iterator = iter(rows)
+    header_errors: list[FieldError] = []
+    columns = _header(
+        next(iterator, ()), header_errors, sheet=FACILITIES, known=FACILITY_COLUMNS, required=()
+    )
+    named = set(columns.values())
+    if not header_errors and not named & set(LINE_COLUMNS):
+        return  # a reference sheet only, as in templates made before facility lines
+    if not header_errors and not named & {"id", "facility"}:
+        detail = "required column 'id' is missing: it says which facility a line is for"
+        header_errors.append(cell_error(1, "id", detail, "import.missing_column", sheet=FACILITIES))
+    if header_errors:  # every row would only repeat the header's problem
+        out.errors += header_errors
+        return
+    out.lines = []
+    first_rows: dict[int, int] = {}
+    for number, cells in enumerate(iterator, start=FIRST_DATA_ROW):
+        if number > MAX_ROWS:
+            out.errors.append(
+                cell_error(number, None, f"more than {MAX_ROWS:,} rows", sheet=FACILITIES)
+            )
+            return
+        values = {name: cells[index] for index, name in columns.items() if index < len(cells)}
+        stray = _stray_cells(number, cells, columns, FACILITIES)
+        if not stray and all(_text(values.get(column)) == "" for column in LINE_COLUMNS):
+            continue  # a facility without figures has no line; blank rows are nobody's
+        if len(out.lines) == MAX_LINES:
+            detail = f"more than {MAX_LINES} facility lines"
+            out.errors.append(
+                cell_error(number, None, detail, "import.too_many_rows", sheet=FACILITIES)
+            )
+            return
+        out.errors += stray
+        out.lines.append(_line(number, values, context, first_rows, out.errors))
+        out.line_rows.append(number)
+
+
+def _line(
+    number: int,
+    cells: dict[str, Any],
+    context: WorkbookContext,
+    first_rows: dict[int, int],
+    errors: list[FieldError],
+) -> dict[str, Any]:
+    """One row of the facilities sheet as a facility line (figures as text); cells that
+    cannot go into one are reported and left out."""
+
+    def refuse(column: str, detail: str) -> None:
+        errors.append(cell_error(number, column, detail, sheet=FACILITIES))
+
+    line: dict[str, Any] = {}
+    facility, column = _line_facility(cells, context, refuse)
+    if facility is not None:
+        if facility in first_rows:
+            refuse(column, f"facility {facility} has a line on row {first_rows[facility]} already")
+        else:
+            first_rows[facility] = number
+        line["facility"] = facility
+    for name in LINE_COLUMNS:
+        text, problem = _decimal_text(cells.get(name))
+        if problem:
+            refuse(name, problem)
+        elif text is not None:
+            line[name] = text
+    return line
+
+
+def _line_facility(
+    cells: dict[str, Any], context: WorkbookContext, refuse: Refuse
+) -> tuple[int | None, str]:
+    """The facility a line is for, and the column that said so: the ``id`` the template
+    fills in (a renamed facility keeps it), else the ``facility`` name."""
+    ident, name = _text(cells.get("id")), _text(cells.get("facility"))
+    where = f"a facility of {context.credit_code} (see the facility ids of the template)"
+    if ident:
+        ids = {facility.id for facility in context.facilities}
+        if ident.isascii() and ident.isdigit() and int(ident) in ids:
+            return int(ident), "id"
+        refuse("id", f"{ident!r} is not the id of {where}")
+        return None, "id"
+    if name:
+        by_name = {facility.name: facility.id for facility in context.facilities}
+        if name in by_name:
+            return by_name[name], "facility"
+        refuse("facility", f"{name!r} is not the name of {where}")
+        return None, "facility"
+    refuse("id", "required: the id of the facility the figures are for")
+    return None, "id"
 
 
 def _stream(

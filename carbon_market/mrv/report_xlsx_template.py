@@ -9,7 +9,9 @@ Pure: builds bytes from values, no database. The layout is
 * Drop-downs (data validation) offer the kinds, the factor set's codes, the units, the
   enterprise's facility names and months 1-12. They point at named ranges on the reference
   sheets rather than at other sheets directly: Excel, LibreOffice and WPS all accept those.
-* The reference sheets are protected (without a password): they are there to read.
+* The reference sheets are protected (without a password): they are there to read. The
+  facilities sheet is protected too, except for its figure columns on the facilities' rows:
+  the name, id and type say which facility a line is for and are not to be changed.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
+from openpyxl.styles import Font, Protection
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -30,6 +32,8 @@ from carbon_market.mrv.report_xlsx_layout import (
     COLUMNS,
     DECIMAL_COLUMNS,
     FACILITIES,
+    FACILITY_COLUMNS,
+    LINE_COLUMNS,
     MAX_STREAMS,
     POLLUTANT_COLUMNS,
     STREAMS,
@@ -40,6 +44,7 @@ from carbon_market.mrv.units import BASE_UNITS, UNITS, Dimension, units_of
 
 TEXT = "@"
 BOLD = Font(bold=True)
+UNLOCKED = Protection(locked=False)
 LAST_ROW = MAX_STREAMS + 1
 #: Columns that hold words, formatted as text so that a name such as "001" stays "001".
 TEXT_COLUMNS = ("facility", "kind", "code", "unit", "evidence")
@@ -52,7 +57,9 @@ INSTRUCTIONS = (
         "在 streams 表每行填写一个排放源：kind 为 fuel、electricity、heat 或 process，"
         "fuel 和 process 须填 code；数量和因子按文本填写以保持精确小数；facility 填"
         " facilities 表中的设施名称，month 为 1-12；空行忽略。上传时一次列出所有错误"
-        "（工作表、行、列），有任何错误则不保存。",
+        "（工作表、行、列），有任何错误则不保存。facilities 表每个设施一行：填写 output、"
+        "heat_supply_ratio、load_rate、heat_supplied_gj 中任一项即为该设施的分设施数据"
+        "（多设施企业的配额分配需要），全部留空则不报该设施。",
     ),
     (
         "instructions",
@@ -60,7 +67,10 @@ INSTRUCTIONS = (
         "process; fuel and process rows need a code; type quantities and factors as text so "
         "decimals stay exact; facility is a name from the facilities sheet; month is 1-12; "
         "blank rows are ignored. An upload lists every error (sheet, row, column) and saves "
-        "nothing while any remains.",
+        "nothing while any remains. On the facilities sheet, a facility with any of output, "
+        "heat_supply_ratio, load_rate or heat_supplied_gj filled gets a facility line (which "
+        "allocation needs for an enterprise of several facilities); leave all four empty for "
+        "none.",
     ),
 )
 
@@ -69,16 +79,18 @@ def build_template(
     context: WorkbookContext,
     streams: Iterable[Mapping[str, Any]] = (),
     *,
+    lines: Iterable[Mapping[str, Any]] = (),
     report_id: int | None = None,
 ) -> bytes:
-    """The workbook for ``context``, its ``streams`` sheet prefilled with ``streams`` (in the
-    API's stream format, e.g. an existing draft's) so that it can be edited and uploaded
-    back; ``report_id`` names that report on the ``about`` sheet."""
+    """The workbook for ``context``, its ``streams`` sheet prefilled with ``streams`` and its
+    ``facilities`` sheet with the facility ``lines`` (both in the API's format, e.g. an
+    existing draft's) so that it can be edited and uploaded back; ``report_id`` names that
+    report on the ``about`` sheet."""
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = STREAMS
     _streams_sheet(sheet, context, streams)
-    _facilities_sheet(workbook.create_sheet(FACILITIES), context)
+    _facilities_sheet(workbook.create_sheet(FACILITIES), context, lines)
     code_count = _codes_sheet(workbook.create_sheet(CODES), context)
     _about_sheet(workbook.create_sheet(ABOUT), context, report_id)
     _drop_downs(workbook, sheet, context, code_count)
@@ -153,12 +165,25 @@ def _codes_sheet(sheet: Any, context: WorkbookContext) -> int:
     return sum(1 for _, code, _ in entries if code is not None)
 
 
-def _facilities_sheet(sheet: Any, context: WorkbookContext) -> None:
-    _header(sheet, ["facility", "id", "facility_type"])
+def _facilities_sheet(
+    sheet: Any, context: WorkbookContext, lines: Iterable[Mapping[str, Any]]
+) -> None:
+    """One row per facility: name, id and type (locked), then its line's figures (as text,
+    unlocked: the cells to fill in)."""
+    _header(sheet, FACILITY_COLUMNS)
+    by_facility = {line["facility"]: line for line in lines}
+    first = len(FACILITY_COLUMNS) - len(LINE_COLUMNS) + 1  # the first figure column
     for facility in context.facilities:
-        sheet.append([facility.name, facility.id, facility.facility_type])
+        line = by_facility.get(facility.id, {})
+        figures = [None if line.get(name) is None else str(line[name]) for name in LINE_COLUMNS]
+        sheet.append([facility.name, facility.id, facility.facility_type, *figures])
+        for cell in sheet[sheet.max_row][first - 1 :]:
+            cell.number_format = TEXT
+            cell.protection = UNLOCKED
     sheet.column_dimensions["A"].width = 30
     sheet.column_dimensions["C"].width = 16
+    for index in range(first, len(FACILITY_COLUMNS) + 1):
+        sheet.column_dimensions[chr(ord("A") + index - 1)].width = 18
     sheet.protection.sheet = True
 
 

@@ -249,7 +249,8 @@ def _output(report: EmissionReport) -> dict[str, Any] | None:
     }
 
 
-def _facility_lines(report: EmissionReport) -> list[dict[str, Any]]:
+def facility_lines(report: EmissionReport) -> list[dict[str, Any]]:
+    """The report's facility lines as filed (decimals as text), with the verified split."""
     return [
         {
             "facility": line.facility_id,
@@ -300,7 +301,7 @@ class ReportSchema(ReportSummarySchema):
     streams = fields.Function(lambda report: [stream_as_input(s) for s in report.streams])
     output = fields.Function(_output, metadata={"description": "The year's output or null"})
     facilities = fields.Function(
-        _facility_lines,
+        facility_lines,
         metadata={
             "description": "Per-facility lines as filed, with the verifier's per-facility "
             "verified_co2_t once verified"

@@ -59,8 +59,9 @@ class ReportTemplate(MethodView):
     def get(self, args: dict[str, Any]) -> Response:
         """The XLSX template for an enterprise and year (enterprise users: their own).
 
-        Sheets: ``streams`` (to fill in), ``facilities``, ``codes`` and ``about``.
-        ``report`` prefills the streams sheet with that report's streams.
+        Sheets: ``streams`` and ``facilities`` (the facility lines' figures) to fill in,
+        ``codes`` and ``about``. ``report`` prefills them with that report's streams and
+        lines.
         """
         exported = svc.get_report_template(
             db_session(),
@@ -95,7 +96,8 @@ class ReportUploadById(MethodView):
     @blp.arguments(WorkbookSchema, location="files")
     @blp.response(200, ReportSchema)
     def put(self, form: dict[str, Any], report_id: int) -> Any:
-        """Replace a draft's (or returned report's) streams with a filled template's."""
+        """Replace a draft's (or returned report's) streams with a filled template's, and
+        its facility lines when the facilities sheet has the figure columns."""
         return svc.update_report_from_workbook(
             db_session(), current_actor(), report_id, data=form["file"].read()
         )

@@ -218,6 +218,68 @@ def test_bad_facility_rows_refuse_the_whole_batch_including_good_enterprises(
     )
 
 
+POWER_COLUMNS = ["credit_code", "name", "facility_type", "category", "cooling"]
+
+
+def test_facility_category_and_cooling_are_imported_and_shown_like_the_facility_endpoints(
+    client: FlaskClient, session: Session, headers: dict[str, str]
+) -> None:
+    existing = make_enterprise(session)
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "facilities"
+    sheet.append(POWER_COLUMNS)
+    sheet.append([existing.credit_code, "1号机组", "coal_unit", "coal_300mw_below", "air"])
+    sheet.append([existing.credit_code, "2号机组", "gas_unit", "gas", None])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    response = client.post(
+        IMPORTS, headers=headers, **multipart(file=("units.xlsx", buffer.getvalue()))
+    )
+
+    assert response.status_code == 201, response.get_data(as_text=True)
+    listed = client.get(f"{ENTERPRISES}/{existing.id}/facilities", headers=headers).get_json()
+    assert [(f["name"], f["category"], f["cooling"]) for f in listed["items"]] == [
+        ("1号机组", "coal_300mw_below", "air"),
+        ("2号机组", "gas", None),
+    ]
+
+
+def test_an_unknown_category_or_cooling_is_a_row_error_and_imports_nothing(
+    app: Flask, client: FlaskClient, session: Session, headers: dict[str, str]
+) -> None:
+    code = make_enterprise(session).credit_code
+    facilities = csv_text(
+        POWER_COLUMNS,
+        [
+            [code, "1号机组", "coal_unit", "coal_300mw_plus", "water"],  # row 2: fine
+            [code, "2号机组", "coal_unit", "coal_1000mw", "water"],  # row 3
+            [code, "3号机组", "coal_unit", "coal_300mw_plus", "hybrid"],  # row 4
+        ],
+    )
+    enterprises = csv_text(
+        COLUMNS[:5], [[credit_code(), "北京寅热电有限公司", "", "power", "miyun"]]
+    )
+
+    with writes_nothing(app):
+        response = client.post(
+            IMPORTS,
+            headers=headers,
+            **multipart(file=("e.csv", enterprises), facilities=("f.csv", facilities)),
+        )
+
+    body = assert_problem(
+        response,
+        422,
+        "validation-failed",
+        pointers={"#/facilities/rows/3/category", "#/facilities/rows/4/cooling"},
+    )
+    assert [(e["row"], e["column"]) for e in body["errors"]] == [(3, "category"), (4, "cooling")]
+    assert "coal_300mw_plus" in body["errors"][0]["detail"]
+
+
 @pytest.mark.parametrize(
     ("header", "pointers"),
     [

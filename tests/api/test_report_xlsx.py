@@ -97,8 +97,23 @@ def test_the_template_lists_the_enterprises_facilities_and_the_years_codes_and_u
         "D2:D2001": "list",  # code
         "F2:F2001": "list",  # unit
     }
-    facilities = list(workbook["facilities"].iter_rows(min_row=2, values_only=True))
-    assert facilities == [("1号燃煤机组", tenants.facility_id, "coal_unit")]
+    facilities = workbook["facilities"]
+    assert [cell.value for cell in facilities[1]] == [
+        "facility",
+        "id",
+        "facility_type",
+        "output",
+        "heat_supply_ratio",
+        "load_rate",
+        "heat_supplied_gj",
+    ]
+    rows = list(facilities.iter_rows(min_row=2, values_only=True))
+    assert rows == [("1号燃煤机组", tenants.facility_id, "coal_unit", None, None, None, None)]
+    # The sheet is protected but for the figures: the facility's name and id stay put.
+    assert facilities.protection.sheet
+    assert facilities["B2"].protection.locked
+    assert not facilities["D2"].protection.locked
+    assert facilities["F2"].number_format == "@"  # load_rate stays text
     codes = workbook["codes"]
     kinds_and_codes = {(row[0], row[1]) for row in codes.iter_rows(min_row=2, values_only=True)}
     assert {("fuel", "natural_gas"), ("fuel", "raw_coal"), ("process", "limestone")} <= (

@@ -252,6 +252,39 @@ def test_import_facilities_adds_facilities_to_a_registered_enterprise(
         assert fresh.scalar(select(Facility.enterprise_id)) == enterprise.id
 
 
+def test_import_facilities_takes_category_and_cooling_and_refuses_unknown_ones(
+    run_cli, importer, session, tmp_path, fresh_session
+):
+    enterprise = make_enterprise(session)
+    header = ["credit_code", "name", "facility_type", "category", "cooling"]
+    bad = write_csv(
+        tmp_path / "bad.csv",
+        header,
+        [
+            [enterprise.credit_code, "1号机组", "coal_unit", "coal_300mw_plus", "air"],
+            [enterprise.credit_code, "2号机组", "coal_unit", "coal_300mw_plus", "river"],
+        ],
+    )
+    good = write_csv(
+        tmp_path / "good.csv",
+        header,
+        [[enterprise.credit_code, "1号机组", "coal_unit", "coal_300mw_plus", "air"]],
+    )
+
+    refused = run_cli("import", "facilities", str(bad), "--as", "importer")
+    assert_failed_cleanly(refused, "error: Validation failed: ")
+    assert refused.stderr.splitlines()[1:] == [
+        "  facilities row 3, cooling: Must be one of: air, water."
+    ]
+    assert count(fresh_session, Facility) == 0
+
+    imported = run_cli("import", "facilities", str(good), "--as", "importer")
+    assert imported.exit_code == 0, imported.output
+    with fresh_session() as fresh:
+        stored = fresh.execute(select(Facility.category, Facility.cooling)).one()
+    assert (stored.category, stored.cooling.value) == ("coal_300mw_plus", "air")
+
+
 def test_import_of_a_bad_file_exits_1_lists_the_rows_and_imports_nothing(
     run_cli, importer, tmp_path, fresh_session
 ):

@@ -18,6 +18,7 @@ from carbon_market.emitters import bulk, importing
 from carbon_market.emitters import service as emitters
 from carbon_market.emitters.models import (
     CapacityUnit,
+    Cooling,
     Enterprise,
     EnterpriseStatus,
     EnterpriseStatusChange,
@@ -171,6 +172,56 @@ def test_import_writes_one_audit_event_per_enterprise_and_per_facility_by_the_im
     facility_event = next(e for e in events if e.action == "facility:create")
     assert facility_event.after["capacity"] == "350"
     assert facility_event.after["capacity_unit"] == "MW"
+
+
+def test_imported_facilities_keep_their_benchmark_category_and_cooling(
+    session, as_regulator, regulator
+):
+    enterprise = make_enterprise(session)
+    facilities = csv_bytes(
+        ["credit_code", "name", "facility_type", "category", "cooling"],
+        [
+            [enterprise.credit_code, "1号机组", "coal_unit", "coal_300mw_plus", "water"],
+            [enterprise.credit_code, "2号机组", "gas_unit", "gas", ""],
+            [enterprise.credit_code, "1号锅炉", "boiler", "", ""],
+        ],
+    )
+
+    run_import(session, as_regulator, read(facilities=facilities))
+
+    stored = session.execute(
+        select(Facility.name, Facility.category, Facility.cooling).order_by(Facility.id)
+    ).all()
+    assert [tuple(r) for r in stored] == [
+        ("1号机组", "coal_300mw_plus", Cooling.WATER),
+        ("2号机组", "gas", None),
+        ("1号锅炉", None, None),
+    ]
+    event = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "facility:create").order_by(AuditEvent.id)
+    ).first()
+    assert (event.after["category"], event.after["cooling"]) == ("coal_300mw_plus", "water")
+
+
+def test_an_unknown_category_or_cooling_imports_nothing(session, as_regulator, row_counts):
+    enterprise = make_enterprise(session)
+    facilities = csv_bytes(
+        ["credit_code", "name", "facility_type", "category", "cooling"],
+        [
+            [enterprise.credit_code, "1号机组", "coal_unit", "coal_300mw_plus", "air"],  # good
+            [enterprise.credit_code, "2号机组", "coal_unit", "nuclear", "air"],
+            [enterprise.credit_code, "3号机组", "coal_unit", "gas", "seawater"],
+        ],
+    )
+    before = row_counts()
+
+    error = rejected(session, as_regulator, read(facilities=facilities))
+
+    assert [e.pointer for e in error.errors] == [
+        "#/facilities/rows/3/category",
+        "#/facilities/rows/4/cooling",
+    ]
+    assert row_counts() == before
 
 
 def test_imported_account_numbers_are_all_different(session, as_regulator, good_batch):

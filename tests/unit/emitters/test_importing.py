@@ -261,6 +261,8 @@ def test_facilities_sheet_is_read_when_it_is_in_the_same_workbook():
                 "capacity": Decimal("350"),
                 "capacity_unit": CapacityUnit.MW,
                 "commissioned_on": date(2010, 1, 1),
+                "category": None,  # optional columns left out: not given
+                "cooling": None,
             },
         ),
         (
@@ -272,6 +274,8 @@ def test_facilities_sheet_is_read_when_it_is_in_the_same_workbook():
                 "capacity": Decimal("350.5"),
                 "capacity_unit": CapacityUnit.MW,
                 "commissioned_on": None,
+                "category": None,  # optional columns left out: not given
+                "cooling": None,
             },
         ),
     ]
@@ -552,3 +556,50 @@ def test_cells_hold_each_columns_texts_aligned_with_the_rows_when_lines_are_blan
     assert table.rows == [
         (n, {c: table.cells[c][i] for c in table.columns}) for i, n in enumerate(table.numbers)
     ]
+
+
+# --- the power corrections' registry inputs: category and cooling ---------------------------
+
+POWER_HEADER = "credit_code,name,facility_type,category,cooling"
+
+
+def test_facility_category_and_cooling_are_loaded_when_the_rulebook_knows_them():
+    batch = read_batch(
+        None,
+        facilities=_csv(
+            POWER_HEADER,
+            f"{CODE_A},1号机组,coal_unit,coal_300mw_plus,air",
+            f"{CODE_A},2号机组,gas_unit,gas,",  # cooling left empty: not given
+            f"{CODE_A},1号锅炉,boiler,,",
+        ),
+    )
+    checked = check_batch(batch)
+    assert checked.errors == []
+    loaded = [(r["category"], r["cooling"]) for _, r in checked.facilities]
+    assert [(c, w.value if w else None) for c, w in loaded] == [
+        ("coal_300mw_plus", "air"),
+        ("gas", None),
+        (None, None),
+    ]
+
+
+def test_unknown_category_or_cooling_is_a_row_error_naming_the_cell():
+    batch = read_batch(
+        None,
+        facilities=_csv(
+            POWER_HEADER,
+            f"{CODE_A},1号机组,coal_unit,coal_600mw,water",  # not a rulebook category
+            f"{CODE_A},2号机组,coal_unit,coal_300mw_plus,sea",  # no such cooling
+            f"{CODE_A},3号机组,coal_unit,Gas,Air",  # codes are lower case, as in the API
+        ),
+    )
+    checked = check_batch(batch)
+    assert [(e.pointer, e.row, e.column) for e in checked.errors] == [
+        ("#/facilities/rows/2/category", 2, "category"),
+        ("#/facilities/rows/3/cooling", 3, "cooling"),
+        ("#/facilities/rows/4/category", 4, "category"),
+        ("#/facilities/rows/4/cooling", 4, "cooling"),
+    ]
+    assert "coal_300mw_plus" in checked.errors[0].detail  # the categories it could be
+    assert "air" in checked.errors[1].detail
+    assert [r["name"] for _, r in checked.facilities] == []

@@ -216,3 +216,103 @@ def test_merge_keeps_the_first_error_of_a_cell_and_orders_by_row_and_column() ->
         (5, "kind", "unknown kind"),
         (5, "unit", "reader: unknown unit"),
     ]
+
+
+# --- facility lines ------------------------------------------------------------------------
+
+FACILITY_HEADER = ["facility", "id", "facility_type", "output", "heat_supply_ratio", "load_rate"]
+
+
+def _with_facilities(rows: list[list[Any]], header: list[str] | None = None) -> bytes:
+    """A one-stream workbook with a facilities sheet of ``rows`` under ``header``."""
+    workbook = openpyxl.load_workbook(io.BytesIO(_workbook([["electricity", None, "1", "MWh"]])))
+    sheet = workbook.create_sheet("facilities")
+    sheet.append(header or FACILITY_HEADER)
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_facility_lines_are_read_by_id_or_else_by_name_keeping_row_numbers() -> None:
+    data = _with_facilities(
+        [
+            ["1号燃煤机组", 7, "coal_unit", "1000", "0", 0.78],  # F as a number cell
+            [],  # a blank row keeps its number
+            ["2号锅炉 (renamed)", 9, "boiler", None, None, None],  # no figures: no line
+            ["2号锅炉", None, None, "12.5", None, None],  # no id: the name says which
+        ]
+    )
+    # Row 4 named facility 9 by id without figures, so row 5 is its only line.
+    sheet = read_workbook(data, CONTEXT)
+    assert sheet.errors == []
+    assert sheet.lines == [
+        {"facility": 7, "output": "1000", "heat_supply_ratio": "0", "load_rate": "0.78"},
+        {"facility": 9, "output": "12.5"},
+    ]
+    assert sheet.line_rows == [2, 5]
+
+
+def test_a_facilities_sheet_without_figure_columns_says_nothing_about_lines() -> None:
+    old = _with_facilities([["1号燃煤机组", 7, "coal_unit"]], ["facility", "id", "facility_type"])
+    assert read_workbook(old, CONTEXT).lines is None
+    assert read_workbook(_workbook([["electricity", None, "1", "MWh"]]), CONTEXT).lines is None
+    empty = _with_facilities([["1号燃煤机组", 7, "coal_unit", None, None, None]])
+    assert read_workbook(empty, CONTEXT).lines == []  # figure columns, none filled: no lines
+
+
+def test_bad_facility_rows_are_all_reported_on_the_facilities_sheet() -> None:
+    data = _with_facilities(
+        [
+            [None, 8, None, "1", None, None],  # id 8 is not the enterprise's
+            ["3号机组", None, None, "1", None, None],  # nor this name
+            [None, None, None, "1", None, None],  # which facility?
+            [None, 7, None, "-1", "x", True],
+            [None, 7, None, "2", None, None],  # 7 again
+        ]
+    )
+    sheet = read_workbook(data, CONTEXT)
+    assert [(e.sheet, e.row, e.column) for e in sheet.errors] == [
+        ("facilities", 2, "id"),
+        ("facilities", 3, "facility"),
+        ("facilities", 4, "id"),
+        ("facilities", 5, "output"),
+        ("facilities", 5, "heat_supply_ratio"),
+        ("facilities", 5, "load_rate"),
+        ("facilities", 6, "id"),
+    ]
+    assert sheet.errors[0].pointer == "#/facilities/rows/2/id"
+    assert "row 5 already" in sheet.errors[-1].detail
+
+
+def test_a_facilities_sheet_with_figures_needs_an_id_or_name_column_and_known_columns() -> None:
+    data = _with_facilities([["1", "x"]], ["output", "colour"])
+    errors = read_workbook(data, CONTEXT).errors
+    assert [(e.row, e.column, e.code) for e in errors] == [(1, "colour", "import.unknown_column")]
+    data = _with_facilities([["1"]], ["output"])
+    errors = read_workbook(data, CONTEXT).errors
+    assert [(e.row, e.column, e.code) for e in errors] == [(1, "id", "import.missing_column")]
+
+
+def test_the_template_reads_back_as_the_lines_it_was_filled_with() -> None:
+    lines = [{"facility": 9, "output": "2000", "heat_supply_ratio": "0.2", "load_rate": None}]
+    sheet = read_workbook(build_template(CONTEXT, lines=lines), CONTEXT)
+    assert sheet.lines == [{"facility": 9, "output": "2000", "heat_supply_ratio": "0.2"}]
+    assert sheet.line_rows == [3]  # facility 9 is the template's second facility
+
+
+def test_locate_maps_facility_line_pointers_to_the_facilities_sheet() -> None:
+    errors = [
+        FieldError("#/facilities/1/load_rate", "must be at most 1"),
+        FieldError("#/facilities/0/facility", "appears twice"),
+        FieldError("#/facilities/5/output", "beyond the lines read"),
+        FieldError("#/streams/0/quantity", "negative"),
+    ]
+    located = locate(errors, [4], [2, 6])
+    assert [(e.pointer, e.sheet, e.row, e.column) for e in located] == [
+        ("#/facilities/rows/6/load_rate", "facilities", 6, "load_rate"),
+        ("#/facilities/rows/2/id", "facilities", 2, "id"),
+        ("#/facilities/5/output", None, None, None),
+        ("#/streams/rows/4/quantity", "streams", 4, "quantity"),
+    ]
