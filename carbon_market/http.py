@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import uuid
 from typing import Any
 
@@ -159,6 +160,7 @@ class Api(SmorestApi):  # type: ignore[misc]
         # Blueprints whose views are not yet in the spec: (blueprint, name, parameters).
         self._undocumented: list[tuple[Any, str, Any]] = []
         self._complete_spec: Any = None
+        self._documenting = threading.Lock()
         super().__init__(app, **kwargs)
 
     @property
@@ -170,12 +172,18 @@ class Api(SmorestApi):  # type: ignore[misc]
         it for a spec nobody read. The views are documented on first use of the spec
         instead (``/api/openapi.json``, ``flask openapi``), with the same result.
         """
-        pending, self._undocumented = self._undocumented, []
-        for blueprint, name, parameters in pending:
-            blueprint.register_views_in_doc(
-                self, self._app, self._complete_spec, name=name, parameters=parameters
-            )
-            self._complete_spec.tag({"name": name, "description": blueprint.description})
+        if self._undocumented:
+            # Threads' first requests for the spec wait until one has documented every view:
+            # none may document them twice, nor answer with half a spec (a blueprint leaves
+            # the list only once it is in the spec).
+            with self._documenting:
+                while self._undocumented:
+                    blueprint, name, parameters = self._undocumented[0]
+                    blueprint.register_views_in_doc(
+                        self, self._app, self._complete_spec, name=name, parameters=parameters
+                    )
+                    self._complete_spec.tag({"name": name, "description": blueprint.description})
+                    del self._undocumented[0]
         return self._complete_spec
 
     @spec.setter

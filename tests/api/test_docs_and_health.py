@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from flask import Flask
@@ -40,6 +42,26 @@ def test_openapi_document_is_the_same_on_every_request(client: FlaskClient) -> N
     tags = [tag["name"] for tag in first["tags"]]
     assert len(tags) == len(set(tags)) > 10
     assert "/api/v1/enterprises" in first["paths"]
+
+
+def test_openapi_document_is_whole_when_first_requested_by_several_threads_at_once(
+    app: Flask,
+) -> None:
+    # gunicorn's threads may ask for the spec together; the views must be documented once.
+    barrier = threading.Barrier(6)
+
+    def fetch() -> dict[str, object]:
+        client = app.test_client()
+        barrier.wait()
+        response = client.get("/api/openapi.json")
+        assert response.status_code == 200
+        return response.get_json()
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        documents = list(pool.map(lambda _: fetch(), range(6)))
+    assert all(document == documents[0] for document in documents)
+    tags = [tag["name"] for tag in documents[0]["tags"]]  # type: ignore[index]
+    assert len(tags) == len(set(tags))
 
 
 @pytest.mark.parametrize(
