@@ -26,8 +26,18 @@ from carbon_market.audit.service import record
 from carbon_market.auth.policy import authorize
 from carbon_market.auth.roles import Actor
 from carbon_market.db import clock_of, transactional
-from carbon_market.errors import Conflict, FourEyesViolation, NotFound, RuleViolation
+from carbon_market.errors import (
+    Conflict,
+    FieldError,
+    FourEyesViolation,
+    NotFound,
+    RuleViolation,
+    ValidationFailed,
+)
 from carbon_market.ledger.models import Account, AccountKind
+
+#: The record's ``reason`` column holds this many characters; a longer one is refused, not cut.
+MAX_REASON = 500
 
 
 def _locked_record(
@@ -127,9 +137,14 @@ def reject_record(
     _check_second(actor, row)
     if row.status is RecordStatus.REJECTED:
         return row
+    if len(reason) > MAX_REASON:
+        raise ValidationFailed(
+            f"a reason is at most {MAX_REASON} characters",
+            errors=[FieldError("#/reason", f"longer than {MAX_REASON} characters")],
+        )
     row.status, row.decided_at = RecordStatus.REJECTED, clock_of(session).now()
     row.decided_by, row.decided_by_user_id = actor.name, actor.user_id
-    row.reason = reason[:500]
+    row.reason = reason
     _audit(session, actor, plan, row, "reject")
     return row
 

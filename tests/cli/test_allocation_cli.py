@@ -184,6 +184,11 @@ def test_new_entrant_and_reduction_commands_record_and_a_second_regulator_decide
     wrong = run_cli("allocation", "reject-record", str(plan.id), "2", "--as", "reg2")
     assert wrong.exit_code == 1  # record 2 is a reduction, not a new entrant
     assert "no new_entrant record 2" in wrong.stderr
+    # A reason longer than the record keeps is refused whole, not cut to fit.
+    long = run_cli("allocation", "reject-record", str(plan.id), "2", "--kind",
+                   "capacity-reduction", "--reason", "x" * 501, "--as", "reg2")  # fmt: skip
+    assert long.exit_code == 1
+    assert long.stderr.startswith("error: Validation failed: a reason is at most 500 characters")
     rejected = run_cli("allocation", "reject-record", str(plan.id), "2", "--kind",
                        "capacity-reduction", "--reason", "typo", "--as", "reg2")  # fmt: skip
     assert rejected.exit_code == 0, rejected.stderr
