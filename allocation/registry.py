@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from carbon_market.emitters.models import Enterprise, EnterpriseStatus, Facility
@@ -74,17 +74,28 @@ def _reports(session: Session, years: Sequence[int]) -> pd.DataFrame:
     columns = ["report_id", "enterprise_id", "year", "version", "emissions", "output"]
     reports = pd.DataFrame(rows, columns=columns)
     latest = reports.sort_values("version").drop_duplicates(["enterprise_id", "year"], keep="last")
-    split = session.scalars(
-        select(ReportFacility.report_id)
-        .distinct()
-        .where(ReportFacility.report_id.in_([int(i) for i in latest["report_id"]]))
-    )
+    split = session.scalars(_approved_lines(years, ReportFacility.report_id).distinct()).all()
     return latest.assign(split=latest["report_id"].isin(set(split)))
 
 
-def _lines(session: Session, report_ids: list[int]) -> pd.DataFrame:
+def _approved_lines(years: Sequence[int], *columns: Any) -> Select[Any]:
+    """``columns`` of the facility lines of every approved report version of ``years``.
+
+    Joined in SQL rather than filtered by a list of report ids: a registry of tens of
+    thousands of enterprises would bind more parameters than SQLite (32,766) or PostgreSQL
+    (65,535) take. Older versions' lines come too; the callers keep the latest's."""
+    return (
+        select(*columns)
+        .join(EmissionReport, EmissionReport.id == ReportFacility.report_id)
+        .where(EmissionReport.status == ReportStatus.APPROVED, EmissionReport.year.in_(list(years)))
+    )
+
+
+def _lines(session: Session, years: Sequence[int], report_ids: pd.Series[Any]) -> pd.DataFrame:
+    """The lines of the reports ``report_ids`` (the latest approved versions)."""
     rows = session.execute(
-        select(
+        _approved_lines(
+            years,
             ReportFacility.report_id,
             ReportFacility.facility_id,
             ReportFacility.verified_co2_t,
@@ -92,10 +103,11 @@ def _lines(session: Session, report_ids: list[int]) -> pd.DataFrame:
             ReportFacility.heat_supply_ratio,
             ReportFacility.load_rate,
             ReportFacility.heat_supplied_gj,
-        ).where(ReportFacility.report_id.in_(report_ids))
+        )
     ).all()
     columns = ["report_id", "facility_id", "line_emissions", "line_output", *YEARLY_INPUTS]
     lines = pd.DataFrame(rows, columns=columns)
+    lines = lines[lines["report_id"].isin(set(report_ids.tolist()))]
     return lines.astype({"report_id": np.int64, "facility_id": np.int64}).assign(has_line=True)
 
 
@@ -139,7 +151,7 @@ def registry_facilities(session: Session, *, years: Sequence[int]) -> pd.DataFra
     frame = _facilities(session)
     frame["siblings"] = frame.groupby("enterprise_id")["facility_id"].transform("size")
     reports = _reports(session, years)
-    lines = _lines(session, [int(i) for i in reports["report_id"]])
+    lines = _lines(session, years, reports["report_id"])
     long = _figures(frame, reports, lines)
     wide = long.pivot(index="facility_id", columns="year", values=["emissions", "output"])
     for year in years:
