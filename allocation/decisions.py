@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from allocation.adjusting import available, post
-from allocation.entrants import exhausted, open_plan, reserve_left
+from allocation.entrants import compliance_account, exhausted, open_plan, reserve_left
 from allocation.models import AllocationAdjustment, AllocationPlan, RecordStatus, Stage
 from carbon_market.audit.service import record
 from carbon_market.auth.policy import authorize
@@ -31,10 +31,8 @@ from carbon_market.errors import (
     FieldError,
     FourEyesViolation,
     NotFound,
-    RuleViolation,
     ValidationFailed,
 )
-from carbon_market.ledger.models import Account, AccountKind
 
 #: The record's ``reason`` column holds this many characters; a longer one is refused, not cut.
 MAX_REASON = 500
@@ -62,22 +60,18 @@ def _check_second(actor: Actor, row: AllocationAdjustment) -> None:
         raise FourEyesViolation("the regulator who recorded it cannot decide on it")
 
 
-def _compliance_account(session: Session, enterprise_id: int) -> str:
-    number = session.scalar(
-        select(Account.number).where(
-            Account.enterprise_id == enterprise_id,
-            Account.kind == AccountKind.ENTERPRISE_COMPLIANCE,
-        )
-    )
-    if number is None:
-        raise RuleViolation(f"enterprise {enterprise_id} has no compliance account")
-    return number
+def _decide(
+    session: Session, actor: Actor, row: AllocationAdjustment, status: RecordStatus
+) -> None:
+    """Write the second regulator's decision on the record."""
+    row.status, row.decided_at = status, clock_of(session).now()
+    row.decided_by, row.decided_by_user_id = actor.name, actor.user_id
 
 
 def _move(session: Session, actor: Actor, plan: AllocationPlan, row: AllocationAdjustment) -> None:
     """Post the record's transfer, unless it is a reduction the account cannot cover (owed:
     it stays without a transaction and is tried again later)."""
-    account = _compliance_account(session, row.enterprise_id)
+    account = compliance_account(session, row.enterprise_id)
     if row.quantity < 0 and available(session, account, plan.year) < -row.quantity:
         return
     row.tx_id = post(
@@ -109,8 +103,7 @@ def approve_record(
         left = reserve_left(session, plan, but=row.id)
         if row.quantity > left:
             raise exhausted(plan, left, row.quantity)
-    row.status, row.decided_at = RecordStatus.APPROVED, clock_of(session).now()
-    row.decided_by, row.decided_by_user_id = actor.name, actor.user_id
+    _decide(session, actor, row, RecordStatus.APPROVED)
     _move(session, actor, plan, row)
     _audit(session, actor, plan, row, "approve")
     return row
@@ -142,8 +135,7 @@ def reject_record(
             f"a reason is at most {MAX_REASON} characters",
             errors=[FieldError("#/reason", f"longer than {MAX_REASON} characters")],
         )
-    row.status, row.decided_at = RecordStatus.REJECTED, clock_of(session).now()
-    row.decided_by, row.decided_by_user_id = actor.name, actor.user_id
+    _decide(session, actor, row, RecordStatus.REJECTED)
     row.reason = reason
     _audit(session, actor, plan, row, "reject")
     return row

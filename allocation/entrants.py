@@ -123,6 +123,19 @@ def _check_inputs(
         raise ValidationFailed("the new entrant's figures are not valid", errors=errors)
 
 
+def compliance_account(session: Session, enterprise_id: int) -> str:
+    """The number of the enterprise's compliance account, where its allocation goes."""
+    number = session.scalar(
+        select(Account.number).where(
+            Account.enterprise_id == enterprise_id,
+            Account.kind == AccountKind.ENTERPRISE_COMPLIANCE,
+        )
+    )
+    if number is None:
+        raise RuleViolation(f"enterprise {enterprise_id} has no compliance account")
+    return number
+
+
 def check_figures(output: Decimal, heat_supplied_gj: Decimal | None) -> list[FieldError]:
     errors = []
     if output <= 0:
@@ -198,14 +211,7 @@ def record_entrant(
     left = reserve_left(session, plan)
     if units > left:
         raise exhausted(plan, left, units)
-    has_account = session.scalar(
-        select(Account.id).where(
-            Account.enterprise_id == enterprise.id,
-            Account.kind == AccountKind.ENTERPRISE_COMPLIANCE,
-        )
-    )
-    if has_account is None:
-        raise RuleViolation(f"enterprise {enterprise.id} has no compliance account")
+    compliance_account(session, enterprise.id)  # refused now, not at approval
     inputs = {
         "kind": kind.value, "category": category, "output": str(output),
         "start_date": start_date.isoformat(),

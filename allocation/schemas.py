@@ -295,21 +295,13 @@ class AdjustmentSchema(Schema):
     reason = fields.String(allow_none=True)
 
 
-class EntrantInSchema(Schema):
-    """A new entrant or capacity change: annual figures; the allocation is pro rata."""
+class _BenchmarkInputsSchema(Schema):
+    """The benchmark's inputs a reserve record gives beside its output (the facility's
+    category unless named)."""
 
-    facility_id = fields.Integer(required=True)
-    kind = fields.Enum(EntrantKind, by_value=True, load_default=EntrantKind.NEW_ENTRANT)
     category = fields.String(
         validate=validate.Length(1, 40), metadata={"description": "Default: the facility type"}
     )
-    output = fields.Decimal(
-        required=True,
-        as_string=True,
-        validate=[validate.Range(min=0, min_inclusive=False), max_places(6)],
-        metadata={"description": "Annual output (a change: the added output)", "example": "1000"},
-    )
-    start_date = fields.Date(required=True, metadata={"description": "First day operating"})
     heat_supplied_gj = fields.Decimal(
         as_string=True, validate=[validate.Range(min=0), max_places(6)]
     )
@@ -322,14 +314,25 @@ class EntrantInSchema(Schema):
     )
 
 
-class ReductionInSchema(Schema):
+class EntrantInSchema(_BenchmarkInputsSchema):
+    """A new entrant or capacity change: annual figures; the allocation is pro rata."""
+
+    facility_id = fields.Integer(required=True)
+    kind = fields.Enum(EntrantKind, by_value=True, load_default=EntrantKind.NEW_ENTRANT)
+    output = fields.Decimal(
+        required=True,
+        as_string=True,
+        validate=[validate.Range(min=0, min_inclusive=False), max_places(6)],
+        metadata={"description": "Annual output (a change: the added output)", "example": "1000"},
+    )
+    start_date = fields.Date(required=True, metadata={"description": "First day operating"})
+
+
+class ReductionInSchema(_BenchmarkInputsSchema):
     """A capacity reduction or closure: annual figures removed; the return is pro rata."""
 
     facility_id = fields.Integer(required=True)
     kind = fields.Enum(ReductionKind, by_value=True, load_default=ReductionKind.CAPACITY_REDUCTION)
-    category = fields.String(
-        validate=validate.Length(1, 40), metadata={"description": "Default: the facility type"}
-    )
     output = fields.Decimal(
         required=True,
         as_string=True,
@@ -341,16 +344,6 @@ class ReductionInSchema(Schema):
     )
     effective_date = fields.Date(
         required=True, metadata={"description": "First day without the capacity"}
-    )
-    heat_supplied_gj = fields.Decimal(
-        as_string=True, validate=[validate.Range(min=0), max_places(6)]
-    )
-    cooling = fields.String(validate=validate.OneOf(["air", "water"]))
-    heat_supply_ratio = fields.Decimal(
-        as_string=True, validate=[validate.Range(min=0, max=1), max_places(6)]
-    )
-    load_rate = fields.Decimal(
-        as_string=True, validate=[validate.Range(min=0, max=1), max_places(6)]
     )
 
 
