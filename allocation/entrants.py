@@ -113,16 +113,6 @@ def whole_units(computed: EntrantAllocation) -> int:
     return computed.units
 
 
-def _check_inputs(
-    plan: AllocationPlan, output: Decimal, start_date: date, heat_supplied_gj: Decimal | None
-) -> None:
-    errors = check_figures(output, heat_supplied_gj)
-    if start_date.year != plan.year:
-        errors.append(FieldError("#/start_date", f"must fall in the plan year {plan.year}"))
-    if errors:
-        raise ValidationFailed("the new entrant's figures are not valid", errors=errors)
-
-
 def compliance_account(session: Session, enterprise_id: int) -> str:
     """The number of the enterprise's compliance account, where its allocation goes."""
     number = session.scalar(
@@ -136,13 +126,26 @@ def compliance_account(session: Session, enterprise_id: int) -> str:
     return number
 
 
-def check_figures(output: Decimal, heat_supplied_gj: Decimal | None) -> list[FieldError]:
+def check_inputs(
+    plan: AllocationPlan,
+    output: Decimal,
+    day: date,
+    heat_supplied_gj: Decimal | None,
+    *,
+    day_field: str,
+    what: str,
+) -> None:
+    """Refuse a reserve record's figures (``what``: "the new entrant", "the reduction")
+    that no benchmark can take, or a date (``day_field``) outside the plan year."""
     errors = []
     if output <= 0:
         errors.append(FieldError("#/output", "must be positive"))
     if heat_supplied_gj is not None and heat_supplied_gj < 0:
         errors.append(FieldError("#/heat_supplied_gj", "must not be negative"))
-    return errors
+    if day.year != plan.year:
+        errors.append(FieldError(f"#/{day_field}", f"must fall in the plan year {plan.year}"))
+    if errors:
+        raise ValidationFailed(f"{what}'s figures are not valid", errors=errors)
 
 
 def _already_allocated(session: Session, plan_id: int, facility_id: int) -> bool:
@@ -195,7 +198,9 @@ def record_entrant(
     facility, enterprise, rule = benchmark_sector(session, plan, facility_id)
     if enterprise.status is EnterpriseStatus.EXITED:
         raise RuleViolation(f"enterprise {enterprise.id} has exited: it receives no allocation")
-    _check_inputs(plan, output, start_date, heat_supplied_gj)
+    check_inputs(
+        plan, output, start_date, heat_supplied_gj, day_field="start_date", what="the new entrant"
+    )
     if kind is EntrantKind.NEW_ENTRANT and _already_allocated(session, plan.id, facility_id):
         raise Conflict(
             f"facility {facility_id} already has an allocation under plan {plan_id}: record "

@@ -32,7 +32,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from allocation.entrant import allocate_entrant
-from allocation.entrants import benchmark_sector, check_figures, open_plan, pending_record
+from allocation.entrants import benchmark_sector, check_inputs, open_plan, pending_record
 from allocation.entrants import whole_units as _whole_units
 from allocation.models import (
     AllocationAdjustment,
@@ -46,7 +46,7 @@ from carbon_market.audit.service import record
 from carbon_market.auth.policy import authorize
 from carbon_market.auth.roles import Actor
 from carbon_market.db import transactional
-from carbon_market.errors import Conflict, FieldError, ValidationFailed
+from carbon_market.errors import Conflict
 
 
 def given_so_far(session: Session, plan: AllocationPlan, facility_id: int) -> int:
@@ -123,11 +123,10 @@ def record_reduction(
     authorize(actor, "allocation.issue")
     plan = open_plan(session, plan_id)
     facility, _enterprise, rule = benchmark_sector(session, plan, facility_id)
-    errors = check_figures(output, heat_supplied_gj)
-    if effective_date.year != plan.year:
-        errors.append(FieldError("#/effective_date", f"must fall in the plan year {plan.year}"))
-    if errors:
-        raise ValidationFailed("the reduction's figures are not valid", errors=errors)
+    check_inputs(
+        plan, output, effective_date, heat_supplied_gj,
+        day_field="effective_date", what="the reduction",
+    )  # fmt: skip
     if _closed(session, plan.id, facility_id):
         raise Conflict(f"facility {facility_id} is recorded as closed under plan {plan_id}")
     given = given_so_far(session, plan, facility_id)
