@@ -2,7 +2,7 @@
 
 ``DATABASE_URL=postgresql+psycopg://...`` runs the suite on PostgreSQL: each xdist worker gets
 its own database (``<name>_<worker>``), migrated once; every test commits for real and the
-tables are truncated afterwards (the catalogues excepted). Otherwise, SQLite: a template
+tables are emptied afterwards (the catalogues excepted). Otherwise, SQLite: a template
 database is migrated once per worker and copied for each test, so triggers and constraints
 come from the migrations and commits are real.
 """
@@ -84,7 +84,7 @@ def database_template(
 
 def _truncate_pg(url: str) -> None:
     engine = create_engine(url)
-    tables = [t.name for t in Base.metadata.sorted_tables if t.name not in KEPT_TABLES]
+    emptied = [t for t in Base.metadata.sorted_tables if t.name not in KEPT_TABLES]
     with engine.begin() as conn:
         government = (
             conn.execute(
@@ -101,9 +101,8 @@ def _truncate_pg(url: str) -> None:
         # guard the audit log and the postings, and the foreign-key triggers with them, so
         # the order of the tables does not matter.
         conn.execute(text("SET LOCAL session_replication_role = replica"))
-        for table in Base.metadata.sorted_tables:
-            if table.name not in KEPT_TABLES:
-                conn.execute(table.delete())
+        for table in emptied:
+            conn.execute(table.delete())
         # RESTART IDENTITY's part: the used sequences of the emptied tables start again.
         conn.execute(
             text(
@@ -114,7 +113,7 @@ def _truncate_pg(url: str) -> None:
                 "JOIN pg_class owner ON owner.oid = d.refobjid "
                 "WHERE s.last_value IS NOT NULL AND owner.relname = ANY(:tables)"
             ),
-            {"tables": tables},
+            {"tables": [table.name for table in emptied]},
         )
         conn.execute(
             text(
