@@ -1,9 +1,26 @@
 """Carbon market and green finance operations platform.
 
 The core package: the app factory, configuration, database layer, auth, errors, emitter
-registration and (in later issues) MRV, the registry ledger, trading and compliance.
+registration, MRV, the registry ledger, trading and compliance.
+
+``create_app`` is imported on first use (PEP 562), not with the package: importing any
+``carbon_market.*`` module would otherwise build the whole web layer (Flask, every
+blueprint, pandas), and the ``carbon-market`` command line would pay for it on every run.
 """
 
-from carbon_market.app import create_app
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from carbon_market.app import create_app
 
 __all__ = ["create_app"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "create_app":
+        from carbon_market.app import create_app
+
+        return create_app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

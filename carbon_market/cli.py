@@ -19,22 +19,26 @@ from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, ParamSpec, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TextIO, TypeVar
 
 import click
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
-from carbon_market import migrate
 from carbon_market.auth import service as auth_service
 from carbon_market.auth.models import User
 from carbon_market.auth.roles import Actor, Role
 from carbon_market.config import Config, ConfigError, load_config
 from carbon_market.db import make_engine, make_session_factory
-from carbon_market.emitters import bulk, importing
 from carbon_market.errors import DomainError, NotFound, ValidationFailed
 from carbon_market.ledger.models import LedgerTransaction
+
+if TYPE_CHECKING:
+    from carbon_market.emitters.importing import ImportBatch
+
+# Heavy modules (Alembic, pandas, the web layer) are imported inside the commands that use
+# them, so that every other command starts in well under a second.
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -77,6 +81,10 @@ def _config() -> Config:
 
 @contextmanager
 def _session() -> Iterator[Session]:
+    # Every model, so that any relationship a command's queries reach can be configured:
+    # the CLI does not import the web app, which would otherwise have registered them.
+    import carbon_market.models  # noqa: F401
+
     config = _config()
     engine = make_engine(config.database_url)
     try:
@@ -121,6 +129,8 @@ def db() -> None:
 @click.argument("revision", default="head")
 @reports_errors
 def db_upgrade(revision: str) -> None:
+    from carbon_market import migrate
+
     migrate.upgrade(_config().database_url, revision)
     click.echo(f"database at {revision}")
 
@@ -129,6 +139,8 @@ def db_upgrade(revision: str) -> None:
 @click.argument("revision")
 @reports_errors
 def db_downgrade(revision: str) -> None:
+    from carbon_market import migrate
+
     migrate.downgrade(_config().database_url, revision)
     click.echo(f"database at {revision}")
 
@@ -136,6 +148,8 @@ def db_downgrade(revision: str) -> None:
 @db.command("current", help="Show the database's revision and the newest one.")
 @reports_errors
 def db_current() -> None:
+    from carbon_market import migrate
+
     config = _config()
     engine = make_engine(config.database_url)
     current = migrate.current_revisions(engine)
@@ -240,7 +254,9 @@ AS_USER = click.option(
 )
 
 
-def _run_import(as_user: str | None, batch: importing.ImportBatch) -> None:
+def _run_import(as_user: str | None, batch: ImportBatch) -> None:
+    from carbon_market.emitters import bulk
+
     bars: dict[str, tqdm[Any]] = {}
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -276,6 +292,8 @@ def _run_import(as_user: str | None, batch: importing.ImportBatch) -> None:
 @AS_USER
 @reports_errors
 def import_enterprises(file: Path, facilities: Path | None, as_user: str | None) -> None:
+    from carbon_market.emitters import importing
+
     with file.open("rb") as fh:
         if facilities is None:
             batch = importing.read_batch(fh, file.name)
@@ -290,6 +308,8 @@ def import_enterprises(file: Path, facilities: Path | None, as_user: str | None)
 @AS_USER
 @reports_errors
 def import_facilities(file: Path, as_user: str | None) -> None:
+    from carbon_market.emitters import importing
+
     with file.open("rb") as fh:
         batch = importing.read_batch(None, facilities=fh, facilities_name=file.name)
     _run_import(as_user, batch)
@@ -1017,6 +1037,8 @@ def _has_regulator(session: Session) -> bool:
 @click.pass_context
 @reports_errors
 def quickstart(ctx: click.Context, regulator_name: str, host: str, port: int) -> None:
+    from carbon_market import migrate
+
     config = _config()
     migrate.upgrade(config.database_url)
     click.echo(f"database ready: {config.database_url}")
@@ -1043,6 +1065,7 @@ def quickstart(ctx: click.Context, regulator_name: str, host: str, port: int) ->
 @click.option("--workers", default=2, show_default=True, type=int)
 @reports_errors
 def serve(host: str, port: int, workers: int) -> None:
+    from carbon_market import migrate
     from carbon_market.server import run_gunicorn
 
     config = _config()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -21,6 +23,11 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-#: A valid hash of a random string: verifying against it when the user does not exist keeps
-#: the response time the same, so login timing does not reveal which user names exist.
-DUMMY_HASH = _hasher.hash("not-a-real-password-0123456789")
+@functools.cache
+def dummy_hash() -> str:
+    """A valid hash of a fixed string: verifying against it when the user does not exist keeps
+    the response time the same, so login timing does not reveal which user names exist.
+
+    Made on first use rather than at import: an argon2 hash costs ~0.1 s, which every
+    command-line run would otherwise pay."""
+    return _hasher.hash("not-a-real-password-0123456789")

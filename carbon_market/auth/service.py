@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from carbon_market.audit.service import record
 from carbon_market.auth.models import ApiToken, User
 from carbon_market.auth.passwords import (
-    DUMMY_HASH,
     MIN_PASSWORD_LENGTH,
+    dummy_hash,
     hash_password,
     verify_password,
 )
@@ -213,7 +213,7 @@ def login(
     verification, so neither the message nor the timing tells which names exist.
     """
     user = session.scalar(select(User).where(User.name == name))
-    valid = verify_password(user.password_hash if user else DUMMY_HASH, password)
+    valid = verify_password(user.password_hash if user else dummy_hash(), password)
     if user is None or not valid or not user.is_active:
         raise NotAuthenticated("wrong user name or password")
     return issue_token(

@@ -59,3 +59,44 @@ def test_console_script_migrates_a_fresh_database_and_creates_a_user_from_stdin(
     assert verify_password(password_hash, "first-password-1")
     # With no SECRET_KEY in the environment the CLI generated one in the instance folder.
     assert (tmp_path / "instance" / "secret_key").is_file()
+
+
+def test_the_command_line_does_not_load_the_web_layer_migrations_or_pandas_to_start():
+    # Every run of the CLI paid ~1.2 s for Flask, every blueprint, Alembic, pandas and an
+    # argon2 hash made at import time, before doing anything; the commands that need them
+    # import them themselves.
+    heavy = ("carbon_market.app", "flask", "alembic", "pandas", "carbon_market.models")
+    probe = (
+        "import sys, carbon_market.cli, carbon_market.auth.passwords as p; "
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules)); "
+        "print(p.dummy_hash.cache_info().currsize)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.split("\n")[:2] == ["[]", "0"]
+
+
+def test_a_command_in_its_own_process_has_every_model_mapped(script_env):
+    # The CLI no longer imports the app, which registered every model. A command's session
+    # must still know them all, or a query reaching a relationship whose target was never
+    # imported fails at run time: _session() loads carbon_market.models.
+    import carbon_market.models  # noqa: F401  (the whole schema, in this process)
+    from carbon_market.db import Base
+
+    probe = (
+        "from sqlalchemy.orm import configure_mappers; from carbon_market.cli import _session; "
+        "from carbon_market.db import Base\n"
+        "with _session():\n    configure_mappers(); print(len(Base.metadata.tables))"
+    )
+    assert run_script(script_env, "db", "upgrade").returncode == 0
+
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=script_env, capture_output=True, text=True, timeout=120
+    )
+    verified = run_script(script_env, "ledger", "verify")
+
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) == len(Base.metadata.tables)
+    assert verified.returncode == 0, verified.stderr
+    assert verified.stdout.startswith("ledger verified: 0 transactions")
