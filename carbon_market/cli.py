@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
+from allocation.inputs import BenchmarkInputs
 from carbon_market import migrate
 from carbon_market.auth import service as auth_service
 from carbon_market.auth.models import User
@@ -750,6 +751,47 @@ def allocation_true_up(plan_id: int, as_user: str | None) -> None:
     click.echo(_stage_line(summary))
 
 
+def _benchmark_inputs(
+    output_help: str, *, heat: bool = False
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """The options of a reserve record's benchmark inputs, ``--facility``, ``--output``,
+    ``--category`` (and, with ``heat``, ``--heat-gj``), declared once for every kind of
+    record; the command receives them parsed as one ``inputs``
+    (:class:`allocation.inputs.BenchmarkInputs`), as the service takes them."""
+    numbers = "--output/--heat-gj" if heat else "--output"
+
+    def decorate(fn: Callable[..., None]) -> Callable[..., None]:
+        @functools.wraps(fn)
+        def wrapper(
+            *args: Any, facility_id: int, output: str, category: str | None, **kwargs: Any
+        ) -> None:
+            heat_gj = kwargs.pop("heat_gj", None)
+            try:
+                amount = Decimal(output)
+                heat_supplied = Decimal(heat_gj) if heat_gj is not None else None
+            except ArithmeticError as exc:
+                raise click.BadParameter("not a number", param_hint=numbers) from exc
+            inputs = BenchmarkInputs(
+                facility_id=facility_id, output=amount, category=category,
+                heat_supplied_gj=heat_supplied,
+            )  # fmt: skip
+            fn(*args, inputs=inputs, **kwargs)
+
+        options = [
+            click.option("--facility", "facility_id", type=int, required=True),
+            click.option("--output", "output", required=True, help=output_help),
+            click.option("--category", default=None, help="Default: the facility type."),
+        ]
+        if heat:
+            options.append(click.option("--heat-gj", help="Heat supplied a year, GJ."))
+        decorated: Callable[..., None] = wrapper
+        for option in reversed(options):  # applied bottom-up: --help lists them as written
+            decorated = option(decorated)
+        return decorated
+
+    return decorate
+
+
 @allocation.command(
     "new-entrant",
     help="Record a new entrant (or, with --capacity-change, added capacity) of plan PLAN_ID: "
@@ -757,40 +799,29 @@ def allocation_true_up(plan_id: int, as_user: str | None) -> None:
     "second regulator (approve-record).",
 )
 @click.argument("plan_id", type=int)
-@click.option("--facility", "facility_id", type=int, required=True)
-@click.option("--output", "output", required=True, help="Annual output (a change: the added).")
+@_benchmark_inputs("Annual output (a change: the added).", heat=True)
 @click.option("--start", "start", required=True, type=click.DateTime(["%Y-%m-%d"]))
 @click.option("--capacity-change", is_flag=True, help="Added capacity of an allocated facility.")
-@click.option("--category", default=None, help="Default: the facility type.")
-@click.option("--heat-gj", default=None, help="Heat supplied a year, GJ.")
 @AS_USER
 @reports_errors
 def allocation_new_entrant(
     plan_id: int,
-    facility_id: int,
-    output: str,
+    inputs: BenchmarkInputs,
     start: datetime,
     capacity_change: bool,
-    category: str | None,
-    heat_gj: str | None,
     as_user: str | None,
 ) -> None:
     from allocation import entrants
     from allocation.models import EntrantKind
 
-    try:
-        amount, heat = Decimal(output), Decimal(heat_gj) if heat_gj is not None else None
-    except ArithmeticError as exc:
-        raise click.BadParameter("not a number", param_hint="--output/--heat-gj") from exc
     kind = EntrantKind.CAPACITY_CHANGE if capacity_change else EntrantKind.NEW_ENTRANT
     with _session() as session:
         row = entrants.record_entrant(
-            session, _acting_user(session, as_user), plan_id, facility_id=facility_id,
-            output=amount, start_date=start.date(), kind=kind, category=category,
-            heat_supplied_gj=heat,
+            session, _acting_user(session, as_user), plan_id, inputs=inputs,
+            start_date=start.date(), kind=kind,
         )  # fmt: skip
         click.echo(
-            f"{kind.value} {row.id}: {row.quantity} allowances for facility {facility_id} "
+            f"{kind.value} {row.id}: {row.quantity} allowances for facility {inputs.facility_id} "
             f"({row.breakdown['months']} months), pending a second regulator"
         )
 
@@ -802,38 +833,30 @@ def allocation_new_entrant(
     "from --effective (the first day without the capacity), pending a second regulator.",
 )
 @click.argument("plan_id", type=int)
-@click.option("--facility", "facility_id", type=int, required=True)
-@click.option("--output", "output", required=True, help="Annual output removed.")
+@_benchmark_inputs("Annual output removed.")
 @click.option("--effective", required=True, type=click.DateTime(["%Y-%m-%d"]))
 @click.option("--closure", is_flag=True, help="The whole facility closes.")
-@click.option("--category", default=None, help="Default: the facility type.")
 @AS_USER
 @reports_errors
 def allocation_capacity_reduction(
     plan_id: int,
-    facility_id: int,
-    output: str,
+    inputs: BenchmarkInputs,
     effective: datetime,
     closure: bool,
-    category: str | None,
     as_user: str | None,
 ) -> None:
     from allocation import reductions
     from allocation.models import ReductionKind
 
-    try:
-        amount = Decimal(output)
-    except ArithmeticError as exc:
-        raise click.BadParameter("not a number", param_hint="--output") from exc
     kind = ReductionKind.CLOSURE if closure else ReductionKind.CAPACITY_REDUCTION
     with _session() as session:
         row = reductions.record_reduction(
-            session, _acting_user(session, as_user), plan_id, facility_id=facility_id,
-            output=amount, effective_date=effective.date(), kind=kind, category=category,
+            session, _acting_user(session, as_user), plan_id, inputs=inputs,
+            effective_date=effective.date(), kind=kind,
         )  # fmt: skip
         click.echo(
             f"{kind.value} {row.id}: {-row.quantity} allowances to return from facility "
-            f"{facility_id} ({row.breakdown['months']} months), pending a second regulator"
+            f"{inputs.facility_id} ({row.breakdown['months']} months), pending a second regulator"
         )
 
 
