@@ -16,13 +16,13 @@ locked, so two records cannot both fit in the last of the reserve.
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from allocation.entrant import EntrantAllocation, allocate_entrant
+from allocation.inputs import BenchmarkInputs
 from allocation.models import (
     AllocationAdjustment,
     AllocationPlan,
@@ -127,25 +127,35 @@ def compliance_account(session: Session, enterprise_id: int) -> str:
 
 
 def check_inputs(
-    plan: AllocationPlan,
-    output: Decimal,
-    day: date,
-    heat_supplied_gj: Decimal | None,
-    *,
-    day_field: str,
-    what: str,
+    plan: AllocationPlan, inputs: BenchmarkInputs, day: date, *, day_field: str, what: str
 ) -> None:
     """Refuse a reserve record's figures (``what``: "the new entrant", "the reduction")
     that no benchmark can take, or a date (``day_field``) outside the plan year."""
     errors = []
-    if output <= 0:
+    if inputs.output <= 0:
         errors.append(FieldError("#/output", "must be positive"))
-    if heat_supplied_gj is not None and heat_supplied_gj < 0:
+    if inputs.heat_supplied_gj is not None and inputs.heat_supplied_gj < 0:
         errors.append(FieldError("#/heat_supplied_gj", "must not be negative"))
     if day.year != plan.year:
         errors.append(FieldError(f"#/{day_field}", f"must fall in the plan year {plan.year}"))
     if errors:
         raise ValidationFailed(f"{what}'s figures are not valid", errors=errors)
+
+
+def allocate(
+    rule: SectorRule, plan: AllocationPlan, facility: Facility, inputs: BenchmarkInputs,
+    start: date,
+) -> tuple[str, EntrantAllocation]:  # fmt: skip
+    """The category the record counts under (the facility's type unless named) and what
+    the sector's benchmark gives its inputs from ``start``: one computation for additions
+    and reductions, so that adding a capacity and removing it from the same month cancel."""
+    category = inputs.category or facility.facility_type
+    computed = allocate_entrant(
+        rule, year=plan.year, category=category, output=inputs.output, start=start,
+        heat_supplied_gj=inputs.heat_supplied_gj, cooling=inputs.cooling,
+        heat_supply_ratio=inputs.heat_supply_ratio, load_rate=inputs.load_rate,
+    )  # fmt: skip
+    return category, computed
 
 
 def _already_allocated(session: Session, plan_id: int, facility_id: int) -> bool:
@@ -178,52 +188,40 @@ def record_entrant(
     actor: Actor,
     plan_id: int,
     *,
-    facility_id: int,
-    output: Decimal,
+    inputs: BenchmarkInputs,
     start_date: date,
     kind: EntrantKind = EntrantKind.NEW_ENTRANT,
-    category: str | None = None,
-    heat_supplied_gj: Decimal | None = None,
-    cooling: str | None = None,
-    heat_supply_ratio: Decimal | None = None,
-    load_rate: Decimal | None = None,
 ) -> AllocationAdjustment:
     """Record a new entrant or a capacity change, ``pending`` a second regulator's approval
     (regulators); nothing moves yet, but its units count against the reserve at once.
-    ``category`` defaults to the facility's type. Raises NotFound, Conflict (a draft or
-    trued-up plan; a new entrant already allocated), ValidationFailed and RuleViolation
-    (sector not by benchmark, no benchmark, nothing to allocate, the reserve exhausted)."""
+    The inputs' category defaults to the facility's type. Raises NotFound, Conflict (a
+    draft or trued-up plan; a new entrant already allocated), ValidationFailed and
+    RuleViolation (sector not by benchmark, no benchmark, nothing to allocate, the reserve
+    exhausted)."""
     authorize(actor, "allocation.issue")
     plan = open_plan(session, plan_id)
-    facility, enterprise, rule = benchmark_sector(session, plan, facility_id)
+    facility, enterprise, rule = benchmark_sector(session, plan, inputs.facility_id)
     if enterprise.status is EnterpriseStatus.EXITED:
         raise RuleViolation(f"enterprise {enterprise.id} has exited: it receives no allocation")
-    check_inputs(
-        plan, output, start_date, heat_supplied_gj, day_field="start_date", what="the new entrant"
-    )
-    if kind is EntrantKind.NEW_ENTRANT and _already_allocated(session, plan.id, facility_id):
+    check_inputs(plan, inputs, start_date, day_field="start_date", what="the new entrant")
+    if kind is EntrantKind.NEW_ENTRANT and _already_allocated(session, plan.id, facility.id):
         raise Conflict(
-            f"facility {facility_id} already has an allocation under plan {plan_id}: record "
+            f"facility {facility.id} already has an allocation under plan {plan_id}: record "
             "a capacity change instead"
         )
-    category = category or facility.facility_type
-    computed = allocate_entrant(
-        rule, year=plan.year, category=category, output=output, start=start_date,
-        heat_supplied_gj=heat_supplied_gj, cooling=cooling,
-        heat_supply_ratio=heat_supply_ratio, load_rate=load_rate,
-    )  # fmt: skip
+    category, computed = allocate(rule, plan, facility, inputs, start_date)
     units = whole_units(computed)
     left = reserve_left(session, plan)
     if units > left:
         raise exhausted(plan, left, units)
     compliance_account(session, enterprise.id)  # refused now, not at approval
-    inputs = {
-        "kind": kind.value, "category": category, "output": str(output),
+    recorded = {
+        "kind": kind.value, "category": category, "output": str(inputs.output),
         "start_date": start_date.isoformat(),
     }  # fmt: skip
     row = pending_record(
         session, actor, plan, Stage.NEW_ENTRANT, facility, units, kind.value,
-        {**inputs, **computed.breakdown},
+        {**recorded, **computed.breakdown},
     )  # fmt: skip
     record(
         session,

@@ -5,7 +5,7 @@ the allowances for the months it no longer operates. A regulator records the red
 annual output removed (a closure: the facility's whole annual output), the **effective
 date** (the first day without that capacity) and, for power units, the correction inputs.
 The allowances to return are computed by the very rule that gives additions their units
-(:func:`allocation.entrant.allocate_entrant`: the sector's benchmark, pro rata by months):
+(:func:`allocation.entrants.allocate`: the sector's benchmark, pro rata by months):
 the months from the effective date's month to December, that month included, so that a unit
 closing on 15 September and its replacement starting that day count September once between
 them; free × months ÷ 12, 6 places half up, floored. The same function and the same
@@ -26,14 +26,13 @@ reductions as already returned, so it never claws back the same tonnes twice.
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from allocation.entrant import allocate_entrant
-from allocation.entrants import benchmark_sector, check_inputs, open_plan, pending_record
+from allocation.entrants import allocate, benchmark_sector, check_inputs, open_plan, pending_record
 from allocation.entrants import whole_units as _whole_units
+from allocation.inputs import BenchmarkInputs
 from allocation.models import (
     AllocationAdjustment,
     AllocationPlan,
@@ -106,15 +105,9 @@ def record_reduction(
     actor: Actor,
     plan_id: int,
     *,
-    facility_id: int,
-    output: Decimal,
+    inputs: BenchmarkInputs,
     effective_date: date,
     kind: ReductionKind = ReductionKind.CAPACITY_REDUCTION,
-    category: str | None = None,
-    heat_supplied_gj: Decimal | None = None,
-    cooling: str | None = None,
-    heat_supply_ratio: Decimal | None = None,
-    load_rate: Decimal | None = None,
 ) -> AllocationAdjustment:
     """Record a capacity reduction or a closure, ``pending`` a second regulator's approval
     (regulators); nothing moves yet. Raises NotFound, Conflict (a draft or trued-up plan;
@@ -122,30 +115,22 @@ def record_reduction(
     (sector not by benchmark, no benchmark, less than one allowance)."""
     authorize(actor, "allocation.issue")
     plan = open_plan(session, plan_id)
-    facility, _enterprise, rule = benchmark_sector(session, plan, facility_id)
-    check_inputs(
-        plan, output, effective_date, heat_supplied_gj,
-        day_field="effective_date", what="the reduction",
-    )  # fmt: skip
-    if _closed(session, plan.id, facility_id):
-        raise Conflict(f"facility {facility_id} is recorded as closed under plan {plan_id}")
-    given = given_so_far(session, plan, facility_id)
+    facility, _enterprise, rule = benchmark_sector(session, plan, inputs.facility_id)
+    check_inputs(plan, inputs, effective_date, day_field="effective_date", what="the reduction")
+    if _closed(session, plan.id, facility.id):
+        raise Conflict(f"facility {facility.id} is recorded as closed under plan {plan_id}")
+    given = given_so_far(session, plan, facility.id)
     if given <= 0:
         raise Conflict(
-            f"facility {facility_id} has no allowances under plan {plan_id} to give back"
+            f"facility {facility.id} has no allowances under plan {plan_id} to give back"
         )
-    category = category or facility.facility_type
-    computed = allocate_entrant(
-        rule, year=plan.year, category=category, output=output, start=effective_date,
-        heat_supplied_gj=heat_supplied_gj, cooling=cooling,
-        heat_supply_ratio=heat_supply_ratio, load_rate=load_rate,
-    )  # fmt: skip
+    category, computed = allocate(rule, plan, facility, inputs, effective_date)
     units = min(_whole_units(computed), given)
     breakdown = {
         **computed.breakdown,
         "kind": kind.value,
         "category": category,
-        "output": str(output),
+        "output": str(inputs.output),
         "effective_date": effective_date.isoformat(),
         "given_so_far": given,
     }

@@ -7,9 +7,13 @@ every channel reports the same problems with the same pointers.
 
 from __future__ import annotations
 
-from flask_smorest.fields import Upload
-from marshmallow import fields, validate
+import dataclasses
+from typing import Any
 
+from flask_smorest.fields import Upload
+from marshmallow import fields, post_load, validate
+
+from allocation.inputs import BenchmarkInputs
 from allocation.models import (
     FACTOR_SCALE,
     FREE_SCALE,
@@ -295,9 +299,15 @@ class AdjustmentSchema(Schema):
     reason = fields.String(allow_none=True)
 
 
+#: The loaded fields that make up a reserve record's :class:`BenchmarkInputs`.
+_INPUT_FIELDS = frozenset(field.name for field in dataclasses.fields(BenchmarkInputs))
+
+
 class _BenchmarkInputsSchema(Schema):
     """The benchmark's inputs a reserve record gives beside its output (the facility's
-    category unless named)."""
+    category unless named). Each record's schema adds ``facility_id`` and ``output`` (the
+    two describe the output differently), its date and its kind; loading gives the record's
+    own fields and ``inputs``, the shared ones as one value, as the services take them."""
 
     category = fields.String(
         validate=validate.Length(1, 40), metadata={"description": "Default: the facility type"}
@@ -311,6 +321,24 @@ class _BenchmarkInputsSchema(Schema):
     )
     load_rate = fields.Decimal(
         as_string=True, validate=[validate.Range(min=0, max=1), max_places(6)]
+    )
+
+    @post_load
+    def _inputs(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        own = {name: value for name, value in data.items() if name not in _INPUT_FIELDS}
+        shared = {name: value for name, value in data.items() if name in _INPUT_FIELDS}
+        return own | {"inputs": BenchmarkInputs(**shared)}
+
+
+class BenchmarkInputsSchema(_BenchmarkInputsSchema):
+    """The shared inputs alone, for a channel that takes a record's date and kind its own
+    way (the command line's options): the same checks and messages as the API's."""
+
+    facility_id = fields.Integer(required=True)
+    output = fields.Decimal(
+        required=True,
+        as_string=True,
+        validate=[validate.Range(min=0, min_inclusive=False), max_places(6)],
     )
 
 

@@ -26,12 +26,19 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
+from allocation.inputs import BenchmarkInputs
 from carbon_market.auth import service as auth_service
 from carbon_market.auth.models import User
 from carbon_market.auth.roles import Actor, Role
 from carbon_market.config import Config, ConfigError, load_config
 from carbon_market.db import make_engine, make_session_factory
-from carbon_market.errors import DomainError, NotFound, ValidationFailed
+from carbon_market.errors import (
+    DomainError,
+    FieldError,
+    NotFound,
+    ValidationFailed,
+    marshmallow_errors,
+)
 from carbon_market.ledger.models import LedgerTransaction
 
 if TYPE_CHECKING:
@@ -770,6 +777,62 @@ def allocation_true_up(plan_id: int, as_user: str | None) -> None:
     click.echo(_stage_line(summary))
 
 
+#: A reserve record's benchmark inputs: the option, and its field in the API's schema.
+_BENCHMARK_OPTIONS = {
+    "facility_id": ("--facility", "The facility's id.", int),
+    "output": ("--output", None, str),
+    "category": ("--category", "Default: the facility type.", str),
+    "heat_supplied_gj": ("--heat-gj", "Heat supplied a year, GJ.", str),
+    "cooling": ("--cooling", "Power units: air or water.", str),
+    "heat_supply_ratio": ("--heat-supply-ratio", "Power units: heat supply ratio r, 0-1.", str),
+    "load_rate": ("--load-rate", "Power units: load rate F, 0-1.", str),
+}
+
+
+def _benchmark_inputs(output_help: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """The options of a reserve record's benchmark inputs, declared once for every kind of
+    record and checked by the API's own schema (same rules, same messages, errors named by
+    option): the command receives them as one ``inputs``
+    (:class:`allocation.inputs.BenchmarkInputs`), as the service takes them. Anything the
+    API accepts for a record, the command line accepts too."""
+
+    def decorate(fn: Callable[..., None]) -> Callable[..., None]:
+        @functools.wraps(fn)
+        @reports_errors  # the options are checked here, outside the command's own
+        def wrapper(*args: Any, **kwargs: Any) -> None:
+            given = {name: kwargs.pop(name) for name in _BENCHMARK_OPTIONS}
+            fn(*args, inputs=_load_benchmark_inputs(given), **kwargs)
+
+        decorated: Callable[..., None] = wrapper
+        for name, (flag, help_, kind) in reversed(_BENCHMARK_OPTIONS.items()):
+            decorated = click.option(
+                flag, name, type=kind, required=name in ("facility_id", "output"),
+                help=help_ or output_help,
+            )(decorated)  # fmt: skip
+        return decorated
+
+    return decorate
+
+
+def _load_benchmark_inputs(given: dict[str, Any]) -> BenchmarkInputs:
+    from marshmallow import ValidationError
+
+    from allocation.schemas import BenchmarkInputsSchema
+
+    try:
+        loaded = BenchmarkInputsSchema().load({k: v for k, v in given.items() if v is not None})
+    except ValidationError as exc:
+        # "#/load_rate" → "--load-rate": the user typed options, not JSON.
+        flags = {f"#/{name}": option[0] for name, option in _BENCHMARK_OPTIONS.items()}
+        errors = [
+            FieldError(flags.get(error.pointer, error.pointer), error.detail)
+            for error in marshmallow_errors(exc.messages)
+        ]
+        raise ValidationFailed("the record's figures are not valid", errors=errors) from exc
+    inputs: BenchmarkInputs = loaded["inputs"]
+    return inputs
+
+
 @allocation.command(
     "new-entrant",
     help="Record a new entrant (or, with --capacity-change, added capacity) of plan PLAN_ID: "
@@ -777,40 +840,29 @@ def allocation_true_up(plan_id: int, as_user: str | None) -> None:
     "second regulator (approve-record).",
 )
 @click.argument("plan_id", type=int)
-@click.option("--facility", "facility_id", type=int, required=True)
-@click.option("--output", "output", required=True, help="Annual output (a change: the added).")
+@_benchmark_inputs("Annual output (a change: the added).")
 @click.option("--start", "start", required=True, type=click.DateTime(["%Y-%m-%d"]))
 @click.option("--capacity-change", is_flag=True, help="Added capacity of an allocated facility.")
-@click.option("--category", default=None, help="Default: the facility type.")
-@click.option("--heat-gj", default=None, help="Heat supplied a year, GJ.")
 @AS_USER
 @reports_errors
 def allocation_new_entrant(
     plan_id: int,
-    facility_id: int,
-    output: str,
+    inputs: BenchmarkInputs,
     start: datetime,
     capacity_change: bool,
-    category: str | None,
-    heat_gj: str | None,
     as_user: str | None,
 ) -> None:
     from allocation import entrants
     from allocation.models import EntrantKind
 
-    try:
-        amount, heat = Decimal(output), Decimal(heat_gj) if heat_gj is not None else None
-    except ArithmeticError as exc:
-        raise click.BadParameter("not a number", param_hint="--output/--heat-gj") from exc
     kind = EntrantKind.CAPACITY_CHANGE if capacity_change else EntrantKind.NEW_ENTRANT
     with _session() as session:
         row = entrants.record_entrant(
-            session, _acting_user(session, as_user), plan_id, facility_id=facility_id,
-            output=amount, start_date=start.date(), kind=kind, category=category,
-            heat_supplied_gj=heat,
+            session, _acting_user(session, as_user), plan_id, inputs=inputs,
+            start_date=start.date(), kind=kind,
         )  # fmt: skip
         click.echo(
-            f"{kind.value} {row.id}: {row.quantity} allowances for facility {facility_id} "
+            f"{kind.value} {row.id}: {row.quantity} allowances for facility {inputs.facility_id} "
             f"({row.breakdown['months']} months), pending a second regulator"
         )
 
@@ -822,38 +874,30 @@ def allocation_new_entrant(
     "from --effective (the first day without the capacity), pending a second regulator.",
 )
 @click.argument("plan_id", type=int)
-@click.option("--facility", "facility_id", type=int, required=True)
-@click.option("--output", "output", required=True, help="Annual output removed.")
+@_benchmark_inputs("Annual output removed.")
 @click.option("--effective", required=True, type=click.DateTime(["%Y-%m-%d"]))
 @click.option("--closure", is_flag=True, help="The whole facility closes.")
-@click.option("--category", default=None, help="Default: the facility type.")
 @AS_USER
 @reports_errors
 def allocation_capacity_reduction(
     plan_id: int,
-    facility_id: int,
-    output: str,
+    inputs: BenchmarkInputs,
     effective: datetime,
     closure: bool,
-    category: str | None,
     as_user: str | None,
 ) -> None:
     from allocation import reductions
     from allocation.models import ReductionKind
 
-    try:
-        amount = Decimal(output)
-    except ArithmeticError as exc:
-        raise click.BadParameter("not a number", param_hint="--output") from exc
     kind = ReductionKind.CLOSURE if closure else ReductionKind.CAPACITY_REDUCTION
     with _session() as session:
         row = reductions.record_reduction(
-            session, _acting_user(session, as_user), plan_id, facility_id=facility_id,
-            output=amount, effective_date=effective.date(), kind=kind, category=category,
+            session, _acting_user(session, as_user), plan_id, inputs=inputs,
+            effective_date=effective.date(), kind=kind,
         )  # fmt: skip
         click.echo(
             f"{kind.value} {row.id}: {-row.quantity} allowances to return from facility "
-            f"{facility_id} ({row.breakdown['months']} months), pending a second regulator"
+            f"{inputs.facility_id} ({row.breakdown['months']} months), pending a second regulator"
         )
 
 

@@ -196,3 +196,60 @@ def test_new_entrant_and_reduction_commands_record_and_a_second_regulator_decide
     bad = run_cli("allocation", "capacity-reduction", str(plan.id), "--facility", str(unit.id),
                   "--output", "lots", "--effective", "2025-12-01", "--as", "reg")  # fmt: skip
     assert bad.exit_code != 0
+
+
+def test_reserve_record_commands_take_the_power_corrections_the_api_takes(run_cli, session):
+    from allocation import service
+    from carbon_market.auth.roles import Actor, Role
+    from carbon_market.emitters import service as emitters
+    from carbon_market.ledger import service as ledger
+    from tests.factories import make_enterprise, make_user
+
+    make_user(session, role=Role.REGULATOR, name="reg")
+    make_user(session, role=Role.REGULATOR, name="reg2")
+    firm = make_enterprise(session, name="北京煤电", sector="power")
+    unit = emitters.add_facility(
+        session, Actor.system(), firm.id, name="2号机组", facility_type="coal"
+    )
+    ledger.issue(session, Actor.system(), unit_kind="allowance", vintage=2025, quantity=10000)
+    plan = service.create_plan(session, Actor.system(), document=EXAMPLE)
+    service.approve_plan(session, Actor.system(name="system:approver"), plan.id)
+    session.commit()
+    corrections = ["--category", "coal_300mw_plus", "--heat-gj", "100", "--cooling", "air",
+                   "--heat-supply-ratio", "0", "--load-rate", "0.82"]  # fmt: skip
+
+    # Air-cooled, pure condensing, 1,000 MWh at F = 82 %, 100 GJ of heat:
+    # 1000 × 0.7950 × 1.05 × 1 × 1.0042 + 100 × 0.1260 = 838.25595 + 12.6 = 850.855950 t a
+    # year; from 15 September, 4 months: 850.855950 × 4 / 12 = 283.618650 → 283.
+    added = run_cli("allocation", "new-entrant", str(plan.id), "--facility", str(unit.id),
+                    "--output", "1000", "--start", "2025-09-15", *corrections,
+                    "--as", "reg")  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    assert "new_entrant 1: 283 allowances" in added.stdout
+    approved = run_cli("allocation", "approve-record", str(plan.id), "1", "--as", "reg2")
+    assert approved.exit_code == 0, approved.stderr
+    # Removed from 1 December, the same figures: 850.855950 × 1 / 12 = 70.904662 → 70.
+    removed = run_cli("allocation", "capacity-reduction", str(plan.id), "--facility",
+                      str(unit.id), "--output", "1000", "--effective", "2025-12-01",
+                      *corrections, "--as", "reg")  # fmt: skip
+    assert removed.exit_code == 0, removed.stderr
+    assert "capacity_reduction 2: 70 allowances to return" in removed.stdout
+
+    # The API schema's checks, named by option; nothing is recorded.
+    bad = run_cli("allocation", "capacity-reduction", str(plan.id), "--facility", str(unit.id),
+                  "--output", "lots", "--effective", "2025-12-01", "--cooling", "sea",
+                  "--load-rate", "1.5", "--as", "reg")  # fmt: skip
+    assert bad.exit_code == 1
+    title, *errors = bad.stderr.splitlines()
+    assert title == "error: Validation failed: the record's figures are not valid"
+    assert sorted(errors) == [
+        "  --cooling: Must be one of: air, water.",
+        "  --load-rate: Must be greater than or equal to 0 and less than or equal to 1.",
+        "  --output: Not a valid number.",
+    ]
+    from sqlalchemy import func, select
+
+    from allocation.models import AllocationAdjustment
+
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(AllocationAdjustment)) == 2

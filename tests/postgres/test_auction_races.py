@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from allocation import auctions, decisions, entrants, service
+from allocation.inputs import BenchmarkInputs
 from allocation.models import AllocationAdjustment, AuctionBid, Stage
 from carbon_market.auth.roles import Actor, Role
 from carbon_market.auth.service import actor_for
@@ -101,7 +102,11 @@ def test_new_entrants_racing_for_the_last_of_the_reserve_take_no_more_than_it_ha
         with lock:
             facility_id = next(queue)
         entrants.record_entrant(
-            s, SYSTEM, plan.id, facility_id=facility_id, output=D("1000"), start_date=JULY
+            s,
+            SYSTEM,
+            plan.id,
+            inputs=BenchmarkInputs(facility_id=facility_id, output=D("1000")),
+            start_date=JULY,
         )
 
     outcomes = _race(app, record)
@@ -125,7 +130,11 @@ def test_approvals_of_one_record_racing_each_other_move_its_units_once(app, sess
     facility = emitters.add_facility(session, SYSTEM, firm.id, name="燃机", facility_type="gas")
     # 1,000 MWh × 0.3305 = 330.5 t a year, from July → 165.
     pending = entrants.record_entrant(
-        session, SYSTEM, plan.id, facility_id=facility.id, output=D("1000"), start_date=JULY
+        session,
+        SYSTEM,
+        plan.id,
+        inputs=BenchmarkInputs(facility_id=facility.id, output=D("1000")),
+        start_date=JULY,
     )
     session.commit()
     approver = Actor.system(name="system:second")

@@ -8,6 +8,7 @@ from decimal import Decimal as D
 from typing import Any
 
 from allocation import adjusting, decisions, reductions, stages
+from allocation.inputs import BenchmarkInputs
 from allocation.models import Stage
 from carbon_market.audit.models import AuditEvent
 from tests.api.allocation.test_true_up import P, report_with_output
@@ -77,8 +78,9 @@ def test_a_reduction_the_account_cannot_cover_is_owed_and_collected_by_the_true_
     stages.pre_allocate(session, first_regulator, approved_plan)
     # 300 MWh removed from 1 October: 300 × 0.8 = 240 a year × 3/12 = 60.
     row = reductions.record_reduction(
-        session, first_regulator, approved_plan, facility_id=tenants.facility_id,
-        output=D("300"), effective_date=date(2025, 10, 1),
+        session, first_regulator, approved_plan,
+        inputs=BenchmarkInputs(facility_id=tenants.facility_id, output=D("300")),
+        effective_date=date(2025, 10, 1),
     )  # fmt: skip
     assert row.quantity == -60
     real = decisions.available
