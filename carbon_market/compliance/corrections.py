@@ -46,6 +46,7 @@ from carbon_market.compliance.sweep import COLUMNS, STATUS, sweep_one
 from carbon_market.db import clock_of, transactional
 from carbon_market.emitters.models import Enterprise
 from carbon_market.errors import Conflict, NotFound
+from carbon_market.ledger.models import Account
 from carbon_market.mrv import reports
 from carbon_market.mrv.reports_models import EmissionReport, ReportStatus
 from carbon_market.notifications.service import enqueue
@@ -181,11 +182,7 @@ def apply_correction(session: Session, actor: Actor, report_id: int) -> Complian
     or the compliance year is not open (the sweep reads the new figure when it is).
     Raises NotFound (report), Conflict (not approved, or a later version is approved)."""
     authorize(actor, "compliance.manage")
-    report = session.get(EmissionReport, report_id)
-    if report is None:
-        raise NotFound(f"report {report_id} does not exist")
-    if report.status is not ReportStatus.APPROVED or report.obligation_t is None:
-        raise Conflict(f"report {report_id} is {report.status}; only approved ones apply")
+    report, verified_t = _approved_version(session, report_id)
     done = session.scalar(
         select(ComplianceCorrection).where(ComplianceCorrection.report_id == report_id)
     )
@@ -198,9 +195,40 @@ def apply_correction(session: Session, actor: Actor, report_id: int) -> Complian
     newer = _newer_approved(session, report)
     if newer is not None:
         raise Conflict(f"version {newer} of the {report.year} report supersedes this one")
+    account = lock_compliance_account(session, report.enterprise_id)
+    figures = (previous.obligation_t, verified_t)
+    correction = _open_correction(session, actor, report, found, figures)
+    trail = _cascade(session, actor, correction, found, account)
+    session.flush()  # the figures above are final before the audit record reads them
+    credit_code = session.get_one(Enterprise, correction.enterprise_id).credit_code
+    _record(session, actor, correction, credit_code, trail)
+    _notify(session, correction, credit_code, trail)
+    return correction
+
+
+def _approved_version(session: Session, report_id: int) -> tuple[EmissionReport, int]:
+    """The report and its obligation figure, refused unless approved with one: only an
+    approved version is a fact the year can be recomputed from."""
+    report = session.get(EmissionReport, report_id)
+    if report is None:
+        raise NotFound(f"report {report_id} does not exist")
+    if report.status is not ReportStatus.APPROVED or report.obligation_t is None:
+        raise Conflict(f"report {report_id} is {report.status}; only approved ones apply")
+    return report, report.obligation_t
+
+
+def _open_correction(
+    session: Session,
+    actor: Actor,
+    report: EmissionReport,
+    found: ComplianceYear,
+    figures: tuple[int, int],
+) -> ComplianceCorrection:
+    """The correction's row, both obligations (from the previous and the corrected
+    ``figures``) and the status before, written first: its id names every downstream
+    change (ledger memos, penalty rows) made after it."""
     owner, year = report.enterprise_id, report.year
-    account = lock_compliance_account(session, owner)
-    today = queries.today_of(session)
+    previous_t, verified_t = figures
     # As the last sweep left it (None: never swept); recomputing it now would already
     # read the new approved figure.
     before = queries.status_of(session, year, owner)
@@ -209,8 +237,8 @@ def apply_correction(session: Session, actor: Actor, report_id: int) -> Complian
         version=report.version,
         year=year,
         enterprise_id=owner,
-        previous_obligation_t=_due(session, found, owner, previous.obligation_t),
-        obligation_t=_due(session, found, owner, report.obligation_t),
+        previous_obligation_t=_due(session, found, owner, previous_t),
+        obligation_t=_due(session, found, owner, verified_t),
         returned_t=0,
         status_before=before,
         status_after=before or "",
@@ -219,6 +247,21 @@ def apply_correction(session: Session, actor: Actor, report_id: int) -> Complian
     )
     session.add(correction)
     session.flush()  # the id names the correction in the ledger memos and the penalty rows
+    return correction
+
+
+def _cascade(
+    session: Session,
+    actor: Actor,
+    correction: ComplianceCorrection,
+    found: ComplianceYear,
+    account: Account,
+) -> _Trail:
+    """Everything downstream of the new obligation, in order: surrendered units beyond it
+    (or beyond its offset cap) go back, the status is re-run, the penalty follows the new
+    shortfall. Fills ``correction``'s results in; returns what was done, to be told."""
+    owner, year = correction.enterprise_id, correction.year
+    today = queries.today_of(session)
     caps = offset_caps(
         queries.book_of(found),
         obligation_t=correction.obligation_t,
@@ -230,11 +273,7 @@ def apply_correction(session: Session, actor: Actor, report_id: int) -> Complian
     correction.status_after = row[STATUS] if row is not None else "not_covered"
     shortfall = int(row[SHORTFALL]) if row is not None else 0
     trail.penalty = repenalise(session, actor, correction, found, shortfall, today)
-    session.flush()  # the figures above are final before the audit record reads them
-    credit_code = session.get_one(Enterprise, owner).credit_code
-    _record(session, actor, correction, credit_code, trail)
-    _notify(session, correction, credit_code, trail)
-    return correction
+    return trail
 
 
 @transactional
