@@ -140,7 +140,9 @@ def test_pre_allocate_and_true_up_commands_report_what_moved(run_cli, session):
     assert trued.stdout.startswith("true_up: 0 facilit(ies) moved")
 
 
-def test_new_entrant_and_reduction_commands_record_and_a_second_regulator_decides(run_cli, session):
+def _reserve_plan(session, *, facility_type):
+    """An approved EXAMPLE plan with 10,000 allowances issued for its reserve, one power
+    facility of ``facility_type`` and two regulators, ``reg`` and ``reg2``."""
     from allocation import service
     from carbon_market.auth.roles import Actor, Role
     from carbon_market.emitters import service as emitters
@@ -149,14 +151,19 @@ def test_new_entrant_and_reduction_commands_record_and_a_second_regulator_decide
 
     make_user(session, role=Role.REGULATOR, name="reg")
     make_user(session, role=Role.REGULATOR, name="reg2")
-    firm = make_enterprise(session, name="北京新电厂", sector="power")
+    firm = make_enterprise(session, name="北京电厂", sector="power")
     unit = emitters.add_facility(
-        session, Actor.system(), firm.id, name="1号机组", facility_type="gas"
+        session, Actor.system(), firm.id, name="1号机组", facility_type=facility_type
     )
     ledger.issue(session, Actor.system(), unit_kind="allowance", vintage=2025, quantity=10000)
     plan = service.create_plan(session, Actor.system(), document=EXAMPLE)
     service.approve_plan(session, Actor.system(name="system:approver"), plan.id)
     session.commit()
+    return plan, unit
+
+
+def test_new_entrant_and_reduction_commands_record_and_a_second_regulator_decides(run_cli, session):
+    plan, unit = _reserve_plan(session, facility_type="gas")
 
     # Gas 10,000 MWh × 0.3305 = 3,305 t a year; from 1 November: 2 months → 550.833333 → 550.
     result = run_cli("allocation", "new-entrant", str(plan.id), "--facility", str(unit.id),
@@ -199,22 +206,7 @@ def test_new_entrant_and_reduction_commands_record_and_a_second_regulator_decide
 
 
 def test_reserve_record_commands_take_the_power_corrections_the_api_takes(run_cli, session):
-    from allocation import service
-    from carbon_market.auth.roles import Actor, Role
-    from carbon_market.emitters import service as emitters
-    from carbon_market.ledger import service as ledger
-    from tests.factories import make_enterprise, make_user
-
-    make_user(session, role=Role.REGULATOR, name="reg")
-    make_user(session, role=Role.REGULATOR, name="reg2")
-    firm = make_enterprise(session, name="北京煤电", sector="power")
-    unit = emitters.add_facility(
-        session, Actor.system(), firm.id, name="2号机组", facility_type="coal"
-    )
-    ledger.issue(session, Actor.system(), unit_kind="allowance", vintage=2025, quantity=10000)
-    plan = service.create_plan(session, Actor.system(), document=EXAMPLE)
-    service.approve_plan(session, Actor.system(name="system:approver"), plan.id)
-    session.commit()
+    plan, unit = _reserve_plan(session, facility_type="coal")
     corrections = ["--category", "coal_300mw_plus", "--heat-gj", "100", "--cooling", "air",
                    "--heat-supply-ratio", "0", "--load-rate", "0.82"]  # fmt: skip
 
