@@ -47,6 +47,7 @@ from carbon_market.errors import (
     ValidationFailed,
 )
 from carbon_market.pagination import Page, PageRequest, paginate
+from carbon_market.text import clip
 
 AUDITED = ["name", "year", "status", "cap", "reserve_share", "auction_share"]
 
@@ -289,7 +290,7 @@ def _store_results(session: Session, plan_id: int, results: pd.DataFrame) -> Non
             "method": r["method"] if isinstance(r["method"], str) else None,
             "free_allocation": r["free_allocation"],
             "allocation": None if a is None else int(a),
-            "note": r["note"][:500],
+            "note": clip(r["note"]),
             "breakdown": breakdown,
         }
         for r, a, breakdown in zip(

@@ -49,6 +49,7 @@ from carbon_market.auth.policy import authorize
 from carbon_market.auth.roles import Actor
 from carbon_market.db import clock_of, transactional
 from carbon_market.errors import Conflict, NotFound
+from carbon_market.text import clip
 
 BATCH_SIZE = 1000
 
@@ -113,7 +114,7 @@ def _rows(
             "enterprise_id": int(enterprise),
             "basis": None if basis is None else int(basis),
             "quantity": quantity(int(facility), None if basis is None else int(basis)),
-            "note": note(int(facility), None if basis is None else int(basis), str(why))[:500],
+            "note": clip(note(int(facility), None if basis is None else int(basis), str(why))),
             "breakdown": {"method": method if isinstance(method, str) else None},
             "created_by": actor.name,
         }

@@ -35,6 +35,7 @@ from carbon_market.ledger.models import (
     TransactionKind,
     TransactionStatus,
 )
+from carbon_market.text import clip
 
 
 @dataclass
@@ -106,7 +107,7 @@ def _resurrender(
         unit_kind=tx.unit_kind,
         vintage=tx.vintage,
         quantity=keep,
-        memo=f"{tag}: re-surrender of {keep} of transaction {tx.id}"[:500],
+        memo=clip(f"{tag}: re-surrender of {keep} of transaction {tx.id}"),
         kind=TransactionKind.SURRENDER,
     )
     session.add(
@@ -154,7 +155,7 @@ def return_units(
             continue
         # "Excess": beyond the corrected obligation, or offsets beyond its offset cap.
         reversal = ledger.reverse(
-            session, mover, tx.id, memo=f"{tag}: excess surrender returned"[:500]
+            session, mover, tx.id, memo=clip(f"{tag}: excess surrender returned")
         )
         done.reversals.append(reversal.id)
         done.returned_t += tx.quantity - kept

@@ -18,8 +18,9 @@ from carbon_market.auth.roles import Actor
 from carbon_market.db import clock_of, config_of, transactional
 from carbon_market.pagination import Page, PageRequest, paginate
 from carbon_market.scheduler.models import JobRun, RunOutcome
+from carbon_market.text import clip, clip_start
 
-#: Error texts longer than this are cut (a traceback's last lines are the useful ones).
+#: Error texts longer than this keep their end (a traceback's last lines are the useful ones).
 MAX_ERROR_CHARS = 4000
 
 
@@ -54,9 +55,9 @@ def finish_run(
     run = session.get_one(JobRun, run_id)
     run.finished_at = clock_of(session).now()
     run.outcome = outcome
-    run.summary = summary[:500]
+    run.summary = clip(summary)
     run.counts = dict(counts or {})
-    run.error = error[-MAX_ERROR_CHARS:] if error else None
+    run.error = clip_start(error, MAX_ERROR_CHARS) if error else None
     return run
 
 

@@ -40,6 +40,7 @@ from carbon_market.ledger.accounts import parse_account_number
 from carbon_market.ledger.models import Account, TransactionKind
 from carbon_market.ledger.rules import check_quantity_and_vintage
 from carbon_market.pagination import Page, PageRequest, paginate
+from carbon_market.text import clip
 from carbon_market.trading import checks, replay
 from carbon_market.trading.models import ReferencePrice, Trade, TradeKind, TradeStatus
 from carbon_market.trading.price_limits import cash_amount, check_price, mode_for
@@ -228,7 +229,7 @@ def _settle_one(session: Session, actor: Actor, trade_id: int) -> TradeStatus | 
     except DomainError as exc:
         savepoint.rollback()
         trade.status = TradeStatus.REJECTED
-        trade.rejection_reason = exc.detail[:500]
+        trade.rejection_reason = clip(exc.detail)
     else:
         savepoint.commit()
     record(

@@ -20,6 +20,7 @@ from carbon_market.scheduler.jobs import Job, run_job
 from carbon_market.scheduler.models import JobRun, RunOutcome
 from carbon_market.scheduler.result import JobResult
 from carbon_market.scheduler.runner import _runner
+from carbon_market.scheduler.runs import MAX_ERROR_CHARS
 from tests.api.helpers import assert_problem
 from tests.factories import make_enterprise
 
@@ -60,6 +61,24 @@ def test_a_plain_summary_string_is_still_a_valid_result(sessions, session):
     run_job(_job("plain", lambda s, a, d: "did nothing"), sessions, date(2026, 7, 1))
     [run] = _runs(session)
     assert (run.summary, run.counts, run.outcome) == ("did nothing", {}, RunOutcome.OK)
+
+
+def test_a_long_summary_and_error_are_cut_visibly_keeping_what_matters(sessions, session):
+    # The summary keeps its start, the error its end (the exception's own line), and each
+    # shows by an ellipsis that something was cut.
+    def verbose(session: Session, actor: Actor, day: date) -> str:
+        raise ValueError("x" * 6000 + " the last words")
+
+    run_job(_job("verbose", verbose), sessions, date(2026, 7, 1))
+    run_job(_job("chatty", lambda s, a, d: "flagged " + "9" * 600), sessions, date(2026, 7, 1))
+
+    failed, chatty = _runs(session)
+    assert len(failed.error) == MAX_ERROR_CHARS
+    assert failed.error.startswith("…")
+    assert failed.error.endswith("x the last words\n")
+    assert len(chatty.summary) == 500
+    assert chatty.summary.startswith("flagged 999")
+    assert chatty.summary.endswith("9…")
 
 
 def test_without_a_date_the_run_is_for_today_in_beijing(sessions, session, clock):
