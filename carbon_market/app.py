@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from carbon_market import health, http, problems
 from carbon_market.audit import api as audit_api
 from carbon_market.auth import api as auth_api
+from carbon_market.auth import throttle
 from carbon_market.clock import Clock
 from carbon_market.compliance import api as compliance_api
 from carbon_market.config import Config, load_config
@@ -78,6 +79,7 @@ def create_app(
     features = [*features, jobs_api, notifications_api]
     for feature in [*features, allocation_api, audit_api, compliance_api]:
         feature.init_app(app, api)
+    throttle.init_app(app, cfg)  # after the login view is registered: it wraps it
 
     @app.get("/api/docs/static/<path:filename>")
     def swagger_static(filename: str) -> Response:

@@ -76,6 +76,14 @@ class Config:
     notify_max_attempts: int = 5
     notify_retry_base_minutes: int = 5
     notify_timeout_seconds: int = 10
+    #: Failed logins allowed per client address and user name (a limits string such as
+    #: "10 per minute"; None: no limit), then 429 until the window passes.
+    login_rate_limit: str | None = "10 per minute"
+    #: Failed logins allowed per client address, whatever the names tried.
+    login_rate_limit_per_address: str | None = "50 per minute"
+    #: Where the counts live: "memory://" (each process its own) or a shared store such as
+    #: "redis://127.0.0.1:6379" (needs ``pip install 'limits[redis]'``).
+    ratelimit_storage_uri: str = "memory://"
 
     @property
     def is_production(self) -> bool:
@@ -142,6 +150,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         trading_rulebook=_choice(env, "TRADING_RULEBOOK", "national", TRADING_RULEBOOKS),
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
         **_notify_settings(env),
+        **_login_limits(env),
     )
     config.check()
     return config
@@ -166,6 +175,30 @@ def _notify_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "notify_retry_base_minutes": _positive_int(env, "NOTIFY_RETRY_BASE_MINUTES", 5),
         "notify_timeout_seconds": _positive_int(env, "NOTIFY_TIMEOUT_SECONDS", 10),
     }
+
+
+def _login_limits(env: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "login_rate_limit": _rate_limit(env, "LOGIN_RATE_LIMIT", "10 per minute"),
+        "login_rate_limit_per_address": _rate_limit(
+            env, "LOGIN_RATE_LIMIT_PER_ADDRESS", "50 per minute"
+        ),
+        "ratelimit_storage_uri": env.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://",
+    }
+
+
+def _rate_limit(env: Mapping[str, str], name: str, default: str) -> str | None:
+    """A limits string ("10 per minute", "5/second"), or None for "off"."""
+    from limits import parse_many
+
+    value = env.get(name, default).strip()
+    if value.lower() in ("off", "0", "none"):
+        return None
+    try:
+        parse_many(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be like '10 per minute' or 'off', got {value!r}") from exc
+    return value
 
 
 #: The rulebooks shipped in ``carbon_market/trading/data/``.

@@ -27,7 +27,8 @@ DESCRIPTIONS: dict[str, str] = {
     "rule-violation": "The request is well-formed but breaks a business rule.",
     "invalid-status-transition": "The lifecycle does not allow this status change.",
     "unreadable-file": "An uploaded file is not a readable CSV or XLSX file.",
-    "too-many-requests": "Slow down and retry later.",
+    "too-many-requests": "Slow down and retry after the Retry-After header's seconds "
+    "(failed logins are limited per address and user name).",
     "internal-error": "The server failed; the request id identifies it in the logs.",
     "unavailable": "The service is not ready (database unreachable or not migrated).",
 }

@@ -42,8 +42,16 @@ def _created(pair: tuple[Any, str]) -> dict[str, Any]:
 class Login(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(201, TokenCreatedSchema)
+    @blp.alt_response(
+        429,
+        description="Too many failed logins from this address (for this name): problem+json "
+        "'too-many-requests'; retry after the Retry-After header's seconds",
+    )
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
-        """Exchange a name and password for a bearer token valid for one day."""
+        """Exchange a name and password for a bearer token valid for one day.
+
+        Failed attempts are limited per client address and name (LOGIN_RATE_LIMIT) and per
+        address (LOGIN_RATE_LIMIT_PER_ADDRESS); past a limit every attempt is 429."""
         return _created(svc.login(db_session(), request_id=g.get("request_id"), **data))
 
 
