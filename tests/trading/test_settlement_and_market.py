@@ -17,7 +17,14 @@ from carbon_market.trading import market as market_service
 from carbon_market.trading import service as trading
 from carbon_market.trading import stats
 from carbon_market.trading.models import TradeKind, TradeStatus
-from tests.trading.conftest import ALPHA_ALLOCATION, BETA_ALLOCATION, DAY1, SYSTEM, Market
+from tests.trading.conftest import (
+    ALPHA_ALLOCATION,
+    BETA_ALLOCATION,
+    DAY1,
+    SYSTEM,
+    Market,
+    next_day,
+)
 
 JUNE1 = date(2026, 6, 1)
 
@@ -122,3 +129,30 @@ def test_surveillance_flags_prices_pinned_at_the_limit_and_same_enterprise(
     ]
     assert DAY1.date() == JUNE1
     assert TradeKind.LISTED.value == "listed"
+
+
+def test_rolling_figures_do_not_depend_on_the_range_asked_for(market: Market) -> None:
+    # A thin market: 20 trading days four calendar days apart with 10 t each, then 100 t
+    # on day 81. Asked for day 81 alone, the 20 trading days before it must still be
+    # counted (they span 80 calendar days): volume_ma20 = (19 × 10 + 100) ÷ 20 = 14.5 → 15,
+    # and 100 t is more than 3 × the 10 t average of the 20 trading days before.
+    for i in range(20):
+        market.trade(quantity=10, traded_at=next_day(DAY1, 4 * i))
+    last = market.trade(quantity=100, traded_at=next_day(DAY1, 80)).trade_date
+
+    def stats_from(start: date) -> dict[str, object]:
+        rows = market_service.market_stats(
+            market.session, market.regulator, unit_kind="allowance", start=start, end=last
+        )
+        return rows[-1]
+
+    def unusual_from(start: date) -> list[date]:
+        flags = market_service.surveillance(
+            market.session, market.regulator, unit_kind="allowance", start=start, end=last
+        )
+        return [f.date for f in flags if f.reason == "unusual_volume"]
+
+    whole, alone = stats_from(JUNE1), stats_from(last)
+    assert (whole["volume_ma20"], whole["close_ma20"]) == (15, D("100.00"))
+    assert alone == whole
+    assert unusual_from(JUNE1) == unusual_from(last) == [last]
