@@ -20,8 +20,8 @@ from carbon_market.ledger.verify import verify_ledger
 from carbon_market.trading import bulk
 from carbon_market.trading import service as trading
 from carbon_market.trading.models import Trade, TradeKind
-from tests.postgres.test_concurrency import _race
 from tests.factories import make_enterprise
+from tests.postgres.test_concurrency import _race
 from tests.trading.conftest import (
     BETA_ALLOCATION,
     DAY1,

@@ -13,13 +13,12 @@ import pytest
 from sqlalchemy import select
 
 from carbon_market.config import Config
-from carbon_market.ledger import accounts
 from carbon_market.errors import RuleViolation
+from carbon_market.ledger import accounts
 from carbon_market.ledger.models import Account, AccountStatus
-from carbon_market.trading import bulk
+from carbon_market.trading import bulk, stats
 from carbon_market.trading import market as market_service
 from carbon_market.trading import service as trading
-from carbon_market.trading import stats
 from carbon_market.trading.models import Trade, TradeKind, TradeStatus
 from tests.trading.conftest import (
     ALPHA_ALLOCATION,
@@ -201,7 +200,8 @@ def test_surveillance_flags_a_trade_between_accounts_of_one_enterprise(market: M
     # the trading account is made alpha's own: alpha → its trading account is a wash trade
     own = market.session.scalar(select(Account).where(Account.number == market.trader))
     alpha = market.session.scalar(select(Account).where(Account.number == market.alpha))
-    assert own is not None and alpha is not None
+    assert own is not None
+    assert alpha is not None
     own.enterprise_id = alpha.enterprise_id
     market.session.commit()
     wash = market.trade(buyer_account=market.trader)
