@@ -32,7 +32,7 @@ from carbon_market.ledger.models import (
     TransactionStatus,
     UnitKind,
 )
-from carbon_market.trading.checks import LIVE, PRICE_FEN
+from carbon_market.trading.checks import LIVE, PRICE_FEN, lock_positions
 from carbon_market.trading.models import ReferencePrice, Trade, TradeKind, TradeStatus
 from carbon_market.trading.replay import Accepted, Book, Party, Row
 from carbon_market.trading.rulebook import Rulebook, Settlement
@@ -84,7 +84,8 @@ def _recorded_refs(session: Session, refs: list[str]) -> list[str]:
 
 
 def load_book(session: Session, rows: list[Row]) -> Book:
-    """What the checks of ``rows`` read, as the database holds it now (holdings locked)."""
+    """What the checks of ``rows`` read, as the database holds it now (the buyers' accounts
+    and the holdings locked)."""
     numbers = sorted({r.seller for r in rows} | {r.buyer for r in rows})
     accounts: dict[str, Party] = {}
     for chunk in _chunks(numbers):
@@ -95,6 +96,9 @@ def load_book(session: Session, rows: list[Row]) -> Book:
         accounts.update((a.number, Party(*a)) for a in session.execute(query))
     active = set(session.scalars(select(UnitKind.code).where(UnitKind.is_active)))
     book = Book(accounts=accounts, active_unit_kinds=active)
+    buyers = sorted({accounts[r.buyer].id for r in rows if r.buyer in accounts})
+    for buyer_chunk in _chunks(buyers):  # before the holdings and positions are read
+        lock_positions(session, buyer_chunk)
     ids = sorted(a.id for a in accounts.values())
     unit_kinds = sorted({r.unit_kind for r in rows})
     days = sorted({r.day for r in rows})

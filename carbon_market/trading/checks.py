@@ -227,6 +227,22 @@ def position_limit(
     return limits.other_limit
 
 
+def lock_positions(session: Session, account_ids: list[int]) -> None:
+    """Lock the buyers' account rows until the unit of work ends, so that two purchases
+    from different sellers (whose holding locks do not meet) cannot both pass the position
+    check and together go over the limit. ``FOR NO KEY UPDATE`` (PostgreSQL): rows that
+    merely reference the account (trades, postings) are not held up by it. Both paths take
+    it before any holding lock (one order: accounts, then holdings), and before the
+    position is read."""
+    if account_ids:
+        session.execute(
+            select(Account.id)
+            .where(Account.id.in_(account_ids))
+            .order_by(Account.id)
+            .with_for_update(key_share=True)
+        ).all()
+
+
 def check_position(
     session: Session, rulebook: Rulebook, buyer: Account, *, unit_kind: str, vintage: int,
     quantity: int,

@@ -62,16 +62,29 @@ def load_trades(session: Session, unit_kind: str, start: date, end: date) -> pd.
     return frame
 
 
-def _lookback(session: Session, start: date) -> date:
-    """Enough calendar days before ``start`` for the 20-day averages to be full."""
+def _lookback(session: Session, unit_kind: str, start: date) -> date:
+    """The first of the trading days the rolling figures of ``start`` read: the 20 (or the
+    rulebook's ``rolling_days``) days with trades before it. Counted in trading days, not
+    calendar days, so that in a thin market a day's averages and volume flags are the same
+    whatever range is asked for. Days whose trades were all rejected count too (an
+    index-only query; they only make the look-back longer)."""
     days = max(20, checks.rulebook_of(session).surveillance.rolling_days)
-    return start - timedelta(days=2 * days + 14)
+    recent = (
+        select(Trade.trade_date)
+        .where(Trade.unit_kind == unit_kind, Trade.trade_date < start)
+        .distinct()
+        .order_by(Trade.trade_date.desc())
+        .limit(days)
+        .subquery()
+    )
+    first: date | None = session.scalar(select(func.min(recent.c.trade_date)))
+    return start if first is None else first
 
 
 def _daily(session: Session, unit_kind: str, start: date, end: date) -> pd.DataFrame:
     """Daily statistics from before ``start`` (so that rolling figures are full on the
     first day); callers keep the days from ``start`` on."""
-    first = _lookback(session, start)
+    first = _lookback(session, unit_kind, start)
     carried = checks.reference_price(session, unit_kind, first)
     carried_fen = int(carried * 100) if carried is not None else None
     return stats.daily_stats(load_trades(session, unit_kind, first, end), carried_fen)

@@ -159,6 +159,7 @@ def record_trade(
         return existing, False
     rulebook = checks.rulebook_of(session)
     pair = checks.parties(session, rulebook, seller_number, buyer_number)
+    checks.lock_positions(session, [pair.buyer.id])
     checks.check_unit_kind(session, unit_kind)
     mode = mode_for(rulebook, kind.value, quantity)
     day = local_date(traded_at, config_of(session).deadline_tz)

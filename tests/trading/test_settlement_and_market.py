@@ -4,20 +4,30 @@ and surveillance."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
+import io
+from datetime import UTC, date, datetime
 from decimal import Decimal as D
 
 import pandas as pd
 import pytest
+from sqlalchemy import select
 
 from carbon_market.config import Config
+from carbon_market.errors import RuleViolation
 from carbon_market.ledger import accounts
-from carbon_market.ledger.models import AccountStatus
+from carbon_market.ledger.models import Account, AccountStatus
+from carbon_market.trading import bulk, stats
 from carbon_market.trading import market as market_service
 from carbon_market.trading import service as trading
-from carbon_market.trading import stats
-from carbon_market.trading.models import TradeKind, TradeStatus
-from tests.trading.conftest import ALPHA_ALLOCATION, BETA_ALLOCATION, DAY1, SYSTEM, Market
+from carbon_market.trading.models import Trade, TradeKind, TradeStatus
+from tests.trading.conftest import (
+    ALPHA_ALLOCATION,
+    BETA_ALLOCATION,
+    DAY1,
+    SYSTEM,
+    Market,
+    next_day,
+)
 
 JUNE1 = date(2026, 6, 1)
 
@@ -122,3 +132,83 @@ def test_surveillance_flags_prices_pinned_at_the_limit_and_same_enterprise(
     ]
     assert DAY1.date() == JUNE1
     assert TradeKind.LISTED.value == "listed"
+
+
+def test_rolling_figures_do_not_depend_on_the_range_asked_for(market: Market) -> None:
+    # A thin market: 20 trading days four calendar days apart with 10 t each, then 100 t
+    # on day 81. Asked for day 81 alone, the 20 trading days before it must still be
+    # counted (they span 80 calendar days): volume_ma20 = (19 × 10 + 100) ÷ 20 = 14.5 → 15,
+    # and 100 t is more than 3 × the 10 t average of the 20 trading days before.
+    for i in range(20):
+        market.trade(quantity=10, traded_at=next_day(DAY1, 4 * i))
+    last = market.trade(quantity=100, traded_at=next_day(DAY1, 80)).trade_date
+
+    def stats_from(start: date) -> dict[str, object]:
+        rows = market_service.market_stats(
+            market.session, market.regulator, unit_kind="allowance", start=start, end=last
+        )
+        return rows[-1]
+
+    def unusual_from(start: date) -> list[date]:
+        flags = market_service.surveillance(
+            market.session, market.regulator, unit_kind="allowance", start=start, end=last
+        )
+        return [f.date for f in flags if f.reason == "unusual_volume"]
+
+    whole, alone = stats_from(JUNE1), stats_from(last)
+    assert (whole["volume_ma20"], whole["close_ma20"]) == (15, D("100.00"))
+    assert alone == whole
+    assert unusual_from(JUNE1) == unusual_from(last) == [last]
+
+
+@pytest.mark.parametrize("path", ["single", "file"])
+def test_trading_days_are_days_in_shanghai(market: Market, path: str) -> None:
+    # 15:59:59 UTC is 23:59:59 on 1 June in Beijing; 16:00 and 23:30 UTC are 2 June. Day 1's
+    # close (104.00) is the reference of the 23:30 UTC trade: band 93.60–114.40.
+    trades = [
+        ("B1", "104.00", "2026-06-01T15:59:59+00:00"),
+        ("B2", "104.00", "2026-06-01T16:00:00+00:00"),
+        ("B3", "114.40", "2026-06-01T23:30:00Z"),
+    ]
+    if path == "file":
+        lines = [",".join(bulk.COLUMNS)] + [
+            f"listed,{market.alpha},{market.beta},allowance,2025,100,{p},{at},{ref}"
+            for ref, p, at in trades
+        ]
+        table = bulk.read_table(io.BytesIO("\n".join(lines).encode()), "t.csv")
+        bulk.import_trades(market.session, market.exchange, table)
+    else:
+        for ref, p, at in trades:
+            market.trade(external_ref=ref, price=D(p), traded_at=datetime.fromisoformat(at))
+    found = {
+        t.external_ref: (t.trade_date, t.reference_price)
+        for t in market.session.scalars(select(Trade))
+    }
+    june2 = date(2026, 6, 2)
+    assert found == {
+        "B1": (JUNE1, D("100.00")), "B2": (june2, D("104.00")), "B3": (june2, D("104.00")),
+    }  # fmt: skip
+    with pytest.raises(RuleViolation):
+        market.trade(price=D("114.41"), traded_at=datetime(2026, 6, 1, 23, 31, tzinfo=UTC))
+    rows = market_service.market_stats(
+        market.session, market.regulator, unit_kind="allowance", start=JUNE1, end=june2
+    )
+    assert [(r["date"], r["volume"]) for r in rows] == [(JUNE1, 100), (june2, 200)]
+
+
+def test_surveillance_flags_a_trade_between_accounts_of_one_enterprise(market: Market) -> None:
+    # the trading account is made alpha's own: alpha → its trading account is a wash trade
+    own = market.session.scalar(select(Account).where(Account.number == market.trader))
+    alpha = market.session.scalar(select(Account).where(Account.number == market.alpha))
+    assert own is not None
+    assert alpha is not None
+    own.enterprise_id = alpha.enterprise_id
+    market.session.commit()
+    wash = market.trade(buyer_account=market.trader)
+    market.trade()  # alpha → beta: two enterprises
+    flags = market_service.surveillance(
+        market.session, market.regulator, unit_kind="allowance", start=JUNE1, end=JUNE1
+    )
+    assert [(f.reason, f.trade.id if f.trade else None) for f in flags] == [
+        ("same_enterprise", wash.id)
+    ]
