@@ -57,6 +57,7 @@ from carbon_market.mrv.reports_figures import (
     apply_split,
     compute,
     facility_rows,
+    refresh_claims,
     split_errors,
     stream_rows,
 )
@@ -315,12 +316,16 @@ def _require(report: EmissionReport, allowed: set[ReportStatus], step: str) -> N
 def submit_report(session: Session, actor: Actor, report_id: int) -> EmissionReport:
     """Submit a draft or returned report for verification. Enterprise users, own reports.
 
-    Freezes the factor set the figures were computed with. Raises NotFound, Conflict when
-    the report is not a draft or returned (submitting twice).
+    First recomputes the figures if the enterprise's green-power claims for the year changed
+    since they were computed (a claim made while an earlier submission was under review),
+    so that what is filed deducts every claim once. Freezes the factor set the figures were
+    computed with. Raises NotFound, Conflict when the report is not a draft or returned
+    (submitting twice).
     """
     report = _load_visible(session, actor, report_id, "reports.submit", for_update=True)
     _require(report, set(EDITABLE), "submitted")
-    before = snapshot(report, ["status"])
+    before = snapshot(report, ["status", "co2_t"])
+    refresh_claims(session, report)
     factor_set = session.scalar(
         select(EmissionFactorSet)
         .where(EmissionFactorSet.id == report.factor_set_id)

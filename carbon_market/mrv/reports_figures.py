@@ -29,10 +29,14 @@ from carbon_market.mrv.reports_models import (
     ReportStatus,
     ReportStream,
 )
+from carbon_market.mrv.reports_schemas import stream_as_input
 from finance.greenpower.claims import ClaimedGreenPower, claimed_for
 
 #: Quantities are stored as ``ScaledDecimal(6)`` in a 64-bit integer: below 10**12.
 MAX_QUANTITY = Decimal("1E12")
+#: A report's CO2 is stored the same way (``CO2_SCALE`` = 6), and a verified figure is
+#: limited to it too: each value of a stream may be in range while their product is not.
+MAX_CO2 = Decimal("1E12")
 #: Versions whose monthly data count as the enterprise's history for jump flags: what the
 #: enterprise has filed and stood by, not a draft it may still be typing.
 HISTORY_STATUSES = (ReportStatus.SUBMITTED, ReportStatus.VERIFIED, ReportStatus.APPROVED)
@@ -121,6 +125,9 @@ def _calculate(
         result = calc.calculate(request, green_power_mwh=claimed.mwh)
     except calc.CalculationInputError as exc:
         errors += exc.errors
+    if result is not None and result.co2_t >= MAX_CO2:
+        detail = f"the streams add up to {result.co2_t} t CO2; a report holds below 1E12 t"
+        errors.append(FieldError("#/streams", detail))
     errors += _stream_extra_errors(session, enterprise_id, streams)
     figures = None if result is None else Figures(stored, result, claimed)
     return figures, errors
@@ -239,6 +246,23 @@ def apply(session: Session, report: EmissionReport, figures: Figures) -> None:
     report.breakdown = figures.breakdown()
     report.flags = review_flags(session, report, report.streams, report.breakdown)
     report.flag_count = len(report.flags)
+
+
+def refresh_claims(session: Session, report: EmissionReport) -> bool:
+    """Recompute ``report`` on its own streams when the enterprise's green-power claims for
+    its year are no longer the ones its figures deduct; True when it did.
+
+    A claim made while the report was submitted or verified leaves it alone; once returned
+    and filed again, the same version must deduct that claim, or the certificates would be
+    cancelled and never deducted. The streams are the report's own ``stream_as_input``.
+    """
+    stored = (report.breakdown.get("green_power") or {}).get("certificates", [])
+    claimed = claimed_for(session, report.enterprise_id, report.year)
+    if stored == claimed.certificates:
+        return False
+    streams = [stream_as_input(s) for s in report.streams]
+    apply(session, report, compute(session, report.enterprise_id, report.year, streams))
+    return True
 
 
 def apply_output(report: EmissionReport, output: Output | None) -> None:

@@ -35,8 +35,8 @@ from carbon_market.mrv.units import (
     to_base,
 )
 
-#: Largest accepted quantity or factor (exclusive) and most significant digits, so that every
-#: product stays exact within the ``EXACT`` context.
+#: Largest accepted quantity or factor (exclusive) and most significant digits (and decimal
+#: places), so that every product stays exact within the ``EXACT`` context.
 MAX_VALUE = Decimal("1E15")
 MAX_DIGITS = 30
 ZERO = Decimal("0")
@@ -139,8 +139,11 @@ def _number(value: object, path: str, errors: list[InputError]) -> Decimal | Non
     if number < 0:
         errors.append(InputError(path, f"{value} is negative"))
         return None
-    if number >= MAX_VALUE or len(number.as_tuple().digits) > MAX_DIGITS:
-        errors.append(InputError(path, f"{value} is out of range (below 1E15, at most 30 digits)"))
+    shape = number.as_tuple()
+    places = -shape.exponent if isinstance(shape.exponent, int) else 0
+    if number >= MAX_VALUE or len(shape.digits) > MAX_DIGITS or places > MAX_DIGITS:
+        detail = "below 1E15, at most 30 significant digits and 30 decimal places"
+        errors.append(InputError(path, f"{value} is out of range ({detail})"))
         return None
     return number + ZERO if number == 0 else number  # -0 → 0
 

@@ -23,7 +23,10 @@ from enum import StrEnum
 
 #: A context in which any operation that would round raises ``Inexact`` instead: conversions
 #: and the products of the formulas are exact or they fail loudly, never silently rounded.
-EXACT = Context(prec=100, traps=[Inexact, InvalidOperation, DivisionByZero, Overflow])
+#: Its precision holds the widest product the calculator forms from accepted input: a fuel's
+#: quantity × NCV × carbon content × oxidation rate × 44, each value of at most 30
+#: significant digits (``streams.MAX_DIGITS``), is at most 4 × 30 + 2 = 122 digits.
+EXACT = Context(prec=130, traps=[Inexact, InvalidOperation, DivisionByZero, Overflow])
 
 
 class Dimension(StrEnum):

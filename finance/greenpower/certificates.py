@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -44,6 +44,9 @@ from finance.greenpower.serials import SerialRange, carve, covers_exactly
 
 #: How many years after its generation year a certificate may still be claimed.
 CLAIM_YEARS_AFTER_GENERATION = 1
+#: The transaction-level advisory lock carving transactions queue on (PostgreSQL): any fixed
+#: 64-bit number no other part of the platform uses (the bytes of "CMGRCRV1").
+CARVE_LOCK_KEY = 0x434D_4752_4352_5631
 #: Certificates in a block, in SQL.
 SERIAL_COUNT = CertificateBlock.serial_end - CertificateBlock.serial_start + 1
 
@@ -162,13 +165,28 @@ def _check_trade(
     return trade.buyer_id
 
 
+def _lock_overlapping(session: Session, wanted: SerialRange) -> list[CertificateBlock]:
+    """Lock every block overlapping ``wanted``, including blocks carved off concurrently.
+
+    On PostgreSQL (READ COMMITTED) a statement that waited for a row lock re-reads that row
+    but never sees the rows the other transaction inserted: after a concurrent claim carved
+    the block, the remainder holding our serials would be missing and the claim refused as
+    "not all held". So carving transactions queue on one advisory lock first, and the query
+    after it sees every carve committed before. Claims and transfers are few; SQLite queues
+    every writer anyway (``BEGIN IMMEDIATE``).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CARVE_LOCK_KEY})
+    return _overlapping(session, wanted, for_update=True)
+
+
 def _take(
     session: Session, wanted: SerialRange, holder_id: int | None, pointer: str
 ) -> list[CertificateBlock]:
     """Lock the blocks covering ``wanted`` and split them at its ends, so that exactly the
     blocks inside ``wanted`` are returned. Raises when any serial of it is missing, claimed
     or not held by ``holder_id``."""
-    blocks = _overlapping(session, wanted, for_update=True)
+    blocks = _lock_overlapping(session, wanted)
     claimed = [b for b in blocks if b.status is CertificateStatus.CLAIMED]
     if claimed:
         spans = ", ".join(f"{b.serial_start}-{b.serial_end} (claim {b.claim_id})" for b in claimed)

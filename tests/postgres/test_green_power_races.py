@@ -78,6 +78,39 @@ def test_concurrent_claims_of_the_same_serials_claim_them_once(app: Flask, sessi
     assert [tuple(r) for r in spans] == [(1, 100), (101, 300), (301, 1000)]
 
 
+def test_concurrent_claims_of_disjoint_parts_of_one_block_all_succeed(app: Flask, session: Session):
+    plant = _plant(session)
+    holder = make_enterprise(session, name="分段用电企业")
+    certificates.issue_certificates(
+        session, SYSTEM, plant=plant, generation_year=2025, serial_start=1, serial_end=1000,
+        holder=holder.credit_code,
+    )  # fmt: skip
+    session.commit()
+    starts = itertools.count(1, 100)  # 1-100, 101-200, …, 701-800: no two overlap
+    lock = threading.Lock()
+
+    def claim(s: Session) -> None:
+        with lock:
+            start = next(starts)
+        certificates.claim_certificates(
+            s, SYSTEM, enterprise=holder.credit_code, year=2025, serial_start=start,
+            serial_end=start + 99, purpose="part",
+        )  # fmt: skip
+
+    # Each claim waits for the one carving the block before it; the waiter must then see
+    # the remainder the other wrote, not refuse its serials as "not all held".
+    outcomes = _race(app, claim)
+    assert outcomes == Counter({"ok": 8})
+    session.expire_all()
+    assert sorted(c.mwh for c in session.scalars(select(GreenClaim))) == [100] * 8
+    spans = session.execute(
+        select(CertificateBlock.serial_start, CertificateBlock.serial_end).order_by(
+            CertificateBlock.serial_start
+        )
+    ).all()
+    assert [tuple(r) for r in spans] == [(s, s + 99) for s in range(1, 801, 100)] + [(801, 1000)]
+
+
 def test_the_database_itself_refuses_overlapping_blocks(session: Session):
     plant = _plant(session)
     certificates.issue_certificates(

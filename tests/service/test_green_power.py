@@ -271,6 +271,35 @@ def test_a_claim_lowers_the_open_reports_electricity_emissions(
     assert report_service.get_report(session, world.regulator, report.id).co2_t == D("375.62")
 
 
+def test_a_claim_made_while_submitted_counts_when_the_returned_report_is_filed_again(
+    session: Session, world: World
+) -> None:
+    streams = [{"kind": "electricity", "quantity": "1000", "unit": "MWh"}]
+    report = report_service.create_report(
+        session, world.alpha, enterprise=world.alpha_code, year=2025, streams=streams
+    )
+    report_service.submit_report(session, world.alpha, report.id)
+    _issue(session, world, 1, 1000)
+    certs.claim_certificates(
+        session, world.alpha, enterprise=world.alpha_code, year=2025,
+        serial_start=1, serial_end=300, purpose="while submitted",
+    )  # fmt: skip
+    session.expire_all()
+    # The submitted version keeps what was filed: 1000 MWh × 0.5366 = 536.6 t.
+    assert report_service.get_report(session, world.regulator, report.id).co2_t == D("536.6")
+
+    report_service.return_report(session, world.regulator, report.id, reasons=["复核"])
+    report_service.submit_report(session, world.alpha, report.id)  # filed again, unedited
+    session.expire_all()
+    filed = report_service.get_report(session, world.regulator, report.id)
+    # Filed again, the same version deducts the claim once: (1000 − 300) × 0.5366 = 375.62 t.
+    # It used to keep 536.6 t, so the 300 certificates were spent and never deducted.
+    assert filed.co2_t == D("375.62")
+    green = filed.breakdown["green_power"]
+    assert (green["claimed_mwh"], green["deducted_mwh"]) == ("300", "300")
+    assert [(c["serial_start"], c["serial_end"]) for c in green["certificates"]] == [(1, 300)]
+
+
 def test_more_claimed_than_bought_deducts_only_what_was_bought(
     session: Session, world: World
 ) -> None:

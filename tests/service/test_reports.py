@@ -187,6 +187,19 @@ def test_editing_a_draft_replaces_its_streams_and_recomputes(
         ({"kind": "heat", "quantity": "1.0000001", "unit": "GJ"}, "#/streams/0/quantity"),
         ({"kind": "heat", "quantity": "1", "unit": "GJ", "month": 13}, "#/streams/0/month"),
         ({"kind": "heat", "quantity": "1", "unit": "GJ", "facility": 999}, "#/streams/0/facility"),
+        # 999 999 999 999 t × 100 000 tCO2/t ≈ 1E17 t: each value is accepted, but the total
+        # is beyond what a report stores (below 1E12 t, as a verified figure); it used to be
+        # a 500 when the row was written.
+        (
+            {
+                "kind": "process",
+                "activity": "limestone",
+                "quantity": "999999999999",
+                "unit": "t",
+                "factors": {"factor": "100000"},
+            },
+            "#/streams",
+        ),
     ],
     ids=[
         "negative",
@@ -197,6 +210,7 @@ def test_editing_a_draft_replaces_its_streams_and_recomputes(
         "too-many-places",
         "month-13",
         "foreign-facility",
+        "total-beyond-storage",
     ],
 )
 def test_bad_stream_is_refused_with_its_pointer_and_nothing_is_stored(

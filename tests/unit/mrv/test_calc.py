@@ -284,6 +284,9 @@ def errors_of(document):
         (fuel("diesel", "NaN", "t"), "streams[0].quantity: 'NaN' is not a finite number"),
         (fuel("diesel", 5.0, "t"), "streams[0].quantity: 5.0 must be a decimal string"),
         (fuel("diesel", "1E20", "t"), "streams[0].quantity: 1E20 is out of range"),
+        # One significant digit, but 400 000 places: its products underflowed the context
+        # (decimal.Inexact, a 500) instead of being refused here.
+        (fuel("diesel", "1E-400000", "t"), "streams[0].quantity: 1E-400000 is out of range"),
         ({"kind": "fuel", "fuel": "diesel", "unit": "t"}, "streams[0].quantity: required"),
         (fuel("peat", "5", "t"), "streams[0].fuel: unknown fuel 'peat' in factor set cn-default"),
         (fuel("diesel", "5", "m3"), "streams[0].unit: unknown unit 'm3'"),
@@ -375,3 +378,25 @@ def test_a_bad_document_is_reported(document, expected):
 def test_report_only_fields_of_a_stream_are_accepted_and_ignored():
     stream = fuel("diesel", "100", "t", facility="F-1", month=3, evidence="invoice 17")
     assert one(stream).co2_t == D("309.590964")
+
+
+def test_the_widest_accepted_values_are_multiplied_exactly():
+    # Every value may carry 30 significant digits (MAX_DIGITS), so a fuel's product of four
+    # values times 44 has up to 4 × 30 + 2 = 122 digits: it must stay exact (it used to
+    # raise decimal.Inexact, a 500 from the API and a traceback from `mrv calc`).
+    from fractions import Fraction
+
+    digits = "0." + "7" * 29  # 30 significant digits
+    quantity, ncv = "999999999999.999999999999999999", "1" + digits[1:]
+    stream = fuel(
+        "raw_coal", quantity, "t",
+        factors={"ncv": ncv, "carbon_content": digits, "oxidation_rate": digits},
+        pollutants={"so2": digits},
+    )  # fmt: skip
+    exact = Fraction(quantity) * Fraction(ncv) * Fraction(digits) ** 2 * 44 / 12
+    # Stated to 6 places, half up (the value is never negative).
+    stated = D(int(exact * 10**6 + Fraction(1, 2))).scaleb(-6)
+    assert one(stream).co2_t == stated
+    assert one(stream).pollutants_kg.so2 == D(
+        int(Fraction(quantity) * Fraction(digits) * 1000 + Fraction(1, 2))
+    ).scaleb(-3)
