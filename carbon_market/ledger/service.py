@@ -406,13 +406,19 @@ def issue(
 def _load_for_decision(
     session: Session, actor: Actor, tx_id: int
 ) -> tuple[LedgerTransaction, Account, Account]:
+    # populate_existing: sessions keep their objects across commits, so without it a
+    # transaction (or account) this session loaded earlier keeps the status it had then,
+    # and a transfer another session rejected or expired meanwhile could still be posted.
     tx = session.scalar(
-        select(LedgerTransaction).where(LedgerTransaction.id == tx_id).with_for_update()
+        select(LedgerTransaction)
+        .where(LedgerTransaction.id == tx_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     if tx is None:
         raise NotFound(f"transaction {tx_id} does not exist")
-    source = session.get_one(Account, tx.from_account_id)
-    destination = session.get_one(Account, tx.to_account_id)
+    source = session.get_one(Account, tx.from_account_id, populate_existing=True)
+    destination = session.get_one(Account, tx.to_account_id, populate_existing=True)
     if not actor.is_system and actor.role is Role.ENTERPRISE and not can_see(actor, source):
         raise NotFound(f"transaction {tx_id} does not exist")
     return tx, source, destination
