@@ -563,7 +563,14 @@ def reverse(session: Session, actor: Actor, tx_id: int, *, memo: str = "") -> Le
     actor's reversal posts at once (the compliance corrections cascade: the regulator's
     approval of the corrected report is the decision, see docs/compliance.md)."""
     authorize(actor, "ledger.reverse")
-    original = session.get(LedgerTransaction, tx_id)
+    # Locked, so two reversals of one transaction queue here and the second sees the first
+    # (a 409) instead of running into the unique index (a 500 on PostgreSQL).
+    original = session.scalar(
+        select(LedgerTransaction)
+        .where(LedgerTransaction.id == tx_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if original is None:
         raise NotFound(f"transaction {tx_id} does not exist")
     if original.status is not TransactionStatus.COMPLETED:
