@@ -18,7 +18,7 @@ Posting itself is ``engine.py``; this module decides.
 from __future__ import annotations
 
 import uuid as uuid_module
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -461,6 +461,16 @@ def _source_blocked(tx: LedgerTransaction, source: AnyAccount) -> bool:
     return tx.kind is not TransactionKind.REVERSAL and source.status is not AccountStatus.OPEN
 
 
+def _check_not_lapsed(tx: LedgerTransaction, now: datetime) -> None:
+    """A pending transaction lapses at ``expires_at``, whenever run-due next marks it
+    expired: an approval after that moment is refused."""
+    if tx.expires_at is not None and tx.expires_at <= now:
+        raise Conflict(
+            f"transaction {tx.id} lapsed at {tx.expires_at.isoformat()} unapproved; "
+            "request it again"
+        )
+
+
 @transactional
 def approve(session: Session, actor: Actor, tx_id: int) -> LedgerTransaction:
     """Approve a pending transaction: a second person, never its initiator. It completes,
@@ -470,12 +480,13 @@ def approve(session: Session, actor: Actor, tx_id: int) -> LedgerTransaction:
     authorize(actor, "ledger.decide")
     tx, source, destination = _load_for_decision(session, actor, tx_id)
     _check_decider(actor, tx, source)
+    now = clock_of(session).now()
+    _check_not_lapsed(tx, now)
     if _source_blocked(tx, source):
         raise AccountNotUsable(
             f"account {source.number} is {source.status}: nothing moves out",
             errors=[FieldError("#/from_account", str(source.status))],
         )
-    now = clock_of(session).now()
     tx.decided_by, tx.decider_user_id, tx.decided_at = actor.name, actor.user_id, now
     delay = config_of(session).ledger_untrusted_delay_hours
     # The delay guards holders against a stolen login; the regulators' own transactions
