@@ -566,6 +566,19 @@ def cancel(session: Session, actor: Actor, tx_id: int) -> LedgerTransaction:
     return _close(session, actor, tx, source, destination, TransactionStatus.CANCELLED, "cancel")
 
 
+def _reversal_accounts(session: Session, original: LedgerTransaction) -> tuple[Account, Account]:
+    """(source, destination) of the reversal of ``original``, read fresh. A closed account
+    receives nothing, so units cannot go back to an original source closed since."""
+    source = session.get_one(Account, original.to_account_id, populate_existing=True)
+    destination = session.get_one(Account, original.from_account_id, populate_existing=True)
+    if destination.status is AccountStatus.CLOSED:
+        raise AccountNotUsable(
+            f"account {destination.number} is closed: the units cannot go back to it",
+            errors=[FieldError("#/to_account", "closed")],
+        )
+    return source, destination
+
+
 @transactional
 def reverse(session: Session, actor: Actor, tx_id: int, *, memo: str = "") -> LedgerTransaction:
     """Ask to undo a completed transaction with a new one in the opposite direction (nothing
@@ -592,8 +605,7 @@ def reverse(session: Session, actor: Actor, tx_id: int, *, memo: str = "") -> Le
     )
     if session.scalar(live) is not None:
         raise Conflict(f"transaction {tx_id} has already been reversed, or its reversal is open")
-    source = session.get_one(Account, original.to_account_id)
-    destination = session.get_one(Account, original.from_account_id)
+    source, destination = _reversal_accounts(session, original)
     if actor.is_system:
         return _post_at_once(
             session,
