@@ -115,7 +115,10 @@ class AccountQueryArgsSchema(PageArgsSchema):
 
 class AccountUpdateSchema(Schema):
     transfer_limit = fields.Integer(
-        required=True, allow_none=True, strict=True, validate=validate.Range(min=1)
+        required=True,
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(min=1, max=MAX_QUANTITY),
     )
 
 
