@@ -234,7 +234,9 @@ def test_bad_issuance_is_refused_and_creates_nothing(
     assert_ledger_sound()
 
 
-@pytest.mark.parametrize("quantity", [MAX_QUANTITY + 1, 2**63, 10**20], ids=["limit+1", "2^63", "1e20"])
+@pytest.mark.parametrize(
+    "quantity", [MAX_QUANTITY + 1, 2**63, 10**20], ids=["limit+1", "2^63", "1e20"]
+)
 def test_quantity_beyond_any_real_holding_is_refused_not_a_database_overflow(
     funded, assert_ledger_sound, quantity
 ):

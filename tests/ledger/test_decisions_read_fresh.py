@@ -64,4 +64,3 @@ def test_transfer_expired_by_another_session_cannot_be_cancelled_again(
 
     assert funded.holding(funded.alpha.account) == (1000, 0)
     assert_ledger_sound()
-

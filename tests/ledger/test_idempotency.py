@@ -284,7 +284,7 @@ def test_first_attempt_waking_after_its_retry_took_the_claim_over_moves_nothing(
     with pytest.raises(Conflict):
         _send(funded, "key-1")
 
-    (response, replayed), = retry
+    ((response, replayed),) = retry
     assert replayed is False
     assert count(funded.session, LedgerTransaction) == transactions + 1
     assert funded.holding(funded.alpha.account) == (1000, 250)

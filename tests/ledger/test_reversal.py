@@ -278,9 +278,7 @@ def test_reversal_into_an_account_closed_since_is_refused_and_moves_nothing(
     before = snapshot(world)
 
     with pytest.raises(AccountNotUsable):
-        ledger.reverse(
-            world.session, system if by_system else world.regulator_a, world.original.id
-        )
+        ledger.reverse(world.session, system if by_system else world.regulator_a, world.original.id)
 
     assert snapshot(world) == before
     assert world.holding(world.beta.account) == (1000, 0)
