@@ -35,6 +35,7 @@ from carbon_market.ledger.models import (
     Holding,
     UnitKind,
 )
+from carbon_market.ledger.rules import MAX_QUANTITY
 from carbon_market.pagination import Page, PageRequest, paginate
 
 #: Singleton government accounts made by the ledger migration, with fixed numbers.
@@ -296,10 +297,10 @@ def set_transfer_limit(
         raise NotFound(f"no account {number}", errors=[FieldError("#/account", "no such account")])
     if actor.role is Role.ENTERPRISE and not actor.can_approve:
         raise FourEyesViolation("only a user with the approver capability may set the limit")
-    if limit is not None and limit <= 0:
+    if limit is not None and not 0 < limit <= MAX_QUANTITY:
         raise ValidationFailed(
-            "the limit is a positive number of units",
-            errors=[FieldError("#/transfer_limit", "must be positive")],
+            f"the limit is a positive number of units, at most {MAX_QUANTITY}",
+            errors=[FieldError("#/transfer_limit", f"must be from 1 to {MAX_QUANTITY}")],
         )
     before = {"transfer_limit": account.transfer_limit}
     account.transfer_limit = limit

@@ -10,7 +10,9 @@ units moved without the response recorded, or the reverse. Retrying:
 * the same key while the first request is still running is Conflict (409);
 * a claim whose work failed is released, so the client may retry with the same key; a claim
   left by a process that died is taken over after ``STALE_CLAIM`` (its work never
-  committed, because the response would have been recorded with it).
+  committed, because the response would have been recorded with it). The claim's time is
+  its fence: an attempt that was only slow, not dead, finds its claim taken over when it
+  comes to record its response, and its work rolls back (409) instead of running twice.
 
 Keys are scoped per client (the actor's name): two clients may use the same key.
 """
@@ -20,10 +22,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, and_, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -55,8 +57,9 @@ def _existing(session: Session, client: str, key: str) -> IdempotencyRecord | No
 @transactional
 def _claim(
     session: Session, client: str, key: str, fingerprint: str
-) -> tuple[int, dict[str, Any] | None]:
-    """Claim the key: (record id, None), or (record id, stored response) for a replay."""
+) -> tuple[int, datetime, dict[str, Any] | None]:
+    """Claim the key: (record id, claim time, None), or (record id, claim time, stored
+    response) for a replay. The claim time fences the claim against a takeover."""
     now = clock_of(session).now()
     found = _existing(session, client, key)
     if found is None:
@@ -68,27 +71,32 @@ def _claim(
             session.flush()  # surface a concurrent claim of the same key here, as a conflict
         except IntegrityError as exc:
             raise Conflict("a request with this Idempotency-Key is still being processed") from exc
-        return claim.id, None
+        return claim.id, now, None
     if found.request_hash != fingerprint:
         raise IdempotencyMismatch(
             "this Idempotency-Key was used with a different request",
             errors=[FieldError("#/headers/Idempotency-Key", "reused with another body")],
         )
     if found.is_complete:
-        return found.id, found.response
+        return found.id, found.created_at, found.response
     if now - found.created_at < STALE_CLAIM:
         raise Conflict("a request with this Idempotency-Key is still being processed")
     found.created_at = now  # the first attempt died before committing: take the claim over
-    return found.id, None
+    return found.id, now, None
+
+
+def _still_ours(record_id: int, claimed_at: datetime) -> ColumnElement[bool]:
+    """The claim as this attempt made it: not completed, and not taken over since."""
+    return and_(
+        IdempotencyRecord.id == record_id,
+        IdempotencyRecord.is_complete.is_(False),
+        IdempotencyRecord.created_at == claimed_at,
+    )
 
 
 @transactional
-def _release(session: Session, record_id: int) -> None:
-    session.execute(
-        delete(IdempotencyRecord).where(
-            IdempotencyRecord.id == record_id, IdempotencyRecord.is_complete.is_(False)
-        )
-    )
+def _release(session: Session, record_id: int, claimed_at: datetime) -> None:
+    session.execute(delete(IdempotencyRecord).where(_still_ours(record_id, claimed_at)))
 
 
 def run_idempotent(
@@ -110,23 +118,27 @@ def run_idempotent(
             "the Idempotency-Key header must be 1 to 255 printable characters",
             errors=[FieldError("#/headers/Idempotency-Key", "invalid")],
         )
-    record_id, stored = _claim(session, actor.name, key, request_fingerprint(operation, payload))
+    fingerprint = request_fingerprint(operation, payload)
+    record_id, claimed_at, stored = _claim(session, actor.name, key, fingerprint)
     if stored is not None:
         return stored, True
 
     @transactional
     def unit(s: Session) -> dict[str, Any]:
         response = render(work())
-        s.execute(
+        recorded = s.execute(
             update(IdempotencyRecord)
-            .where(IdempotencyRecord.id == record_id)
+            .where(_still_ours(record_id, claimed_at))
             .values(is_complete=True, response=response)
             .execution_options(synchronize_session=False)
         )
+        if recorded.rowcount != 1:  # type: ignore[attr-defined]
+            # A retry took the claim over while this attempt stalled: its work stands.
+            raise Conflict("a retry with this Idempotency-Key took the request over")
         return response
 
     try:
         return unit(session), False
     except BaseException:
-        _release(session, record_id)
+        _release(session, record_id, claimed_at)
         raise

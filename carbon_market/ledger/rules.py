@@ -6,6 +6,11 @@ from carbon_market.errors import FieldError, ValidationFailed
 from carbon_market.ledger.models import GOVERNMENT_KINDS, AccountKind, TransactionKind
 
 MIN_VINTAGE, MAX_VINTAGE = 2000, 2100
+#: The most units one transaction may move: a trillion tonnes, some twenty years of the
+#: world's emissions. Holdings are 64-bit integers (at most 2^63 - 1, about 9.2 x 10^18);
+#: without a bound a single request overflowed the database (a 500) and two issuances
+#: could add up past it (SQLite silently turns the sum into a float, losing units).
+MAX_QUANTITY = 10**12
 
 
 def transfer_kind(source: AccountKind, destination: AccountKind) -> TransactionKind:
@@ -36,11 +41,13 @@ def needs_delay(
 
 
 def check_quantity_and_vintage(quantity: object, vintage: object) -> None:
-    """Refuse zero, negative, fractional or boolean quantities and out-of-range vintages,
-    reporting both at once."""
+    """Refuse zero, negative, fractional, boolean or impossibly large quantities and
+    out-of-range vintages, reporting both at once."""
     errors = []
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
         errors.append(FieldError("#/quantity", "must be a positive whole number of units"))
+    elif quantity > MAX_QUANTITY:
+        errors.append(FieldError("#/quantity", f"must be at most {MAX_QUANTITY} units"))
     if (
         isinstance(vintage, bool)
         or not isinstance(vintage, int)

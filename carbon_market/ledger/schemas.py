@@ -12,7 +12,7 @@ from carbon_market.ledger.models import (
     TransactionStatus,
     TrustStatus,
 )
-from carbon_market.ledger.rules import MAX_VINTAGE, MIN_VINTAGE
+from carbon_market.ledger.rules import MAX_QUANTITY, MAX_VINTAGE, MIN_VINTAGE
 from carbon_market.schemas import PageArgsSchema, Schema
 
 ACCOUNT_NUMBER = {
@@ -25,7 +25,7 @@ def _quantity() -> fields.Integer:
     return fields.Integer(
         required=True,
         strict=True,
-        validate=validate.Range(min=1),
+        validate=validate.Range(min=1, max=MAX_QUANTITY),
         metadata={"description": "Whole units (1 unit = 1 tCO2e)"},
     )
 
@@ -115,7 +115,10 @@ class AccountQueryArgsSchema(PageArgsSchema):
 
 class AccountUpdateSchema(Schema):
     transfer_limit = fields.Integer(
-        required=True, allow_none=True, strict=True, validate=validate.Range(min=1)
+        required=True,
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(min=1, max=MAX_QUANTITY),
     )
 
 

@@ -18,7 +18,7 @@ Posting itself is ``engine.py``; this module decides.
 from __future__ import annotations
 
 import uuid as uuid_module
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -406,13 +406,19 @@ def issue(
 def _load_for_decision(
     session: Session, actor: Actor, tx_id: int
 ) -> tuple[LedgerTransaction, Account, Account]:
+    # populate_existing: sessions keep their objects across commits, so without it a
+    # transaction (or account) this session loaded earlier keeps the status it had then,
+    # and a transfer another session rejected or expired meanwhile could still be posted.
     tx = session.scalar(
-        select(LedgerTransaction).where(LedgerTransaction.id == tx_id).with_for_update()
+        select(LedgerTransaction)
+        .where(LedgerTransaction.id == tx_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     if tx is None:
         raise NotFound(f"transaction {tx_id} does not exist")
-    source = session.get_one(Account, tx.from_account_id)
-    destination = session.get_one(Account, tx.to_account_id)
+    source = session.get_one(Account, tx.from_account_id, populate_existing=True)
+    destination = session.get_one(Account, tx.to_account_id, populate_existing=True)
     if not actor.is_system and actor.role is Role.ENTERPRISE and not can_see(actor, source):
         raise NotFound(f"transaction {tx_id} does not exist")
     return tx, source, destination
@@ -455,6 +461,16 @@ def _source_blocked(tx: LedgerTransaction, source: AnyAccount) -> bool:
     return tx.kind is not TransactionKind.REVERSAL and source.status is not AccountStatus.OPEN
 
 
+def _check_not_lapsed(tx: LedgerTransaction, now: datetime) -> None:
+    """A pending transaction lapses at ``expires_at``, whenever run-due next marks it
+    expired: an approval after that moment is refused."""
+    if tx.expires_at is not None and tx.expires_at <= now:
+        raise Conflict(
+            f"transaction {tx.id} lapsed at {tx.expires_at.isoformat()} unapproved; "
+            "request it again"
+        )
+
+
 @transactional
 def approve(session: Session, actor: Actor, tx_id: int) -> LedgerTransaction:
     """Approve a pending transaction: a second person, never its initiator. It completes,
@@ -464,12 +480,13 @@ def approve(session: Session, actor: Actor, tx_id: int) -> LedgerTransaction:
     authorize(actor, "ledger.decide")
     tx, source, destination = _load_for_decision(session, actor, tx_id)
     _check_decider(actor, tx, source)
+    now = clock_of(session).now()
+    _check_not_lapsed(tx, now)
     if _source_blocked(tx, source):
         raise AccountNotUsable(
             f"account {source.number} is {source.status}: nothing moves out",
             errors=[FieldError("#/from_account", str(source.status))],
         )
-    now = clock_of(session).now()
     tx.decided_by, tx.decider_user_id, tx.decided_at = actor.name, actor.user_id, now
     delay = config_of(session).ledger_untrusted_delay_hours
     # The delay guards holders against a stolen login; the regulators' own transactions
@@ -549,6 +566,19 @@ def cancel(session: Session, actor: Actor, tx_id: int) -> LedgerTransaction:
     return _close(session, actor, tx, source, destination, TransactionStatus.CANCELLED, "cancel")
 
 
+def _reversal_accounts(session: Session, original: LedgerTransaction) -> tuple[Account, Account]:
+    """(source, destination) of the reversal of ``original``, read fresh. A closed account
+    receives nothing, so units cannot go back to an original source closed since."""
+    source = session.get_one(Account, original.to_account_id, populate_existing=True)
+    destination = session.get_one(Account, original.from_account_id, populate_existing=True)
+    if destination.status is AccountStatus.CLOSED:
+        raise AccountNotUsable(
+            f"account {destination.number} is closed: the units cannot go back to it",
+            errors=[FieldError("#/to_account", "closed")],
+        )
+    return source, destination
+
+
 @transactional
 def reverse(session: Session, actor: Actor, tx_id: int, *, memo: str = "") -> LedgerTransaction:
     """Ask to undo a completed transaction with a new one in the opposite direction (nothing
@@ -557,7 +587,14 @@ def reverse(session: Session, actor: Actor, tx_id: int, *, memo: str = "") -> Le
     actor's reversal posts at once (the compliance corrections cascade: the regulator's
     approval of the corrected report is the decision, see docs/compliance.md)."""
     authorize(actor, "ledger.reverse")
-    original = session.get(LedgerTransaction, tx_id)
+    # Locked, so two reversals of one transaction queue here and the second sees the first
+    # (a 409) instead of running into the unique index (a 500 on PostgreSQL).
+    original = session.scalar(
+        select(LedgerTransaction)
+        .where(LedgerTransaction.id == tx_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if original is None:
         raise NotFound(f"transaction {tx_id} does not exist")
     if original.status is not TransactionStatus.COMPLETED:
@@ -568,8 +605,7 @@ def reverse(session: Session, actor: Actor, tx_id: int, *, memo: str = "") -> Le
     )
     if session.scalar(live) is not None:
         raise Conflict(f"transaction {tx_id} has already been reversed, or its reversal is open")
-    source = session.get_one(Account, original.to_account_id)
-    destination = session.get_one(Account, original.from_account_id)
+    source, destination = _reversal_accounts(session, original)
     if actor.is_system:
         return _post_at_once(
             session,

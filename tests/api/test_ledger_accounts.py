@@ -290,6 +290,7 @@ def test_owner_with_the_approver_capability_sets_and_clears_the_per_transfer_lim
         pytest.param({"transfer_limit": 0}, id="zero"),
         pytest.param({"transfer_limit": -1}, id="negative"),
         pytest.param({"transfer_limit": 1.5}, id="fractional"),
+        pytest.param({"transfer_limit": 10**20}, id="past-a-64-bit-column"),
         pytest.param({}, id="missing"),
     ],
 )

@@ -707,6 +707,9 @@ BAD_TRANSFERS = {
     "quantity as a boolean": BadTransfer(
         {"quantity": True}, 422, "validation-failed", {"#/quantity"}
     ),
+    "quantity past any 64-bit holding": BadTransfer(
+        {"quantity": 10**20}, 422, "validation-failed", {"#/quantity"}
+    ),
     "quantity missing": BadTransfer(
         {}, 422, "validation-failed", {"#/quantity"}, drop=("quantity",)
     ),

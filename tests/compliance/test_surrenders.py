@@ -142,8 +142,11 @@ def test_after_the_deadline_only_an_extension_lets_a_surrender_through(
 
 
 def test_a_surrender_completed_after_the_deadline_is_late(world: World, alpha: Covered) -> None:
+    # Requested on the deadline, 2026-06-30, and approved the next day, after it (within
+    # the 72 h a pending transaction stays open).
+    world.clock.advance(timedelta(days=29))
     done = surrender(world, alpha, quantity=80_000)
-    world.clock.advance(timedelta(days=30))  # approved on 2026-07-01, after the deadline
+    world.clock.advance(timedelta(days=1))
     ledger.approve(world.session, alpha.checker, done.transaction_id)
     sweep.sweep(world.session, world.regulator, 2025, date(2026, 7, 1))
     (row,) = sweep.list_status(world.session, world.regulator, 2025)

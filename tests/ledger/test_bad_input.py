@@ -13,6 +13,8 @@ import pytest
 from carbon_market.errors import InsufficientHolding, NotFound, ValidationFailed
 from carbon_market.ledger import service as ledger
 from carbon_market.ledger.account_numbers import make_account_number
+from carbon_market.ledger.rules import MAX_QUANTITY
+from tests.ledger.conftest import RESERVE
 from tests.ledger.helpers import snapshot
 
 
@@ -229,4 +231,34 @@ def test_bad_issuance_is_refused_and_creates_nothing(
 
     assert _pointers(refused) == [pointer]
     assert snapshot(world) == before
+    assert_ledger_sound()
+
+
+@pytest.mark.parametrize(
+    "quantity", [MAX_QUANTITY + 1, 2**63, 10**20], ids=["limit+1", "2^63", "1e20"]
+)
+def test_quantity_beyond_any_real_holding_is_refused_not_a_database_overflow(
+    funded, assert_ledger_sound, quantity
+):
+    # A 64-bit holding overflows beyond 2^63 - 1: SQLite raised OverflowError (a 500) for
+    # the request itself, and two issuances of 2^62 turned the reserve into a float.
+    before = snapshot(funded)
+
+    with pytest.raises(ValidationFailed) as refused:
+        _request(funded, quantity=quantity)
+
+    assert _pointers(refused) == ["#/quantity"]
+    assert snapshot(funded) == before
+    assert_ledger_sound()
+
+
+def test_issuances_can_never_add_up_past_a_64_bit_holding(world, assert_ledger_sound):
+    # 2^62 twice made the reserve 9.223372036854776e+18 on SQLite: units lost to rounding.
+    with pytest.raises(ValidationFailed) as refused:
+        ledger.issue(world.session, world.regulator_a, unit_kind="allowance", vintage=2025,
+                     quantity=2**62)  # fmt: skip
+
+    assert _pointers(refused) == ["#/quantity"]
+    world.issue(MAX_QUANTITY)
+    assert world.holding(RESERVE) == (MAX_QUANTITY, 0)
     assert_ledger_sound()

@@ -110,3 +110,31 @@ def test_run_due_expires_and_releases_in_one_pass(funded, assert_ledger_sound):
     assert funded.holding(funded.alpha.account) == (900, 0)
     assert funded.holding(funded.beta.account) == (100, 0)
     assert_ledger_sound()
+
+
+def test_transfer_past_its_expiry_cannot_be_approved_even_before_run_due(
+    funded, assert_ledger_sound
+):
+    # Expiry is a deadline, not whenever the job next runs: 72 h after the request the
+    # approval is refused, and run-due then expires the transfer and releases its units.
+    tx = funded.transfer(funded.alpha, funded.beta.account, 250)
+    funded.pass_time(72)
+
+    with pytest.raises(Conflict):
+        ledger.approve(funded.session, funded.alpha.approver, tx.id)
+
+    assert reload(funded, tx.id).status is TransactionStatus.PENDING_APPROVAL
+    assert ledger.run_due(funded.session, funded.regulator_a) == {"released": 0, "expired": 1}
+    assert funded.holding(funded.alpha.account) == (1000, 0)
+    assert funded.holding(funded.beta.account) == (0, 0)
+    assert_ledger_sound()
+
+
+def test_transfer_a_minute_before_its_expiry_can_still_be_approved(funded, assert_ledger_sound):
+    tx = funded.transfer(funded.alpha, funded.beta.account, 250)
+    funded.pass_time(72 - 1 / 60)
+
+    ledger.approve(funded.session, funded.alpha.approver, tx.id)
+
+    assert reload(funded, tx.id).status is TransactionStatus.DELAYED
+    assert_ledger_sound()

@@ -18,6 +18,7 @@ from carbon_market.errors import (
     InsufficientHolding,
     ValidationFailed,
 )
+from carbon_market.ledger import idempotency
 from carbon_market.ledger import service as ledger
 from carbon_market.ledger.idempotency import STALE_CLAIM, request_fingerprint, run_idempotent
 from carbon_market.ledger.models import IdempotencyRecord, LedgerTransaction
@@ -256,4 +257,37 @@ def test_key_of_255_characters_is_accepted(funded, assert_ledger_sound):
     assert replayed is False
     assert funded.holding(funded.alpha.account) == (1000, 250)
     assert response["status"] == "pending_approval"
+    assert_ledger_sound()
+
+
+def test_first_attempt_waking_after_its_retry_took_the_claim_over_moves_nothing(
+    funded, assert_ledger_sound, monkeypatch
+):
+    # The first attempt claims key-1, then stalls for six minutes before its work (a long
+    # lock wait, a paused process). Its retry takes the stale claim over and reserves 250.
+    # When the first attempt wakes it must not move the 250 a second time.
+    real_claim = idempotency._claim
+    retry: list[tuple[dict, bool]] = []
+    stalled: list[bool] = []
+
+    def claim_then_stall(*args):
+        claimed = real_claim(*args)
+        if not stalled:
+            stalled.append(True)
+            funded.pass_time(0.1)  # six minutes: the claim is stale now
+            retry.append(_send(funded, "key-1"))
+        return claimed
+
+    monkeypatch.setattr(idempotency, "_claim", claim_then_stall)
+    transactions = count(funded.session, LedgerTransaction)
+
+    with pytest.raises(Conflict):
+        _send(funded, "key-1")
+
+    ((response, replayed),) = retry
+    assert replayed is False
+    assert count(funded.session, LedgerTransaction) == transactions + 1
+    assert funded.holding(funded.alpha.account) == (1000, 250)
+    record = _record(funded, funded.alpha.initiator.name, "key-1")
+    assert (record.is_complete, record.response) == (True, response)
     assert_ledger_sound()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from carbon_market.errors import (
+    AccountNotUsable,
     Conflict,
     FourEyesViolation,
     InsufficientHolding,
@@ -259,4 +260,26 @@ def test_an_approved_reversal_completes_at_once_without_the_untrusted_delay(
     done = ledger.approve(world.session, world.regulator_b, reversal.id)
 
     assert done.status is TransactionStatus.COMPLETED
+    assert_ledger_sound()
+
+
+@pytest.mark.parametrize("by_system", [False, True], ids=["regulator", "system"])
+def test_reversal_into_an_account_closed_since_is_refused_and_moves_nothing(
+    transferred, assert_ledger_sound, system, by_system
+):
+    # alpha passes its last 750 on and is closed; the 250 it sent beta cannot come back to a
+    # closed account: the system's reversal put them there at once, the regulators' kept
+    # beta's 250 reserved for a reversal no approval could ever complete.
+    world = transferred
+    complete_transfer(world, world.alpha, world.beta.account, 750)
+    set_account_status(
+        world.session, world.regulator_a, world.alpha.account, status=AccountStatus.CLOSED
+    )
+    before = snapshot(world)
+
+    with pytest.raises(AccountNotUsable):
+        ledger.reverse(world.session, system if by_system else world.regulator_a, world.original.id)
+
+    assert snapshot(world) == before
+    assert world.holding(world.beta.account) == (1000, 0)
     assert_ledger_sound()
