@@ -287,3 +287,12 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(DomainError, render_domain_error)
     app.register_error_handler(HTTPException, render_http_exception)
     app.register_error_handler(Exception, render_unexpected)
+
+
+def csv_response(text: str, filename: str) -> Response:
+    """A CSV download (``carbon_market.csv_export.csv_text``) named ``filename``."""
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from flask import Flask, Response
@@ -32,7 +30,8 @@ from carbon_market.compliance.schemas import (
     YearPatchSchema,
     YearSchema,
 )
-from carbon_market.http import Api, Blueprint, current_actor, db_session
+from carbon_market.csv_export import csv_text
+from carbon_market.http import Api, Blueprint, csv_response, current_actor, db_session
 from carbon_market.schemas import Schema
 
 blp = Blueprint(
@@ -45,15 +44,7 @@ blp = Blueprint(
 
 
 def _csv(schema: Schema, rows: Any, name: str) -> Response:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(schema.fields))
-    writer.writeheader()
-    writer.writerows(schema.dump(rows, many=True))
-    return Response(
-        buffer.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return csv_response(csv_text(list(schema.fields), schema.dump(rows, many=True)), name)
 
 
 @blp.route("/years")

@@ -3,16 +3,15 @@ transfers, issuances and transactions (thin handlers)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import asdict
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from flask.views import MethodView
 
+from carbon_market.csv_export import csv_text
 from carbon_market.errors import MissingHeader
-from carbon_market.http import Api, Blueprint, current_actor, db_session, page_request
+from carbon_market.http import Api, Blueprint, csv_response, current_actor, db_session, page_request
 from carbon_market.ledger import accounts, queries, trust
 from carbon_market.ledger import service as svc
 from carbon_market.ledger.idempotency import run_idempotent
@@ -263,19 +262,9 @@ class Statement(MethodView):
 
 
 def _csv_statement(number: str, lines: list[queries.StatementLine]) -> Response:
-    buffer = io.StringIO()
-    columns = list(StatementLineSchema().fields)
-    writer = csv.DictWriter(buffer, fieldnames=columns)
-    writer.writeheader()
-    for line in lines:
-        row = asdict(line)
-        row["completed_at"] = line.completed_at.isoformat()
-        writer.writerow({c: row[c] for c in columns})
-    return Response(
-        "\ufeff" + buffer.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="statement-{number}.csv"'},
-    )
+    rows = [asdict(line) | {"completed_at": line.completed_at.isoformat()} for line in lines]
+    text = csv_text(list(StatementLineSchema().fields), rows, bom=True)
+    return csv_response(text, f"statement-{number}.csv")
 
 
 @accounts_blp.route("/<number>/trusted-accounts")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from flask import Flask, Response
 from flask.views import MethodView
 
-from carbon_market.http import Api, Blueprint, current_actor, db_session
+from carbon_market.csv_export import csv_text
+from carbon_market.http import Api, Blueprint, csv_response, current_actor, db_session
 from carbon_market.mrv import synergy_service as svc
 from carbon_market.mrv.synergy import SynergyTable
 from carbon_market.mrv.synergy_schemas import (
@@ -46,18 +45,9 @@ class Synergy(MethodView):
 
 
 def _csv(view: SynergyTable) -> Response:
-    buffer = io.StringIO()
-    columns = csv_columns(view.group_by)
-    writer = csv.DictWriter(buffer, fieldnames=columns)
-    writer.writeheader()
-    for row in SynergyRowSchema(many=True).dump(view.records):
-        writer.writerow({c: "" if row.get(c) is None else row[c] for c in columns})
-    name = f"synergy-{view.year}-by-{'-'.join(view.group_by)}.csv"
-    return Response(
-        "\ufeff" + buffer.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    rows = SynergyRowSchema(many=True).dump(view.records)
+    text = csv_text(csv_columns(view.group_by), rows, bom=True)
+    return csv_response(text, f"synergy-{view.year}-by-{'-'.join(view.group_by)}.csv")
 
 
 def init_app(app: Flask, api: Api) -> None:

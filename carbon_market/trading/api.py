@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from flask import Flask, Response
@@ -11,7 +9,8 @@ from flask.views import MethodView
 from flask_smorest.fields import Upload
 from marshmallow import fields
 
-from carbon_market.http import Api, Blueprint, current_actor, db_session, page_request
+from carbon_market.csv_export import csv_text
+from carbon_market.http import Api, Blueprint, csv_response, current_actor, db_session, page_request
 from carbon_market.schemas import Schema, dump_page, page_of
 from carbon_market.trading import bulk, disclosure, groups, market, service
 from carbon_market.trading.schemas import (
@@ -124,15 +123,7 @@ class Stats(MethodView):
 
 
 def _csv(schema: type[Schema], rows: list[Any], name: str) -> Response:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(schema().fields))
-    writer.writeheader()
-    writer.writerows(schema(many=True).dump(rows))
-    return Response(
-        buffer.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return csv_response(csv_text(list(schema().fields), schema(many=True).dump(rows)), name)
 
 
 @market_blp.route("/large-holders")

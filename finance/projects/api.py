@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask
 from flask.views import MethodView
 from flask_smorest.fields import Upload
 
 from carbon_market.emitters.schemas import CatalogueEntrySchema
-from carbon_market.http import Api, Blueprint, current_actor, db_session, page_request
+from carbon_market.http import Api, Blueprint, csv_response, current_actor, db_session, page_request
 from carbon_market.schemas import Schema, dump_page, page_of
 from finance.projects import bulk, catalogue, financing, importing, monitoring, portfolio
 from finance.projects import service as svc
@@ -205,11 +205,7 @@ class Portfolio(MethodView):
         filters = svc.ProjectFilter(**args)
         if as_csv:
             body = portfolio.portfolio_csv(db_session(), current_actor(), filters=filters)
-            return Response(
-                body,
-                mimetype="text/csv",
-                headers={"Content-Disposition": 'attachment; filename="portfolio.csv"'},
-            )
+            return csv_response(body, "portfolio.csv")
         return portfolio.get_portfolio(db_session(), current_actor(), filters=filters)
 
 

@@ -7,8 +7,6 @@ module does the arithmetic.
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from sqlalchemy import select
@@ -16,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from carbon_market.auth.policy import authorize
 from carbon_market.auth.roles import Actor
+from carbon_market.csv_export import csv_text
 from finance.projects import analytics
 from finance.projects.figures import expected_for_period
 from finance.projects.models import Disbursement, Financing, Project, ReductionReport
@@ -143,10 +142,5 @@ def portfolio_csv(session: Session, actor: Actor, *, filters: ProjectFilter) -> 
     """The same figures as CSV in long form: ``section,label,metric,value``."""
     authorize(actor, "finance.portfolio")
     figures = analytics.portfolio_figures(**_frames(session, filters))
-    buffer = io.StringIO()
-    writer = csv.DictWriter(
-        buffer, fieldnames=["section", "label", "metric", "value"], lineterminator="\n"
-    )
-    writer.writeheader()
-    writer.writerows(analytics.csv_rows(figures))
-    return buffer.getvalue()
+    columns = ["section", "label", "metric", "value"]
+    return csv_text(columns, analytics.csv_rows(figures), lineterminator="\n")

@@ -861,3 +861,28 @@ def test_unit_kind_catalogue_is_public_and_lists_allowance_ccers_and_local_offse
     assert kinds["ccer"]["is_offset"] is True
     assert kinds["ccer_outside"]["is_offset"] is True
     assert all(k["label_zh"] and k["label_en"] for k in kinds.values())
+
+
+def test_statement_csv_quotes_a_memo_a_spreadsheet_would_run_as_a_formula(
+    client: FlaskClient, session: Session, tenants: Tenants, bearer: dict[str, Any]
+) -> None:
+    # A memo is free text: "=HYPERLINK(…)" opened in Excel would run. It is written with a
+    # leading apostrophe (shown as text); the negative quantity of the same line stays a
+    # number, so the column still adds up.
+    memo = '=HYPERLINK("http://127.0.0.1/x","点此")'
+    ledger.request_transfer(
+        session, Actor.system(), from_account=tenants.own_account,
+        to_account=GOVERNMENT_ACCOUNTS[AccountKind.RETIREMENT], unit_kind="allowance",
+        vintage=VINTAGE, quantity=5, memo=memo,
+    )  # fmt: skip
+    session.commit()
+    url = f"{ACCOUNTS}/{tenants.own_account}/statement"
+
+    text = client.get(url, query_string={"format": "csv"}, headers=bearer["regulator"]).get_data()
+
+    rows = list(csv.DictReader(io.StringIO(text.decode("utf-8").removeprefix("\ufeff"))))
+    [line] = [r for r in rows if "HYPERLINK" in r["memo"]]
+    assert line["memo"] == "'" + memo
+    assert line["quantity"] == "-5"
+    as_json = client.get(url, headers=bearer["regulator"], query_string={"page_size": 50})
+    assert memo in [item["memo"] for item in as_json.get_json()["items"]]  # the data as typed
