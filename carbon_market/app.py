@@ -10,7 +10,7 @@ import swagger_ui_bundle
 from flask import Flask, send_from_directory
 from werkzeug.wrappers import Response
 
-from carbon_market import health, http, problems
+from carbon_market import health, http, problems, web
 from carbon_market.audit import api as audit_api
 from carbon_market.auth import api as auth_api
 from carbon_market.auth import throttle
@@ -79,7 +79,8 @@ def create_app(
     features = [*features, jobs_api, notifications_api]
     for feature in [*features, allocation_api, audit_api, compliance_api]:
         feature.init_app(app, api)
-    throttle.init_app(app, cfg)  # after the login view is registered: it wraps it
+    web.init_app(app, cfg)
+    throttle.init_app(app, cfg)  # after the sign-in views are registered: it wraps them
 
     @app.get("/api/docs/static/<path:filename>")
     def swagger_static(filename: str) -> Response:

@@ -20,30 +20,44 @@ from flask_limiter.util import get_remote_address
 
 from carbon_market.config import Config
 
-#: The login view's endpoint (flask-smorest names a MethodView's endpoint after its class).
-LOGIN_ENDPOINT = "auth.Login"
+#: The sign-in views: the API's login (flask-smorest names a MethodView's endpoint after its
+#: class) and the web UI's form. Both count in one bucket ("login" scope), so alternating
+#: between them gains nothing.
+LOGIN_ENDPOINTS = ("auth.Login", "web.signin")
 BLOCKED_DETAIL = "too many failed logins from this address; try again after Retry-After seconds"
 
 
 def init_app(app: Flask, config: Config) -> None:
-    """Wrap the registered login view in the configured limits (none: nothing to do)."""
+    """Wrap the registered sign-in views in the configured limits (none: nothing to do)."""
     configured = [
-        (config.login_rate_limit, _address_and_name),
-        (config.login_rate_limit_per_address, get_remote_address),
+        (config.login_rate_limit, _address_and_name, "login"),
+        (config.login_rate_limit_per_address, get_remote_address, "login-address"),
     ]
-    limits = [(value, key) for value, key in configured if value is not None]
+    limits = [(value, key, scope) for value, key, scope in configured if value is not None]
     if not limits:
         return
     limiter = Limiter(
         get_remote_address, app=app, storage_uri=config.ratelimit_storage_uri, headers_enabled=True
     )
     app.extensions["carbon_market.limiter"] = limiter
-    view: Any = app.view_functions[LOGIN_ENDPOINT]
-    for value, key in limits:
-        view = limiter.limit(
-            value, key_func=key, deduct_when=_failed, error_message=BLOCKED_DETAIL
-        )(view)
-    app.view_functions[LOGIN_ENDPOINT] = view
+    shared = [
+        limiter.shared_limit(
+            value,
+            scope,
+            key_func=key,
+            methods=["POST"],
+            deduct_when=_failed,
+            error_message=BLOCKED_DETAIL,
+        )
+        for value, key, scope in limits
+    ]
+    for endpoint in LOGIN_ENDPOINTS:
+        if endpoint not in app.view_functions:
+            continue
+        view: Any = app.view_functions[endpoint]
+        for limit in shared:
+            view = limit(view)
+        app.view_functions[endpoint] = view
 
 
 def _failed(response: Response) -> bool:
@@ -52,6 +66,6 @@ def _failed(response: Response) -> bool:
 
 def _address_and_name() -> str:
     """One bucket per client address and user name tried (case as typed: names are exact)."""
-    body = request.get_json(silent=True)
-    name = body.get("name") if isinstance(body, dict) else None
+    body = request.get_json(silent=True) if request.is_json else request.form
+    name = body.get("name") if isinstance(body, dict) or body is request.form else None
     return f"{get_remote_address()}|{name if isinstance(name, str) else ''}"

@@ -3,13 +3,11 @@ transfers, issuances and transactions (thin handlers)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from flask.views import MethodView
 
-from carbon_market.csv_export import csv_text
 from carbon_market.errors import MissingHeader
 from carbon_market.http import Api, Blueprint, csv_response, current_actor, db_session, page_request
 from carbon_market.ledger import accounts, queries, trust
@@ -262,9 +260,7 @@ class Statement(MethodView):
 
 
 def _csv_statement(number: str, lines: list[queries.StatementLine]) -> Response:
-    rows = [asdict(line) | {"completed_at": line.completed_at.isoformat()} for line in lines]
-    text = csv_text(list(StatementLineSchema().fields), rows, bom=True)
-    return csv_response(text, f"statement-{number}.csv")
+    return csv_response(queries.statement_csv(lines), f"statement-{number}.csv")
 
 
 @accounts_blp.route("/<number>/trusted-accounts")

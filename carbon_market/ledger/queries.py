@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 
 from sqlalchemy import Select, func, or_, select
@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, aliased
 
 from carbon_market.auth.policy import authorize, tenant_scope
 from carbon_market.auth.roles import Actor
+from carbon_market.csv_export import csv_text
 from carbon_market.errors import NotFound
 from carbon_market.ledger.accounts import find_account, get_account
 from carbon_market.ledger.models import (
@@ -163,3 +164,11 @@ def statement(
         for r in session.execute(query)
     ]
     return lines, total
+
+
+def statement_csv(lines: list[StatementLine]) -> str:
+    """A statement as a spreadsheet: one row per posting, UTF-8 with BOM (Excel reads the
+    Chinese memos), the API's JSON members as columns; shared by the API and the web UI."""
+    columns = [f.name for f in fields(StatementLine)]
+    rows = [asdict(line) | {"completed_at": line.completed_at.isoformat()} for line in lines]
+    return csv_text(columns, rows, bom=True)

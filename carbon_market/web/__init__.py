@@ -1,0 +1,35 @@
+"""The web UI: server-rendered pages (Jinja) over the same services as the API.
+
+Regulators, enterprises, verifiers, finance officers and auditors read the platform in a
+browser: their accounts and statements, reports, the market, compliance and the project
+library. Every page calls the service functions the API calls, with the signed-in user's
+:class:`~carbon_market.auth.roles.Actor`, so the same authorization and tenancy hold (an
+enterprise user sees its own enterprise only). Changes stay with the API and the CLI for
+now; the web UI's only forms are signing in and out.
+
+Signing in exchanges the name and password for an ordinary one-day API token (label
+``web``), kept in Flask's signed session cookie (HttpOnly, SameSite=Lax, Secure in
+production); signing out revokes it. Forms carry a CSRF token (Flask-WTF). Failed sign-ins
+count against the same limits as the API's login (``auth/throttle.py``).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from carbon_market.config import Config
+from carbon_market.web import pages, signin  # noqa: F401  (their routes join the blueprint)
+from carbon_market.web.views import bp, csrf
+
+
+def init_app(app: Flask, config: Config) -> None:
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config.is_production,
+        # The API authenticates by bearer token, never by cookie: only the web's own forms
+        # are checked, by the web blueprint itself (views._protect_forms).
+        WTF_CSRF_CHECK_DEFAULT=False,
+    )
+    csrf.init_app(app)
+    app.register_blueprint(bp)

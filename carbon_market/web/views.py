@@ -1,0 +1,87 @@
+"""The web blueprint, its request hooks and its error pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from carbon_market.auth.policy import is_allowed
+from carbon_market.auth.roles import Actor
+from carbon_market.errors import DomainError, NotAuthenticated
+
+bp = Blueprint(
+    "web",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static/web",
+)
+
+
+csrf = CSRFProtect()
+
+
+@bp.before_request
+def _protect_forms() -> None:
+    """Every form the web UI receives carries its CSRF token (the API, bearer-only, is not
+    checked: ``WTF_CSRF_CHECK_DEFAULT`` is off)."""
+    if request.method == "POST":
+        csrf.protect()
+
+
+#: The navigation: (endpoint, label, the permission a user needs to see the link). A link
+#: a role may not follow is not shown (the page would refuse); nor is one to a page this
+#: app does not have.
+NAV: list[tuple[str, str, str | None]] = [
+    ("web.dashboard", "Start 首页", None),
+    ("web.accounts", "Accounts 账户", "account.read"),
+    ("web.reports", "Reports 排放报告", "reports.read"),
+    ("web.compliance", "Compliance 履约", "compliance.read_year"),
+    ("web.market", "Market 市场", "market.stats"),
+    ("web.projects", "Climate finance 气候投融资", "finance.read"),
+]
+
+
+def nav_links(actor: Actor) -> list[tuple[str, str]]:
+    """The links ``actor`` may follow, of the pages this app has."""
+    built = current_app.view_functions
+    return [
+        (endpoint, label)
+        for endpoint, label, need in NAV
+        if endpoint in built and (need is None or is_allowed(actor, need))
+    ]
+
+
+@bp.context_processor
+def _navigation() -> dict[str, Any]:
+    return {"nav_links": nav_links}
+
+
+@bp.errorhandler(NotAuthenticated)
+def _sign_in_again(_exc: NotAuthenticated) -> Response:
+    """An expired or revoked session token: back to the sign-in page, then here again."""
+    return redirect(url_for("web.signin", next=request.full_path.rstrip("?")))  # type: ignore[return-value]
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(exc: DomainError) -> tuple[str, int]:
+    return _error_page(exc.status, exc.title, exc.detail)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> tuple[str, int]:
+    return _error_page(exc.code or 500, exc.name, exc.description or "")
+
+
+def _error_page(status: int, title: str, detail: str) -> tuple[str, int]:
+    return render_template("web/error.html", status=status, title=title, detail=detail), status
+
+
+def render(template: str, **context: Any) -> str:
+    """A page of the web UI, with the signed-in user (``actor``) for the navigation."""
+    from carbon_market.web.signin import web_actor
+
+    return render_template(f"web/{template}", actor=web_actor(), **context)
