@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, UnsupportedMediaType
+from werkzeug.routing import IntegerConverter
 
 from carbon_market.auth.roles import Actor
 from carbon_market.auth.service import authenticate
@@ -65,6 +66,20 @@ class StrictParser(FlaskParser):
             if name not in uploads:
                 merged.add(name, value)
         return self._makeproxy(merged, schema)
+
+
+#: The largest id a row can have: BIGINT on PostgreSQL, INTEGER on SQLite (both signed 64-bit).
+MAX_ID = 2**63 - 1
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:…>`` that matches only what a 64-bit column can hold: an id beyond it is a
+    404 like any other missing row, where the database driver would have raised an overflow
+    (a 500) on binding it."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002  (werkzeug's name)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 class Blueprint(SmorestBlueprint):  # type: ignore[misc]
