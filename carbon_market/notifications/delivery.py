@@ -3,9 +3,9 @@
 The ``notifications_deliver`` job calls :func:`deliver_due`. It reads what is due, then
 sends each message with no database transaction open (a slow mail server holds no lock),
 then records each outcome in a unit of work of its own. A channel that fails never raises
-out of here: the message waits ``base × 2^(n-1)`` minutes after its n-th failure and is
-marked ``failed`` after the configured number of attempts. A retry skips the channels that
-already took the message, so a webhook failure does not send the e-mail twice.
+out of here: the message waits ``base × 2^(n-1)`` minutes (at most a day) after its n-th
+failure and is marked ``failed`` after the configured number of attempts. A retry skips the
+channels that already took the message, so a webhook failure does not send the e-mail twice.
 """
 
 from __future__ import annotations
@@ -115,9 +115,19 @@ def channels_of(config: Config) -> list[Channel]:
     return found
 
 
+#: The longest wait between two attempts. Doubling without end overflowed the datetime
+#: after some 30 failures (NOTIFY_MAX_ATTEMPTS set high): the job then raised on that
+#: message, which stayed due and kept every message behind it from going out.
+MAX_RETRY_DELAY = timedelta(days=1)
+
+
 def retry_delay(attempts: int, base_minutes: int) -> timedelta:
-    """The wait after the ``attempts``-th failure: base, 2 × base, 4 × base, ..."""
-    return timedelta(minutes=base_minutes * 2 ** (attempts - 1))
+    """The wait after the ``attempts``-th failure: base, 2 × base, 4 × base, ..., at most
+    :data:`MAX_RETRY_DELAY`."""
+    cap = MAX_RETRY_DELAY // timedelta(minutes=1)
+    # Compared as whole minutes, before any timedelta is built from a huge number.
+    minutes = base_minutes * 2 ** min(attempts - 1, cap.bit_length())
+    return timedelta(minutes=min(minutes, cap))
 
 
 @transactional
