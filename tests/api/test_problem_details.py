@@ -303,6 +303,26 @@ def test_invalid_request_is_a_422_problem_pointing_at_each_field_and_writes_noth
     assert all(error["detail"] for error in body["errors"])
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param("/api/v1/enterprises/{id}?format=csv", id="one-enterprise"),
+        pytest.param("/api/v1/enterprises/{id}/status?format=csv", id="status-history"),
+        pytest.param("/api/v1/auth/me?format=csv", id="me"),
+        pytest.param("/api/v1/catalogues/sectors?format=csv", id="sector-catalogue"),
+    ],
+)
+def test_a_query_parameter_on_an_operation_that_takes_none_is_a_422_problem(
+    client: FlaskClient, session: Session, auth: AuthActions, regulator: Any, path: str
+) -> None:
+    # Operations with query arguments refuse unknown ones through their schema; these have
+    # no schema, and answered 200 as if the parameter had been understood.
+    enterprise = make_enterprise(session)
+    url = path.format(id=enterprise.id)
+    response = client.get(url, headers=auth.headers(regulator))
+    assert_problem(response, 422, "validation-failed", pointers={"#/query/format"})
+
+
 def test_catalogue_errors_carry_a_machine_readable_code(
     client: FlaskClient, auth: AuthActions, regulator: Any
 ) -> None:

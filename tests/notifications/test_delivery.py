@@ -192,3 +192,31 @@ def test_a_message_failing_for_the_fortieth_time_waits_a_day_and_the_rest_still_
         assert (old.status, old.attempts) == (DeliveryStatus.PENDING, 40)
         assert old.next_attempt_at == clock.now() - timedelta(minutes=5) + timedelta(days=1)
         assert new.status is DeliveryStatus.SENT
+
+
+def test_two_deliveries_at_once_send_each_message_once(sessions_with, clock):
+    # The scheduler's run and a `jobs run notifications_deliver` by hand overlapping: the
+    # second starts while the first is sending. Both read the same due message; only the
+    # one that claimed it may send it.
+    sessions = sessions_with()
+    sent: list[int] = []
+
+    class OverlappingChannel:
+        name = "webhook"
+
+        def applies(self, message):
+            return True
+
+        def send(self, message):
+            sent.append(message["id"])
+            if len(sent) == 1:  # the other run starts while this one is sending
+                with sessions() as other:
+                    deliver_due(other, [self])
+
+    with sessions() as session:
+        _enqueue(session)
+        counts = deliver_due(session, [OverlappingChannel()])
+        message = _message(session)
+        assert sent == [message.id]
+        assert counts["sent"] == 1
+        assert (message.status, message.channel) == (DeliveryStatus.SENT, "webhook")
