@@ -79,7 +79,7 @@ class BoundedIntConverter(IntegerConverter):
     404 like any other missing row, where the database driver would have raised an overflow
     (a 500) on binding it."""
 
-    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002  (werkzeug's name)
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 

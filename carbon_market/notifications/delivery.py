@@ -172,8 +172,7 @@ def _send(channels: Sequence[Channel], message: dict[str, Any], done: list[str])
 
 def _due(session: Session, now: datetime) -> list[tuple[dict[str, Any], list[str]]]:
     rows = session.scalars(
-        select(Notification).where(_is_due(now)).order_by(Notification.id)
-        .limit(BATCH)
+        select(Notification).where(_is_due(now)).order_by(Notification.id).limit(BATCH)
     ).all()
     due = [(describe(m), [c for c in m.channel.split(",") if c]) for m in rows]
     # End the read before any network I/O: no transaction stays open while mail is sent.

@@ -80,9 +80,7 @@ class AdvisoryLock:
             if self._conn is not None and self.renew():
                 return True
             got = bool(
-                self._connection().scalar(
-                    text("SELECT pg_try_advisory_lock(:k)"), {"k": self._key}
-                )
+                self._connection().scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": self._key})
             )
             if not got:
                 self._close()
