@@ -44,6 +44,8 @@ def create_app(
     # /readyz inspects the migration state on every probe; Alembic would log each one.
     logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
     app = Flask(__name__, instance_path=str(cfg.instance_path))
+    # Before any route is added: every <int:...> is bounded to what a 64-bit id column holds.
+    app.url_map.converters["int"] = http.BoundedIntConverter
     app.config.update(
         SECRET_KEY=cfg.secret_key,
         MAX_CONTENT_LENGTH=cfg.max_upload_length,

@@ -72,7 +72,8 @@ class Config:
     #: The regulators' addresses, for messages sent to the regulators as a group.
     notify_regulator_emails: tuple[str, ...] = ()
     #: A message is tried this many times, waiting base × 2^(n-1) minutes after the n-th
-    #: failure (5, 10, 20, 40 minutes by default), and then marked ``failed``.
+    #: failure (5, 10, 20, 40 minutes by default; never more than a day), and then marked
+    #: ``failed``.
     notify_max_attempts: int = 5
     notify_retry_base_minutes: int = 5
     notify_timeout_seconds: int = 10

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, UnsupportedMediaType
+from werkzeug.routing import IntegerConverter
 
 from carbon_market.auth.roles import Actor
 from carbon_market.auth.service import authenticate
@@ -31,7 +32,9 @@ from carbon_market.errors import (
     DomainError,
     FieldError,
     NotAuthenticated,
+    ValidationFailed,
     marshmallow_errors,
+    pointer_token,
     problem,
 )
 from carbon_market.pagination import PageRequest
@@ -65,6 +68,20 @@ class StrictParser(FlaskParser):
             if name not in uploads:
                 merged.add(name, value)
         return self._makeproxy(merged, schema)
+
+
+#: The largest id a row can have: BIGINT on PostgreSQL, INTEGER on SQLite (both signed 64-bit).
+MAX_ID = 2**63 - 1
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:…>`` that matches only what a 64-bit column can hold: an id beyond it is a
+    404 like any other missing row, where the database driver would have raised an overflow
+    (a 500) on binding it."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 class Blueprint(SmorestBlueprint):  # type: ignore[misc]
@@ -240,6 +257,39 @@ def _require_known_body_type() -> None:
         )
 
 
+_QUERY_LOCATIONS = ("query", "querystring")
+
+
+def _takes_query(view: Any, method: str) -> bool | None:
+    """Whether the smorest operation behind ``view`` declares query arguments; None for a
+    view smorest does not document (the problem catalogue, the docs, health probes)."""
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        name = "get" if method == "HEAD" else method.lower()
+        view = getattr(view_class, name, None)
+    apidoc = getattr(view, "_apidoc", None)
+    if apidoc is None:
+        return None
+    parameters = apidoc.get("arguments", {}).get("parameters", [])
+    return any(p.get("in") in _QUERY_LOCATIONS for p in parameters)
+
+
+def _refuse_unknown_query() -> None:
+    """An operation without query arguments refuses any query parameter, as the others
+    refuse an unknown one (their schemas RAISE): ``GET /enterprises/7?format=csv`` would
+    otherwise answer JSON as if asked for it, the parameter silently ignored."""
+    if not request.args or not request.path.startswith("/api/") or request.endpoint is None:
+        return
+    view = current_app.view_functions.get(request.endpoint)
+    if _takes_query(view, request.method) is not False:
+        return
+    names = list(dict.fromkeys(request.args.keys()))
+    raise ValidationFailed(
+        f"{len(names)} field(s) are invalid.",
+        errors=[FieldError(f"#/query/{pointer_token(n)}", "Unknown field.") for n in names],
+    )
+
+
 def _echo_request_id(response: Response) -> Response:
     if "request_id" in g:
         response.headers["X-Request-ID"] = g.request_id
@@ -282,6 +332,7 @@ def init_app(app: Flask) -> None:
     app.before_request(_assign_request_id)
     app.before_request(_limit_body_size)
     app.before_request(_require_known_body_type)
+    app.before_request(_refuse_unknown_query)
     app.after_request(_echo_request_id)
     app.teardown_appcontext(_close_session)
     app.register_error_handler(DomainError, render_domain_error)

@@ -19,12 +19,15 @@ class Schema(ma.Schema):
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
+#: Pages beyond this are refused: their offset (page × page_size) would overflow the 64-bit
+#: OFFSET the databases take, and no list here has anywhere near 500 billion rows.
+MAX_PAGE = 10**9
 
 
 class PageArgsSchema(Schema):
     """Query-string ``page`` and a bounded ``page_size``; list filters inherit from it."""
 
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     page_size = fields.Integer(
         load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(min=1, max=MAX_PAGE_SIZE)
     )

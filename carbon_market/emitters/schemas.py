@@ -15,6 +15,15 @@ from carbon_market.schemas import PageArgsSchema, Schema
 
 CODE = validate.Regexp(r"^[a-z][a-z0-9_]{0,31}$", error="must be a lower-case code like 'power'")
 MAX_CONTACTS = 10
+#: A name of spaces only names nothing (the import trims cells, so there it is "missing").
+NOT_BLANK = validate.Regexp(r"^\s*\S", error="must not be blank")
+#: What a capacity's column (ScaledDecimal(3), a 64-bit integer of thousandths) can hold,
+#: rounded down to a power of ten: beyond it the database refused it with a 500.
+MAX_CAPACITY = Decimal("1E12")
+
+
+def _name(max_length: int, **kwargs: Any) -> fields.String:
+    return fields.String(validate=[validate.Length(min=1, max=max_length), NOT_BLANK], **kwargs)
 
 
 def max_places(places: int) -> Any:
@@ -40,7 +49,7 @@ class CreditCodeField(fields.String):
 
 
 class ContactSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    name = _name(100, required=True)
     title = fields.String(load_default=None, validate=validate.Length(max=100))
     phone = fields.String(
         load_default=None,
@@ -61,7 +70,7 @@ class EnterpriseCreateSchema(Schema):
     credit_code = CreditCodeField(
         required=True, metadata={"description": "统一社会信用代码, GB 32100 check character"}
     )
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = _name(200, required=True)
     name_en = fields.String(load_default=None, validate=validate.Length(max=200))
     sector = fields.String(required=True, validate=CODE)
     district = fields.String(required=True, validate=CODE)
@@ -74,7 +83,7 @@ class EnterpriseCreateSchema(Schema):
 class EnterpriseUpdateSchema(Schema):
     """Regulators correct names, sector and district; the credit code never changes."""
 
-    name = fields.String(validate=validate.Length(min=1, max=200))
+    name = _name(200)
     name_en = fields.String(allow_none=True, validate=validate.Length(max=200))
     sector = fields.String(validate=CODE)
     district = fields.String(validate=CODE)
@@ -143,7 +152,7 @@ def power_categories() -> list[str]:
 
 
 class FacilityCreateSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = _name(200, required=True)
     facility_type = fields.String(
         required=True,
         validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,39}$", error="must be a lower-case code"),
@@ -152,8 +161,14 @@ class FacilityCreateSchema(Schema):
     capacity = fields.Decimal(
         load_default=None,
         as_string=True,
-        validate=[validate.Range(min=0), max_places(3)],
-        metadata={"description": "Exact decimal string, at most 3 places", "example": "350"},
+        validate=[
+            validate.Range(min=0, max=MAX_CAPACITY, max_inclusive=False),
+            max_places(3),
+        ],
+        metadata={
+            "description": "Exact decimal string, at most 3 places, below 10^12",
+            "example": "350",
+        },
     )
     capacity_unit = fields.Enum(CapacityUnit, by_value=True, load_default=None)
     commissioned_on = fields.Date(load_default=None)

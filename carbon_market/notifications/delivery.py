@@ -1,11 +1,12 @@
 """Deliver the outbox: SMTP and/or a webhook, retried with exponential back-off.
 
 The ``notifications_deliver`` job calls :func:`deliver_due`. It reads what is due, then
-sends each message with no database transaction open (a slow mail server holds no lock),
-then records each outcome in a unit of work of its own. A channel that fails never raises
-out of here: the message waits ``base × 2^(n-1)`` minutes after its n-th failure and is
-marked ``failed`` after the configured number of attempts. A retry skips the channels that
-already took the message, so a webhook failure does not send the e-mail twice.
+claims each message in a short unit of work (so two overlapping runs never both send it),
+sends it with no database transaction open (a slow mail server holds no lock), then records
+the outcome in a unit of work of its own. A channel that fails never raises
+out of here: the message waits ``base × 2^(n-1)`` minutes (at most a day) after its n-th
+failure and is marked ``failed`` after the configured number of attempts. A retry skips the
+channels that already took the message, so a webhook failure does not send the e-mail twice.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any, Protocol
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from carbon_market.config import Config
@@ -115,9 +116,19 @@ def channels_of(config: Config) -> list[Channel]:
     return found
 
 
+#: The longest wait between two attempts. Doubling without end overflowed the datetime
+#: after some 30 failures (NOTIFY_MAX_ATTEMPTS set high): the job then raised on that
+#: message, which stayed due and kept every message behind it from going out.
+MAX_RETRY_DELAY = timedelta(days=1)
+
+
 def retry_delay(attempts: int, base_minutes: int) -> timedelta:
-    """The wait after the ``attempts``-th failure: base, 2 × base, 4 × base, ..."""
-    return timedelta(minutes=base_minutes * 2 ** (attempts - 1))
+    """The wait after the ``attempts``-th failure: base, 2 × base, 4 × base, ..., at most
+    :data:`MAX_RETRY_DELAY`."""
+    cap = MAX_RETRY_DELAY // timedelta(minutes=1)
+    # Compared as whole minutes, before any timedelta is built from a huge number.
+    minutes = base_minutes * 2 ** min(attempts - 1, cap.bit_length())
+    return timedelta(minutes=min(minutes, cap))
 
 
 @transactional
@@ -161,13 +172,7 @@ def _send(channels: Sequence[Channel], message: dict[str, Any], done: list[str])
 
 def _due(session: Session, now: datetime) -> list[tuple[dict[str, Any], list[str]]]:
     rows = session.scalars(
-        select(Notification)
-        .where(
-            Notification.status == DeliveryStatus.PENDING,
-            or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now),
-        )
-        .order_by(Notification.id)
-        .limit(BATCH)
+        select(Notification).where(_is_due(now)).order_by(Notification.id).limit(BATCH)
     ).all()
     due = [(describe(m), [c for c in m.channel.split(",") if c]) for m in rows]
     # End the read before any network I/O: no transaction stays open while mail is sent.
@@ -175,12 +180,44 @@ def _due(session: Session, now: datetime) -> list[tuple[dict[str, Any], list[str
     return due
 
 
+#: Beyond the channels' timeouts, how long a claimed message stays claimed: if the process
+#: dies while sending, the message is due again after that, so it is delayed, never lost.
+CLAIM_MARGIN = timedelta(minutes=1)
+
+
+def _is_due(now: datetime) -> Any:
+    return (Notification.status == DeliveryStatus.PENDING) & or_(
+        Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now
+    )
+
+
+@transactional
+def _claim(session: Session, message_id: int, hold: timedelta) -> list[str] | None:
+    """Take the message for this run if it is still due: its next attempt moves past the
+    sending, so a delivery run overlapping this one (the scheduler's and one by hand) finds
+    it not due and leaves it. The channels that took it so far, or None if another run has
+    it (or has dealt with it)."""
+    now = clock_of(session).now()
+    claimed = session.execute(
+        update(Notification)
+        .where(Notification.id == message_id, _is_due(now))
+        .values(next_attempt_at=now + hold)
+        .returning(Notification.channel)
+    ).scalar_one_or_none()
+    return None if claimed is None else [c for c in claimed.split(",") if c]
+
+
 def deliver_due(session: Session, channels: Sequence[Channel] | None = None) -> dict[str, int]:
     """Send the pending messages that are due; count what became of them."""
+    config = config_of(session)
     if channels is None:
-        channels = channels_of(config_of(session))
+        channels = channels_of(config)
+    hold = timedelta(seconds=config.notify_timeout_seconds * len(channels)) + CLAIM_MARGIN
     counts = {"sent": 0, "retrying": 0, "failed": 0, "stored": 0}
-    for message, done in _due(session, clock_of(session).now()):
+    for message, _read in _due(session, clock_of(session).now()):
+        done = _claim(session, message["id"], hold)
+        if done is None:
+            continue
         applicable = [c for c in channels if c.applies(message)]
         stored = not applicable and not done
         error = None if stored else _send(applicable, message, done)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -63,6 +64,9 @@ class AdvisoryLock:
         self._engine = engine
         self._key = key
         self._conn: Connection | None = None
+        # The heartbeat and every job renew the lock from the scheduler's worker threads,
+        # and one SQLAlchemy Connection must not be used by two threads at once.
+        self._using = threading.RLock()
 
     def _connection(self) -> Connection:
         if self._conn is None:
@@ -72,34 +76,37 @@ class AdvisoryLock:
         return self._conn
 
     def try_acquire(self) -> bool:
-        if self._conn is not None and self.renew():
-            return True
-        got = bool(
-            self._connection().scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": self._key})
-        )
-        if not got:
-            self._close()
-        return got
+        with self._using:
+            if self._conn is not None and self.renew():
+                return True
+            got = bool(
+                self._connection().scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": self._key})
+            )
+            if not got:
+                self._close()
+            return got
 
     def renew(self) -> bool:
         """A session-level lock lasts as long as its connection: alive means still ours."""
-        if self._conn is None:
-            return False
-        try:
-            self._conn.scalar(text("SELECT 1"))
-        except Exception:
-            log.exception("the scheduler lock's connection is gone; the lock may be lost")
-            self._close()
-            return False
-        return True
+        with self._using:
+            if self._conn is None:
+                return False
+            try:
+                self._conn.scalar(text("SELECT 1"))
+            except Exception:
+                log.exception("the scheduler lock's connection is gone; the lock may be lost")
+                self._close()
+                return False
+            return True
 
     def release(self) -> None:
-        if self._conn is None:
-            return
-        try:
-            self._conn.scalar(text("SELECT pg_advisory_unlock(:k)"), {"k": self._key})
-        finally:
-            self._close()
+        with self._using:
+            if self._conn is None:
+                return
+            try:
+                self._conn.scalar(text("SELECT pg_advisory_unlock(:k)"), {"k": self._key})
+            finally:
+                self._close()
 
     def _close(self) -> None:
         if self._conn is not None:

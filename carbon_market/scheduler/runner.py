@@ -5,9 +5,10 @@ collapse into one (``coalesce``) if they are less than an hour late, else wait f
 turn. A job that fails is recorded ``failed`` (``run_job``) and runs again at its next turn:
 the scheduler itself never stops for one job's error.
 
-With a lock (``carbon-market scheduler run`` always passes one), a heartbeat renews it; if
-the lock is lost (the lease was taken over, the lock's connection dropped) the scheduler
-stops at once rather than run beside the new holder.
+With a lock (``carbon-market scheduler run`` always passes one), a heartbeat renews it, and
+so does every job before it runs; if the lock is lost (the lease was taken over, the lock's
+connection dropped) the job does not run and the scheduler stops at once rather than run
+beside the new holder.
 """
 
 from __future__ import annotations
@@ -30,7 +31,18 @@ MISFIRE_GRACE_SECONDS = 3600
 HEARTBEAT_SECONDS = 30
 
 
-def _runner(job: Job, sessions: sessionmaker[Session]) -> None:
+def _runner(
+    job: Job,
+    sessions: sessionmaker[Session],
+    lock: SchedulerLock | None = None,
+    scheduler: BaseScheduler | None = None,
+) -> None:
+    # The heartbeat alone left a gap: a process that hung past its lease wakes with its
+    # jobs overdue, and they may fire before the (equally overdue) heartbeat finds the lock
+    # gone, running beside the new holder's. So every run first renews the lock.
+    if lock is not None and scheduler is not None and not _still_holds(lock, scheduler):
+        log.error("job %s not run: this scheduler no longer holds the lock", job.name)
+        return
     try:
         record = run_job(job, sessions)
         log.info("job %s (%s): %s", job.name, record.outcome, record.summary)
@@ -40,7 +52,8 @@ def _runner(job: Job, sessions: sessionmaker[Session]) -> None:
         )
 
 
-def _heartbeat(lock: SchedulerLock, scheduler: BaseScheduler) -> None:
+def _still_holds(lock: SchedulerLock, scheduler: BaseScheduler) -> bool:
+    """Renew the lock; if it is lost, stop the scheduler and say so (False)."""
     try:
         kept = lock.renew()
     except Exception:
@@ -49,6 +62,11 @@ def _heartbeat(lock: SchedulerLock, scheduler: BaseScheduler) -> None:
     if not kept:
         log.error("the scheduler lock was lost; stopping so that only one scheduler runs")
         scheduler.shutdown(wait=False)
+    return kept
+
+
+def _heartbeat(lock: SchedulerLock, scheduler: BaseScheduler) -> None:
+    _still_holds(lock, scheduler)
 
 
 def build_scheduler(
@@ -65,7 +83,7 @@ def build_scheduler(
         scheduler.add_job(
             _runner,
             job.trigger(tz),
-            args=(job, sessions),
+            args=(job, sessions, lock, scheduler),
             id=job.name,
             name=job.description,
             max_instances=1,

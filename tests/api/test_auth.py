@@ -369,3 +369,10 @@ def test_user_list_is_paginated_and_never_shows_password_hashes(
     assert body["page"] == {"page": 1, "page_size": 2, "total": 3, "pages": 2}
     assert [u["name"] for u in body["items"]] == ["regulator", "auditor"]
     assert "argon2" not in response.get_data(as_text=True)
+
+
+def test_revoking_a_token_id_beyond_64_bits_is_a_404_problem(
+    client: FlaskClient, auth: AuthActions, regulator: Any
+) -> None:
+    response = client.delete(f"/api/v1/auth/tokens/{10**30}", headers=auth.headers(regulator))
+    assert_problem(response, 404, "not-found")

@@ -150,6 +150,9 @@ def test_renaming_a_facility_to_a_name_already_used_is_409(
         pytest.param({"capacity": None}, {"#/capacity"}, id="unit-without-capacity"),
         pytest.param({"capacity": "1.2345"}, {"#/capacity"}, id="four-decimal-places"),
         pytest.param({"capacity": "-1"}, {"#/capacity"}, id="negative-capacity"),
+        # Beyond what the scaled-integer column stores: refused, rather than a 500.
+        pytest.param({"capacity": "1E12"}, {"#/capacity"}, id="capacity-beyond-storage"),
+        pytest.param({"name": " \t "}, {"#/name"}, id="blank-name"),
         pytest.param({"capacity_unit": "horsepower"}, {"#/capacity_unit"}, id="unknown-unit"),
         pytest.param({"facility_type": "Coal Unit"}, {"#/facility_type"}, id="type-not-a-code"),
         pytest.param({"enterprise_id": 2}, {"#/enterprise_id"}, id="owner-cannot-be-sent"),

@@ -153,6 +153,10 @@ def test_auditor_registering_an_enterprise_is_a_403_problem_and_writes_nothing(
         pytest.param(f"{ENTERPRISES}/987654", id="unknown-enterprise-id"),
         pytest.param(f"{ENTERPRISES}/987654/facilities", id="facilities-of-unknown-enterprise"),
         pytest.param("/api/problems/no-such-problem", id="unknown-problem-type"),
+        # Beyond a 64-bit id: no such row, rather than a database overflow and a 500.
+        pytest.param(f"{ENTERPRISES}/{2**63}", id="enterprise-id-beyond-64-bits"),
+        pytest.param(f"{ENTERPRISES}/{10**30}/facilities", id="owner-id-beyond-64-bits"),
+        pytest.param(f"/api/v1/notifications/{10**30}", id="notification-id-beyond-64-bits"),
     ],
 )
 def test_unknown_route_or_id_is_a_404_problem(
@@ -277,6 +281,9 @@ def _list(**query: Any) -> Callable[[], dict[str, Any]]:
         ),
         pytest.param(_list(page_size=501), {"#/query/page_size"}, id="page-size-over-500"),
         pytest.param(_list(page=0), {"#/query/page"}, id="page-zero"),
+        # An offset no database can take was a 500.
+        pytest.param(_list(page=10**20), {"#/query/page"}, id="page-beyond-any-offset"),
+        pytest.param(_post(name="   "), {"#/name"}, id="blank-name"),
         pytest.param(_list(colour="green"), {"#/query/colour"}, id="unknown-query-parameter"),
         pytest.param(_list(status="dormant"), {"#/query/status"}, id="unknown-status-filter"),
     ],
@@ -294,6 +301,26 @@ def test_invalid_request_is_a_422_problem_pointing_at_each_field_and_writes_noth
         response = client.open(ENTERPRISES, headers=headers, **make_request())
     body = assert_problem(response, 422, "validation-failed", pointers=pointers)
     assert all(error["detail"] for error in body["errors"])
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param("/api/v1/enterprises/{id}?format=csv", id="one-enterprise"),
+        pytest.param("/api/v1/enterprises/{id}/status?format=csv", id="status-history"),
+        pytest.param("/api/v1/auth/me?format=csv", id="me"),
+        pytest.param("/api/v1/catalogues/sectors?format=csv", id="sector-catalogue"),
+    ],
+)
+def test_a_query_parameter_on_an_operation_that_takes_none_is_a_422_problem(
+    client: FlaskClient, session: Session, auth: AuthActions, regulator: Any, path: str
+) -> None:
+    # Operations with query arguments refuse unknown ones through their schema; these have
+    # no schema, and answered 200 as if the parameter had been understood.
+    enterprise = make_enterprise(session)
+    url = path.format(id=enterprise.id)
+    response = client.get(url, headers=auth.headers(regulator))
+    assert_problem(response, 422, "validation-failed", pointers={"#/query/format"})
 
 
 def test_catalogue_errors_carry_a_machine_readable_code(

@@ -161,3 +161,62 @@ def test_the_delivery_job_records_counts_and_never_fails_for_a_dead_server(sessi
     assert record.counts == {"sent": 0, "retrying": 1, "failed": 0, "stored": 0}
     session.expire_all()
     assert session.scalar(select(JobRun.summary)) == "0 sent, 1 retrying, 0 failed, 0 stored"
+
+
+def test_retry_delay_stops_doubling_at_one_day():
+    # 5 × 2^8 = 1,280 minutes is under a day; 5 × 2^9 = 2,560 is over: capped from there.
+    assert retry_delay(9, 5) == timedelta(minutes=1280)
+    assert retry_delay(10, 5) == timedelta(days=1)
+    assert retry_delay(40, 5) == timedelta(days=1)  # 5 × 2^39 minutes overflowed timedelta
+
+
+def test_a_message_failing_for_the_fortieth_time_waits_a_day_and_the_rest_still_go_out(
+    sessions_with, webhook_server, clock
+):
+    # With NOTIFY_MAX_ATTEMPTS set high, the doubling wait once overflowed the datetime: the
+    # job raised on that message, it stayed due, and every message behind it starved.
+    settings = {"notify_webhook_url": webhook_server.url, "notify_max_attempts": 100}
+    with sessions_with(**settings)() as session:
+        _enqueue(session, key="old")
+        _enqueue(session, key="new")
+        _message(session, "old").attempts = 39
+        session.commit()
+        webhook_server.status = 500
+        first = deliver_due(session)
+        webhook_server.status = 200
+        clock.advance(timedelta(minutes=5))
+        second = deliver_due(session)
+        old, new = _message(session, "old"), _message(session, "new")
+        assert first["retrying"] == 2
+        assert second["sent"] == 1
+        assert (old.status, old.attempts) == (DeliveryStatus.PENDING, 40)
+        assert old.next_attempt_at == clock.now() - timedelta(minutes=5) + timedelta(days=1)
+        assert new.status is DeliveryStatus.SENT
+
+
+def test_two_deliveries_at_once_send_each_message_once(sessions_with, clock):
+    # The scheduler's run and a `jobs run notifications_deliver` by hand overlapping: the
+    # second starts while the first is sending. Both read the same due message; only the
+    # one that claimed it may send it.
+    sessions = sessions_with()
+    sent: list[int] = []
+
+    class OverlappingChannel:
+        name = "webhook"
+
+        def applies(self, message):
+            return True
+
+        def send(self, message):
+            sent.append(message["id"])
+            if len(sent) == 1:  # the other run starts while this one is sending
+                with sessions() as other:
+                    deliver_due(other, [self])
+
+    with sessions() as session:
+        _enqueue(session)
+        counts = deliver_due(session, [OverlappingChannel()])
+        message = _message(session)
+        assert sent == [message.id]
+        assert counts["sent"] == 1
+        assert (message.status, message.channel) == (DeliveryStatus.SENT, "webhook")

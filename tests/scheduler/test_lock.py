@@ -7,11 +7,13 @@ import logging
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import func, select
 
+from carbon_market.scheduler.jobs import Job
 from carbon_market.scheduler.lock import LeaseLock, lock_for, wait_for_lock
-from carbon_market.scheduler.models import SchedulerLease
-from carbon_market.scheduler.runner import _heartbeat
+from carbon_market.scheduler.models import JobRun, SchedulerLease
+from carbon_market.scheduler.runner import _heartbeat, _runner
 
 TTL = timedelta(seconds=90)
 
@@ -113,6 +115,59 @@ def test_a_lost_lock_stops_the_scheduler(leases, clock):
     scheduler = Scheduler()
     _heartbeat(first, scheduler)  # type: ignore[arg-type]
     assert scheduler.stopped
+
+
+class _Scheduler:
+    stopped = False
+
+    def shutdown(self, wait: bool) -> None:
+        self.stopped = True
+
+
+def _counting_job(calls: list[str]) -> Job:
+    return Job(
+        "counted",
+        "a test job",
+        lambda tz: IntervalTrigger(minutes=1, timezone=tz),
+        lambda session, actor, day: calls.append("ran") or "ok",
+    )
+
+
+def test_a_scheduler_that_lost_its_lock_runs_no_job_before_its_heartbeat_notices(
+    leases, clock, sessions, session
+):
+    # The first process hung past its lease and the second took over. On waking, its
+    # overdue jobs fire at once, possibly before the overdue heartbeat: each job checks the
+    # lock first, so none runs beside the new holder's.
+    first, second = leases("host-a:1"), leases("host-b:2")
+    assert first.try_acquire()
+    clock.advance(TTL)
+    assert second.try_acquire()
+    calls: list[str] = []
+    scheduler = _Scheduler()
+
+    _runner(_counting_job(calls), sessions, first, scheduler)  # type: ignore[arg-type]
+
+    assert calls == []
+    assert scheduler.stopped
+    assert session.scalar(select(func.count()).select_from(JobRun)) == 0
+
+
+def test_a_scheduler_holding_its_lock_runs_the_job_and_keeps_the_lock(
+    leases, clock, sessions, session
+):
+    first, second = leases("host-a:1"), leases("host-b:2")
+    assert first.try_acquire()
+    clock.advance(TTL - timedelta(seconds=1))
+    calls: list[str] = []
+    scheduler = _Scheduler()
+
+    _runner(_counting_job(calls), sessions, first, scheduler)  # type: ignore[arg-type]
+
+    assert calls == ["ran"]
+    assert not scheduler.stopped
+    clock.advance(timedelta(seconds=2))  # past the first lease, not past the renewed one
+    assert not second.try_acquire()
 
 
 def test_sqlite_gets_the_lease_lock(app, sessions):

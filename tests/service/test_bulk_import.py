@@ -491,3 +491,22 @@ def test_a_failed_import_reports_no_progress(session, as_regulator):
         )
 
     assert calls == []
+
+
+def test_a_capacity_beyond_what_is_stored_is_a_row_error_not_a_crash(
+    session, as_regulator, row_counts
+):
+    enterprise = make_enterprise(session)
+    facilities = csv_bytes(
+        FACILITY_HEADER,
+        [
+            [enterprise.credit_code, "1号机组", "coal_unit", "350", "MW"],  # good
+            [enterprise.credit_code, "2号机组", "coal_unit", "99999999999999999999", "MW"],
+        ],
+    )
+    before = row_counts()
+
+    error = rejected(session, as_regulator, read(facilities=facilities))
+
+    assert [e.pointer for e in error.errors] == ["#/facilities/rows/3/capacity"]
+    assert row_counts() == before
