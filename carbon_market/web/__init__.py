@@ -19,6 +19,7 @@ from flask import Flask
 
 from carbon_market.config import Config
 from carbon_market.web import (  # noqa: F401  (their routes join the blueprint)
+    finance_pages,
     market_pages,
     pages,
     signin,
