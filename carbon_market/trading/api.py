@@ -118,8 +118,8 @@ class Stats(MethodView):
         rows = market.market_stats(db_session(), current_actor(), **args)
         if not as_csv:
             return rows
-        name = f"market-{args['unit_kind']}-{args['start']}-{args['end']}.csv"
-        return _csv(DailyStatsSchema, rows, name)
+        name = market.stats_csv_name(args["unit_kind"], args["start"], args["end"])
+        return csv_response(market.stats_csv(rows), name)
 
 
 def _csv(schema: type[Schema], rows: list[Any], name: str) -> Response:

@@ -19,11 +19,13 @@ from sqlalchemy.orm import Session
 
 from carbon_market.auth.policy import authorize
 from carbon_market.auth.roles import Actor
+from carbon_market.csv_export import csv_text
 from carbon_market.errors import FieldError, ValidationFailed
 from carbon_market.ledger.models import Account
 from carbon_market.trading import checks, stats
 from carbon_market.trading.models import EnterpriseGroupMember, Trade, TradeStatus
 from carbon_market.trading.price_limits import vwap_fen
+from carbon_market.trading.schemas import DailyStatsSchema
 
 #: Days of at most this many years are served at once (a chart's range).
 MAX_RANGE = timedelta(days=3661)
@@ -115,6 +117,17 @@ def market_stats(
         row["volume_ma20"] = stats.whole(record["volume_ma20"])
         rows.append(row)
     return rows
+
+
+def stats_csv(rows: list[dict[str, Any]]) -> str:
+    """:func:`market_stats` as a spreadsheet: the API's JSON members as columns, prices as
+    the same decimal strings; shared by the API's ``?format=csv`` and the web UI, so that the
+    two files are the same bytes."""
+    return csv_text(list(DailyStatsSchema().fields), DailyStatsSchema(many=True).dump(rows))
+
+
+def stats_csv_name(unit_kind: str, start: date, end: date) -> str:
+    return f"market-{unit_kind}-{start}-{end}.csv"
 
 
 def average_price(session: Session, unit_kind: str, start: date, end: date) -> Decimal | None:

@@ -5,7 +5,7 @@ browser: their accounts and statements, reports, the market, compliance and the 
 library. Every page calls the service functions the API calls, with the signed-in user's
 :class:`~carbon_market.auth.roles.Actor`, so the same authorization and tenancy hold (an
 enterprise user sees its own enterprise only). Changes stay with the API and the CLI for
-now; the web UI's only forms are signing in and out.
+now; the web UI's only forms that change anything are signing in and out.
 
 Signing in exchanges the name and password for an ordinary one-day API token (label
 ``web``), kept in Flask's signed session cookie (HttpOnly, SameSite=Lax, Secure in
@@ -18,7 +18,12 @@ from __future__ import annotations
 from flask import Flask
 
 from carbon_market.config import Config
-from carbon_market.web import pages, signin  # noqa: F401  (their routes join the blueprint)
+from carbon_market.web import (  # noqa: F401  (their routes join the blueprint)
+    finance_pages,
+    market_pages,
+    pages,
+    signin,
+)
 from carbon_market.web.views import bp, csrf
 
 

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFProtect
+from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from carbon_market.auth.policy import is_allowed
 from carbon_market.auth.roles import Actor
-from carbon_market.errors import DomainError, NotAuthenticated
+from carbon_market.errors import (
+    DomainError,
+    FieldError,
+    NotAuthenticated,
+    ValidationFailed,
+    marshmallow_errors,
+)
 
 bp = Blueprint(
     "web",
@@ -55,9 +64,30 @@ def nav_links(actor: Actor) -> list[tuple[str, str]]:
     ]
 
 
+@bp.app_template_global()
+def page_href(number: int) -> str:
+    """The link to page ``number`` of the table on this page, its filters kept (a global:
+    the pager macro is imported without the page's context)."""
+    args = {key: value for key, value in request.args.items() if key != "page"}
+    return "?" + urlencode({**args, "page": number})
+
+
 @bp.context_processor
 def _navigation() -> dict[str, Any]:
     return {"nav_links": nav_links}
+
+
+def query_args(schema: Schema, names: Iterable[str], **defaults: Any) -> dict[str, Any]:
+    """The filters of a page's GET form, read by the API's own query schema: the same values
+    are accepted, and a bad one is refused with the API's message (422, as
+    ``#/query/<name>``). An empty field counts as left out, so ``defaults`` apply."""
+    given = {name: request.args[name] for name in names if request.args.get(name, "").strip()}
+    try:
+        loaded: dict[str, Any] = schema.load({**defaults, **given})
+    except ValidationError as exc:
+        errors = marshmallow_errors(exc.messages, "#/query")
+        raise ValidationFailed(f"{len(errors)} field(s) are invalid.", errors=errors) from exc
+    return loaded
 
 
 @bp.errorhandler(NotAuthenticated)
@@ -68,7 +98,7 @@ def _sign_in_again(_exc: NotAuthenticated) -> Response:
 
 @bp.errorhandler(DomainError)
 def _domain_error(exc: DomainError) -> tuple[str, int]:
-    return _error_page(exc.status, exc.title, exc.detail)
+    return _error_page(exc.status, exc.title, exc.detail, exc.errors)
 
 
 @bp.errorhandler(HTTPException)
@@ -76,8 +106,13 @@ def _http_error(exc: HTTPException) -> tuple[str, int]:
     return _error_page(exc.code or 500, exc.name, exc.description or "")
 
 
-def _error_page(status: int, title: str, detail: str) -> tuple[str, int]:
-    return render_template("web/error.html", status=status, title=title, detail=detail), status
+def _error_page(
+    status: int, title: str, detail: str, errors: list[FieldError] | None = None
+) -> tuple[str, int]:
+    page = render_template(
+        "web/error.html", status=status, title=title, detail=detail, errors=errors or []
+    )
+    return page, status
 
 
 def render(template: str, **context: Any) -> str:
