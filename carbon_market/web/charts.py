@@ -10,14 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pygal
-from pygal.style import Style
+if TYPE_CHECKING:
+    from pygal.style import Style
+
+# pygal is imported when a chart is drawn, not with the app: importing it puts an import
+# finder of its own on sys.meta_path (Kozea/pygal#532), which no other page, command or
+# worker needs to carry.
 
 
 def _style(*colors: str) -> Style:
     """The stylesheet's font and colours (web.css)."""
+    from pygal.style import Style
+
     return Style(
         font_family='system-ui, "PingFang SC", "Microsoft YaHei", sans-serif',
         background="transparent",
@@ -59,6 +65,8 @@ def _drawn(price: Decimal | None) -> float | None:
 def market_charts(rows: Sequence[dict[str, Any]]) -> dict[str, str]:
     """The market page's two charts from ``market_stats`` rows (one per trading day):
     ``prices`` (close and VWAP, CNY per tonne) and ``volume`` (units traded)."""
+    import pygal
+
     labels = [row["date"].isoformat() for row in rows]
     prices = pygal.Line(
         **_options("Close and VWAP (CNY/t) 收盘价与成交均价", labels, _style("#1f7a4d", "#2f5fa7"))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFProtect
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import HTTPException
@@ -20,6 +21,8 @@ from carbon_market.errors import (
     ValidationFailed,
     marshmallow_errors,
 )
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint(
     "web",
@@ -104,6 +107,18 @@ def _domain_error(exc: DomainError) -> tuple[str, int]:
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException) -> tuple[str, int]:
     return _error_page(exc.code or 500, exc.name, exc.description or "")
+
+
+@bp.errorhandler(Exception)
+def _unexpected(exc: Exception) -> tuple[str, int]:
+    """A failure of the server's own: logged with the request id, which the page shows so
+    that a user can quote it (the API answers the same with problem+json)."""
+    log.error("unhandled error in request %s", g.get("request_id"), exc_info=exc)
+    detail = (
+        "The server failed to show this page; it has been logged as request "
+        f"{g.get('request_id', '')}."
+    )
+    return _error_page(500, "Internal error", detail)
 
 
 def _error_page(

@@ -96,3 +96,24 @@ def test_web_and_api_failures_count_against_one_limit(config, clock, tenants):
     assert blocked.status_code == 429
     assert "too many failed logins" in blocked.get_data(as_text=True)
     app.extensions["carbon_market.engine"].dispose()
+
+
+def test_a_failure_of_the_server_is_an_html_page_naming_the_logged_request(
+    client, sign_in, tenants, monkeypatch, caplog
+):
+    from carbon_market.ledger import accounts as ledger_accounts
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("disk on fire")
+
+    sign_in("alpha")
+    monkeypatch.setattr(ledger_accounts, "list_accounts", broken)
+
+    response = client.get("/accounts")
+
+    assert response.status_code == 500
+    assert response.mimetype == "text/html"
+    request_id = response.headers["X-Request-ID"]
+    assert f"logged as request {request_id}" in response.get_data(as_text=True)
+    assert "disk on fire" not in response.get_data(as_text=True)  # no internals shown
+    assert any(r.exc_info and "disk on fire" in str(r.exc_info[1]) for r in caplog.records)
