@@ -18,7 +18,9 @@ from __future__ import annotations
 from flask import Flask
 
 from carbon_market.config import Config
-from carbon_market.web import pages, signin  # noqa: F401  (their routes join the blueprint)
+
+# Their routes join the blueprint.
+from carbon_market.web import compliance_pages, pages, reports_pages, signin  # noqa: F401
 from carbon_market.web.views import bp, csrf
 
 
