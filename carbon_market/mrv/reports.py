@@ -127,9 +127,15 @@ def _load_visible(
     """Authorize ``action`` (role first), then load the report if ``actor`` may see it."""
     authorize(actor, action)
     report = _load(session, report_id, for_update=for_update)
-    authorize(actor, action, enterprise_id=report.enterprise_id)
+    # The very answer _load gives for an id that does not exist: another tenant's report
+    # (or, for a verifier, one not assigned to them) must not tell that its id is taken.
+    missing = NotFound(f"emission report {report_id} does not exist")
+    try:
+        authorize(actor, action, enterprise_id=report.enterprise_id)
+    except NotFound:
+        raise missing from None
     if actor.role is Role.VERIFIER and report.verifier_id != actor.user_id:
-        raise NotFound(f"emission report {report_id} does not exist")
+        raise missing
     return report
 
 
@@ -140,9 +146,18 @@ def get_report(session: Session, actor: Actor, report_id: int) -> EmissionReport
 
 
 def list_reports(
-    session: Session, actor: Actor, *, filters: ReportFilter, page: PageRequest
+    session: Session,
+    actor: Actor,
+    *,
+    filters: ReportFilter,
+    page: PageRequest,
+    newest_first: bool = False,
 ) -> Page[EmissionReport]:
-    """Reports the actor may see, filtered by enterprise credit code, year and status."""
+    """Reports the actor may see, filtered by enterprise credit code, year and status.
+
+    By year, enterprise and version (the API's order); ``newest_first``: the latest year
+    first and, within a year, the latest filed first (a person reading the list in the web
+    UI looks for what came in last)."""
     authorize(actor, "reports.read")
     query = select(EmissionReport)
     scope = tenant_scope(actor)
@@ -161,7 +176,11 @@ def list_reports(
     if filters.flagged is not None:
         flagged = EmissionReport.flag_count > 0
         query = query.where(flagged if filters.flagged else ~flagged)
-    order = (EmissionReport.year, EmissionReport.enterprise_id, EmissionReport.version)
+    order = (
+        (EmissionReport.year.desc(), EmissionReport.id.desc())
+        if newest_first
+        else (EmissionReport.year, EmissionReport.enterprise_id, EmissionReport.version)
+    )
     return paginate(session, query.order_by(*order), page)
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, UniqueCo
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from carbon_market.db import Base, enum_column_type
+from carbon_market.emitters.models import Enterprise, Facility
 from carbon_market.mrv.indicators import Output
 from carbon_market.types import BigId, ScaledDecimal
 
@@ -92,6 +93,9 @@ class EmissionReport(Base):
     submitted_at: Mapped[datetime | None]
     verified_at: Mapped[datetime | None]
     approved_at: Mapped[datetime | None]
+
+    #: For showing whose report it is (the web UI's lists); loaded with the report.
+    enterprise: Mapped[Enterprise] = relationship(viewonly=True, lazy="selectin")
 
     def output(self) -> Output:
         """The year's output as the intensity indicators take it."""
@@ -192,3 +196,5 @@ class ReportFacility(Base):
     verified_co2_t: Mapped[Decimal | None] = mapped_column(ScaledDecimal(CO2_SCALE))
 
     report: Mapped[EmissionReport] = relationship(back_populates="facilities", lazy="raise")
+    #: For showing the facility's name; loaded with the line.
+    facility: Mapped[Facility] = relationship(viewonly=True, lazy="selectin")

@@ -18,10 +18,14 @@ from __future__ import annotations
 from flask import Flask
 
 from carbon_market.config import Config
-from carbon_market.web import (  # noqa: F401  (their routes join the blueprint)
+
+# Their routes join the blueprint.
+from carbon_market.web import (  # noqa: F401
+    compliance_pages,
     finance_pages,
     market_pages,
     pages,
+    reports_pages,
     signin,
 )
 from carbon_market.web.views import bp, csrf

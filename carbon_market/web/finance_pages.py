@@ -11,9 +11,8 @@ from typing import Any
 
 from carbon_market.auth.policy import is_allowed
 from carbon_market.http import db_session
-from carbon_market.web.pages import _page
 from carbon_market.web.signin import web_actor
-from carbon_market.web.views import bp, query_args, render
+from carbon_market.web.views import bp, query_args, render, requested_page
 from finance.projects import financing, monitoring, portfolio
 from finance.projects import service as svc
 from finance.projects.models import ProjectCategory, ProjectStatus
@@ -58,7 +57,7 @@ def project_list() -> str:
     the portfolio's totals over the same filters for those who may read the portfolio."""
     actor = web_actor()  # signed in before the form is read: a stranger is sent to sign in
     session, filters = db_session(), svc.ProjectFilter(**_filters())
-    page = svc.list_projects(session, actor, filters=filters, page=_page())
+    page = svc.list_projects(session, actor, filters=filters, page=requested_page())
     totals = None
     if is_allowed(actor, "finance.portfolio"):
         totals = portfolio.get_portfolio(session, actor, filters=filters)["totals"]

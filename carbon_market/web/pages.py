@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Response
 
 from carbon_market.auth.policy import is_allowed
 from carbon_market.http import csv_response, db_session
 from carbon_market.ledger import accounts, queries
 from carbon_market.pagination import PageRequest
 from carbon_market.web.signin import web_actor
-from carbon_market.web.views import bp, render
-
-#: Rows per page of the web's tables.
-PAGE_SIZE = 50
-
-
-def _page() -> PageRequest:
-    """The ``?page=`` of a table (a bad or missing value: the first page)."""
-    number = request.args.get("page", "1")
-    return PageRequest(page=int(number) if number.isdigit() and int(number) > 0 else 1,
-                       page_size=PAGE_SIZE)  # fmt: skip
+from carbon_market.web.views import bp, render, requested_page
 
 
 @bp.get("/")
@@ -37,7 +27,7 @@ def dashboard() -> str:
 @bp.get("/accounts", endpoint="accounts")
 def account_list() -> str:
     page = accounts.list_accounts(
-        db_session(), web_actor(), filters=accounts.AccountFilter(), page=_page()
+        db_session(), web_actor(), filters=accounts.AccountFilter(), page=requested_page()
     )
     return render("accounts.html", page=page)
 
@@ -48,7 +38,7 @@ def account_detail(number: str) -> str:
     session, actor = db_session(), web_actor()
     account = accounts.get_account(session, actor, number)
     holdings = accounts.list_holdings(session, actor, number)
-    page = _page()
+    page = requested_page()
     lines, total = queries.statement(session, actor, number, page=page)
     pages = max(1, -(-total // page.page_size))
     return render(

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
@@ -21,8 +21,14 @@ from carbon_market.errors import (
     ValidationFailed,
     marshmallow_errors,
 )
+from carbon_market.pagination import Page, PageRequest
+from carbon_market.schemas import MAX_PAGE
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: Rows per page of the web's tables.
+PAGE_SIZE = 50
 
 bp = Blueprint(
     "web",
@@ -77,7 +83,8 @@ def page_href(number: int) -> str:
 
 @bp.context_processor
 def _navigation() -> dict[str, Any]:
-    return {"nav_links": nav_links}
+    # ``is_allowed``: so that a page links only where the user's role may follow.
+    return {"nav_links": nav_links, "is_allowed": is_allowed}
 
 
 def query_args(schema: Schema, names: Iterable[str], **defaults: Any) -> dict[str, Any]:
@@ -135,3 +142,37 @@ def render(template: str, **context: Any) -> str:
     from carbon_market.web.signin import web_actor
 
     return render_template(f"web/{template}", actor=web_actor(), **context)
+
+
+def requested_page() -> PageRequest:
+    """The ``?page=`` of a table: a bad, missing or out-of-range value is the first page
+    (a page past the API's bound would only overflow the database's OFFSET)."""
+    number = request.args.get("page", "1")
+    # ASCII digits only ("²" is a digit to isdigit(), not to int()), and few enough of them
+    # that int() never meets Python's limit on the digits it converts.
+    plain = number.isascii() and number.isdigit() and len(number) <= len(str(MAX_PAGE))
+    valid = plain and 0 < int(number) <= MAX_PAGE
+    return PageRequest(page=int(number) if valid else 1, page_size=PAGE_SIZE)
+
+
+def page_of_rows(rows: Sequence[T], page: PageRequest) -> Page[T]:
+    """One page of a list a service returns whole (the compliance status table), shaped
+    like a paginated service's answer so that the same pager shows it."""
+    items = rows[page.offset : page.offset + page.page_size]
+    return Page(items=list(items), total=len(rows), request=page)
+
+
+def query_filters(schema: Schema, names: Sequence[str]) -> dict[str, Any]:
+    """A table's filters ``names`` from the query string, parsed by the API's own query
+    schema: the web accepts and refuses the same values (a refusal is the 422 page naming
+    the parameter). An empty parameter is no filter (the "all" links send none)."""
+    given = {name: request.args[name] for name in names if request.args.get(name)}
+    try:
+        loaded = schema.load(given)
+    except ValidationError as exc:
+        messages = exc.messages_dict
+        errors = [FieldError(f"#/query/{name}", " ".join(map(str, problems)))
+                  for name, problems in messages.items()]  # fmt: skip
+        detail = "; ".join(f"{e.pointer.removeprefix('#/query/')}: {e.detail}" for e in errors)
+        raise ValidationFailed(detail, errors=errors) from None
+    return {name: loaded[name] for name in given}

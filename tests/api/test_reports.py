@@ -195,7 +195,10 @@ def test_another_enterprises_report_is_not_found_like_a_missing_one(
     report_id = _to_status(client, bearer, tenants, "draft")
     theirs = client.get(f"{R}/{report_id}", headers=bearer["enterprise_other"])
     missing = client.get(f"{R}/987654", headers=bearer["enterprise_other"])
-    assert_problem(theirs, 404, "not-found")
-    assert_problem(missing, 404, "not-found")
+    theirs_body = assert_problem(theirs, 404, "not-found")
+    missing_body = assert_problem(missing, 404, "not-found")
+    # The same words too: a different detail would tell that the id is taken.
+    assert theirs_body["detail"] == f"emission report {report_id} does not exist"
+    assert missing_body["detail"] == "emission report 987654 does not exist"
     listed = client.get(R, headers=bearer["enterprise_other"]).get_json()
     assert listed["items"] == []
