@@ -38,6 +38,9 @@ from carbon_market.ledger.models import (
 from carbon_market.ledger.rules import MAX_QUANTITY
 from carbon_market.pagination import Page, PageRequest, paginate
 
+#: The accounts a regulator moves units out of; other accounts are corrected by reversal.
+REGULATOR_SOURCES = frozenset({AccountKind.GOVERNMENT_RESERVE, AccountKind.AUCTION})
+
 #: Singleton government accounts made by the ledger migration, with fixed numbers.
 GOVERNMENT_ACCOUNTS = {
     AccountKind.GOVERNMENT_ISSUANCE: "BJ01000000000105",
@@ -210,6 +213,21 @@ def list_accounts(
         owner_id = select(Enterprise.id).where(Enterprise.credit_code == filters.owner.upper())
         query = query.where(Account.enterprise_id.in_(owner_id.scalar_subquery()))
     return paginate(session, query.order_by(Account.id), page)
+
+
+def transfer_sources(session: Session, actor: Actor) -> list[Account]:
+    """The open accounts ``actor`` may ask to move units out of: an enterprise user's own
+    enterprise's, a regulator's reserve and auction accounts. A form's choices, not a
+    permission: ``service.request_transfer`` still decides (initiator capability, limits,
+    holdings)."""
+    authorize(actor, "ledger.transfer")
+    query = select(Account).where(Account.status == AccountStatus.OPEN)
+    scope = tenant_scope(actor)
+    if scope is not None:
+        query = query.where(Account.enterprise_id == scope)
+    elif not actor.is_system:
+        query = query.where(Account.kind.in_(sorted(REGULATOR_SOURCES)))
+    return list(session.scalars(query.order_by(Account.number)))
 
 
 def owner_codes(session: Session, accounts: list[Account]) -> dict[int, str]:

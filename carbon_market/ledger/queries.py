@@ -78,6 +78,28 @@ def list_transactions(
     return paginate(session, query.order_by(LedgerTransaction.id.desc()), page)
 
 
+@dataclass(frozen=True)
+class PostingLine:
+    """One leg of a completed transaction: negative out of ``account``, positive into it."""
+
+    account: str
+    unit_kind: str
+    vintage: int
+    quantity: int
+
+
+def transaction_postings(session: Session, actor: Actor, tx_id: int) -> list[PostingLine]:
+    """The postings of a transaction the actor may see (none until it completes)."""
+    get_transaction(session, actor, tx_id)
+    rows = session.execute(
+        select(Account.number, Posting.unit_kind, Posting.vintage, Posting.quantity)
+        .join(Account, Account.id == Posting.account_id)
+        .where(Posting.transaction_id == tx_id)
+        .order_by(Posting.id)
+    )
+    return [PostingLine(*row) for row in rows]
+
+
 def account_numbers(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}

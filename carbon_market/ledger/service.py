@@ -41,6 +41,7 @@ from carbon_market.errors import (
 )
 from carbon_market.ledger import engine
 from carbon_market.ledger.accounts import (
+    REGULATOR_SOURCES,
     AccountRef,
     can_see,
     government_account,
@@ -147,7 +148,7 @@ def _check_initiator(actor: Actor, source: AnyAccount) -> None:
         if not actor.can_initiate:
             raise FourEyesViolation("you do not have the initiator capability")
         return
-    if source.kind not in (AccountKind.GOVERNMENT_RESERVE, AccountKind.AUCTION):
+    if source.kind not in REGULATOR_SOURCES:
         raise PermissionDenied(
             "regulators move units only out of the reserve or auction "
             "account; correct other accounts with a reversal"

@@ -56,6 +56,7 @@ def _protect_forms() -> None:
 NAV: list[tuple[str, str, str | None]] = [
     ("web.dashboard", "Start 首页", None),
     ("web.accounts", "Accounts 账户", "account.read"),
+    ("web.transactions", "Transactions 交易", "ledger.read"),
     ("web.reports", "Reports 排放报告", "reports.read"),
     ("web.compliance", "Compliance 履约", "compliance.read_year"),
     ("web.market", "Market 市场", "market.stats"),

@@ -9,7 +9,11 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from tests.api.conftest import headers_for, tenants  # noqa: F401  (the API tests' tenants)
+from tests.api.conftest import (  # noqa: F401  (the API tests' tenants and tokens)
+    bearer,
+    headers_for,
+    tenants,
+)
 from tests.factories import PASSWORD
 
 CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
