@@ -4,8 +4,9 @@ Regulators, enterprises, verifiers, finance officers and auditors read the platf
 browser: their accounts and statements, reports, the market, compliance and the project
 library. Every page calls the service functions the API calls, with the signed-in user's
 :class:`~carbon_market.auth.roles.Actor`, so the same authorization and tenancy hold (an
-enterprise user sees its own enterprise only). Changes stay with the API and the CLI for
-now; the web UI's only forms that change anything are signing in and out.
+enterprise user sees its own enterprise only). Most changes stay with the API and the CLI
+for now; the web UI's forms that change anything are signing in and out and the emission
+report's workflow steps (``report_actions``).
 
 Signing in exchanges the name and password for an ordinary one-day API token (label
 ``web``), kept in Flask's signed session cookie (HttpOnly, SameSite=Lax, Secure in
@@ -25,6 +26,7 @@ from carbon_market.web import (  # noqa: F401
     finance_pages,
     market_pages,
     pages,
+    report_actions,
     reports_pages,
     signin,
 )
