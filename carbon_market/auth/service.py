@@ -132,6 +132,25 @@ def list_users(session: Session, actor: Actor, *, page: PageRequest) -> Page[Use
     return paginate(session, select(User).order_by(User.id), page)
 
 
+#: Verifiers offered at most when a report's verifier is chosen (a jurisdiction accredits a
+#: few dozen; the bound keeps the list a bounded read like every other).
+MAX_VERIFIERS = 500
+
+
+def list_verifiers(session: Session, actor: Actor) -> list[User]:
+    """The active users of role verifier, by name: those a report may be assigned to
+    (``reports.assign_verifier`` accepts exactly these). For whoever assigns verifiers
+    (regulators), who may not otherwise need to read every user."""
+    authorize(actor, "reports.assign")
+    query = (
+        select(User)
+        .where(User.role == Role.VERIFIER, User.is_active.is_(True))
+        .order_by(User.name)
+        .limit(MAX_VERIFIERS)
+    )
+    return list(session.scalars(query))
+
+
 def _user_by_name(session: Session, name: str) -> User:
     user = session.scalar(select(User).where(User.name == name))
     if user is None:

@@ -25,8 +25,10 @@ Rules:
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any, Final
 
 from sqlalchemy import select
@@ -78,6 +80,18 @@ REPORT_FIELDS = [
     "flag_count",
 ]
 EDITABLE = frozenset({ReportStatus.DRAFT, ReportStatus.RETURNED})
+#: The statuses each workflow step starts from; a step from any other status is a Conflict.
+#: One table, so that what a user is offered (the web UI shows a step's form only on these)
+#: and what the service accepts cannot drift apart.
+STEP_FROM: Final[Mapping[str, frozenset[ReportStatus]]] = MappingProxyType(
+    {
+        "submit": EDITABLE,
+        "assign": frozenset({ReportStatus.SUBMITTED}),
+        "verify": frozenset({ReportStatus.SUBMITTED}),
+        "approve": frozenset({ReportStatus.VERIFIED}),
+        "return": frozenset({ReportStatus.SUBMITTED, ReportStatus.VERIFIED}),
+    }
+)
 
 
 class _Unchanged:
@@ -325,7 +339,7 @@ def recompute_open_report(
     return report
 
 
-def _require(report: EmissionReport, allowed: set[ReportStatus], step: str) -> None:
+def _require(report: EmissionReport, allowed: Set[ReportStatus], step: str) -> None:
     if report.status not in allowed:
         expected = " or ".join(sorted(allowed))
         raise Conflict(f"report {report.id} is {report.status}; only {expected} can be {step}")
@@ -342,7 +356,7 @@ def submit_report(session: Session, actor: Actor, report_id: int) -> EmissionRep
     (submitting twice).
     """
     report = _load_visible(session, actor, report_id, "reports.submit", for_update=True)
-    _require(report, set(EDITABLE), "submitted")
+    _require(report, STEP_FROM["submit"], "submitted")
     before = snapshot(report, ["status", "co2_t"])
     refresh_claims(session, report)
     factor_set = session.scalar(
@@ -370,7 +384,7 @@ def assign_verifier(
     (``#/verifier``) when no active user of role verifier has that name.
     """
     report = _load_visible(session, actor, report_id, "reports.assign", for_update=True)
-    _require(report, {ReportStatus.SUBMITTED}, "assigned")
+    _require(report, STEP_FROM["assign"], "assigned")
     user = session.scalar(select(User).where(User.name == verifier))
     if user is None or user.role is not Role.VERIFIER or not user.is_active:
         raise ValidationFailed(
@@ -406,7 +420,7 @@ def verify_report(
     configured threshold and no reason is given.
     """
     report = _load_visible(session, actor, report_id, "reports.verify", for_update=True)
-    _require(report, {ReportStatus.SUBMITTED}, "verified")
+    _require(report, STEP_FROM["verify"], "verified")
     errors = split_errors(report, verified_co2_t, facilities)
     if errors:
         raise ValidationFailed(
@@ -442,7 +456,7 @@ def approve_report(session: Session, actor: Actor, report_id: int) -> EmissionRe
     Raises NotFound, Conflict when the report is not verified, FourEyesViolation.
     """
     report = _load_visible(session, actor, report_id, "reports.decide", for_update=True)
-    _require(report, {ReportStatus.VERIFIED}, "approved")
+    _require(report, STEP_FROM["approve"], "approved")
     if report.created_by == actor.name:
         raise FourEyesViolation(
             f"report {report_id} was filed by {actor.name}; another regulator must approve it"
@@ -468,7 +482,7 @@ def return_report(
     Raises NotFound, Conflict when the report is neither submitted nor verified.
     """
     report = _load_visible(session, actor, report_id, "reports.decide", for_update=True)
-    _require(report, {ReportStatus.SUBMITTED, ReportStatus.VERIFIED}, "returned")
+    _require(report, STEP_FROM["return"], "returned")
     before = snapshot(report, ["status"])
     report.status = ReportStatus.RETURNED
     report.return_reasons = list(reasons)

@@ -4,9 +4,10 @@ Regulators, enterprises, verifiers, finance officers and auditors read the platf
 browser: their accounts and statements, reports, the market, compliance and the project
 library. Every page calls the service functions the API calls, with the signed-in user's
 :class:`~carbon_market.auth.roles.Actor`, so the same authorization and tenancy hold (an
-enterprise user sees its own enterprise only). The first actions are the registry's:
-requesting a transfer and deciding on a transaction (``ledger_pages.py``), through the same
-service functions, four-eyes rules and idempotency mechanism as the API.
+enterprise user sees its own enterprise only). The actions so far: requesting a transfer and
+deciding on a transaction (``ledger_pages.py``) and the emission report's workflow steps
+(``report_actions.py``), through the same service functions, four-eyes rules and
+idempotency mechanism as the API.
 
 Signing in exchanges the name and password for an ordinary one-day API token (label
 ``web``), kept in Flask's signed session cookie (HttpOnly, SameSite=Lax, Secure in
@@ -27,6 +28,7 @@ from carbon_market.web import (  # noqa: F401
     ledger_pages,
     market_pages,
     pages,
+    report_actions,
     reports_pages,
     signin,
 )

@@ -1,4 +1,5 @@
-"""The emission report pages: the reports a user may see, and one report, read-only.
+"""The emission report pages: the reports a user may see, and one report with the forms
+of the workflow steps the user may take on it (the steps themselves: ``report_actions``).
 
 The figures are dumped with the API's own response schemas, so every decimal is the very
 string ``GET /api/v1/reports`` gives (never a float, never re-rounded here).
@@ -6,8 +7,14 @@ string ``GET /api/v1/reports`` gives (never a float, never re-rounded here).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import request
 
+from carbon_market.auth import service as auth_service
+from carbon_market.auth.policy import is_allowed
+from carbon_market.db import config_of
+from carbon_market.errors import DomainError
 from carbon_market.http import db_session
 from carbon_market.mrv import reports
 from carbon_market.mrv.reports_models import ReportStatus
@@ -44,7 +51,22 @@ def report_list() -> str:
 @bp.get("/reports/<int:report_id>", endpoint="report")
 def report_detail(report_id: int) -> str:
     """One report: status and its steps, figures, streams, facility lines, flags, green
-    power, and the other versions of the same enterprise's year."""
+    power, the other versions of the same enterprise's year, and the workflow steps the
+    user may take on it now (``report_actions``)."""
+    return report_page(report_id)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A workflow step the service refused: which form (``step``) and why."""
+
+    step: str
+    error: DomainError
+
+
+def report_page(report_id: int, refusal: Refusal | None = None) -> str:
+    """The report's page; with ``refusal``, the service's message and field errors beside
+    the refused step's form (and the values the user typed kept in it)."""
     session, actor = db_session(), web_actor()
     report = reports.get_report(session, actor, report_id)
     same_year = reports.ReportFilter(enterprise=report.enterprise.credit_code, year=report.year)
@@ -52,7 +74,13 @@ def report_detail(report_id: int) -> str:
         session, actor, filters=same_year, page=PageRequest(1, VERSIONS_SHOWN), newest_first=True
     )
     names = {line.facility_id: line.facility.name for line in report.facilities}
+    may_assign = report.status in reports.STEP_FROM["assign"] and is_allowed(
+        actor, "reports.assign"
+    )
+    verifiers = auth_service.list_verifiers(session, actor) if may_assign else []
+    threshold = config_of(session).mrv_verification_threshold
     return render(
         "report.html", report=report, shown=ReportSchema().dump(report), versions=versions,
-        facility_names=names,
+        facility_names=names, steps=reports.STEP_FROM, verifiers=verifiers, refusal=refusal,
+        threshold_percent=format((threshold * 100).normalize(), "f"),
     )  # fmt: skip
