@@ -11,6 +11,7 @@ nothing. No trade in the window: no penalty is made and the summary says why.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -35,6 +36,8 @@ from carbon_market.trading.market import average_price
 #: The unit kind whose market price sets penalties and prices the forecast's expected
 #: shortfall (``projections`` imports it: one definition).
 PRICED_KIND = "allowance"
+#: The largest amount the ``Money`` column stores: 2^63 − 1 fen.
+MAX_AMOUNT = Decimal(2**63 - 1).scaleb(-2)
 
 
 def window_of(found: ComplianceYear) -> tuple[date, date]:
@@ -80,29 +83,11 @@ def penalty_assessment(session: Session, actor: Actor, year: int, today: date) -
             "outcome": f"no {PRICED_KIND} trades from {start} to {end}: no market price, "
             f"{len(new)} shortfall(s) left unassessed",
         }
-    book = queries.book_of(found)
-    now = clock_of(session).now()
-    rows = []
-    for owner, short in sorted(new.items()):
-        result = penalty(
-            book, shortfall_t=short, multiple=found.penalty_multiple, average_price=price
-        )
-        rows.append(
-            {
-                "year": year,
-                "enterprise_id": owner,
-                "shortfall_t": result.shortfall_t,
-                "multiple": result.multiple,
-                "average_price": result.average_price,
-                "amount": result.amount,
-                "allocation_deduction_t": result.allocation_deduction_t,
-                "price_from": start,
-                "price_to": end,
-                "assessed_on": today,
-                "assessed_at": now,
-                "assessed_by": actor.name,
-            }
-        )
+    rows, too_large = _penalty_rows(session, actor, found, new, (start, end, price), today)
+    if too_large:
+        summary["too_large"] = too_large
+    if not rows:
+        return {**summary, "outcome": f"{len(too_large)} penalty(ies) too large to record"}
     session.execute(insert(CompliancePenalty), rows)
     record(
         session,
@@ -122,8 +107,52 @@ def penalty_assessment(session: Session, actor: Actor, year: int, today: date) -
         **summary,
         "assessed": len(rows),
         "average_price": price,
-        "outcome": f"assessed {len(rows)} penalty(ies) at {price} CNY/t × {found.penalty_multiple}",
+        "outcome": f"assessed {len(rows)} penalty(ies) at {price} CNY/t × {found.penalty_multiple}"
+        + (f"; {len(too_large)} too large to record" if too_large else ""),
     }
+
+
+def _penalty_rows(
+    session: Session,
+    actor: Actor,
+    found: ComplianceYear,
+    shortfalls: dict[int, int],
+    window: tuple[date, date, Decimal],
+    today: date,
+) -> tuple[list[dict[str, Any]], list[int]]:
+    """The penalty rows of ``shortfalls`` (enterprise id → tonnes) priced over ``window``
+    (first day, last day, average price), and the enterprises whose amount exceeds what the
+    amount column can hold (:data:`MAX_AMOUNT`): those are left unassessed and named, so one
+    absurd figure cannot fail the whole year's assessment (it used to overflow the insert)."""
+    start, end, price = window
+    book = queries.book_of(found)
+    now = clock_of(session).now()
+    rows: list[dict[str, Any]] = []
+    too_large: list[int] = []
+    for owner, short in sorted(shortfalls.items()):
+        result = penalty(
+            book, shortfall_t=short, multiple=found.penalty_multiple, average_price=price
+        )
+        if result.amount > MAX_AMOUNT:
+            too_large.append(owner)
+            continue
+        rows.append(
+            {
+                "year": found.year,
+                "enterprise_id": owner,
+                "shortfall_t": result.shortfall_t,
+                "multiple": result.multiple,
+                "average_price": result.average_price,
+                "amount": result.amount,
+                "allocation_deduction_t": result.allocation_deduction_t,
+                "price_from": start,
+                "price_to": end,
+                "assessed_on": today,
+                "assessed_at": now,
+                "assessed_by": actor.name,
+            }
+        )
+    return rows, too_large
 
 
 def assess_due_years(session: Session, actor: Actor, today: date) -> list[dict[str, Any]]:

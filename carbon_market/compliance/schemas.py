@@ -16,6 +16,11 @@ from carbon_market.schemas import Schema
 YEAR = {"validate": validate.Range(min=MIN_VINTAGE, max=MAX_VINTAGE), "strict": True}
 CREDIT_CODE = {"description": "The enterprise's unified social credit code"}
 FORMAT = validate.OneOf(["json", "csv"])
+#: The highest penalty multiple anyone may set, the rulebook's range included (national
+#: 5–10, Beijing 3–5). A range edited beyond it let a multiple overflow its 64-bit column
+#: (a 500) or a penalty overflow its amount.
+MAX_MULTIPLE = 100
+MULTIPLE_RANGE = validate.Range(min=0, max=MAX_MULTIPLE)
 
 
 class YearCreateSchema(Schema):
@@ -36,10 +41,10 @@ class OffsetsPatchSchema(Schema):
 
 class PenaltyPatchSchema(Schema):
     multiple_min = fields.Decimal(
-        as_string=True, validate=[validate.Range(min=0), max_places(MULTIPLE_SCALE)]
+        as_string=True, validate=[MULTIPLE_RANGE, max_places(MULTIPLE_SCALE)]
     )
     multiple_max = fields.Decimal(
-        as_string=True, validate=[validate.Range(min=0), max_places(MULTIPLE_SCALE)]
+        as_string=True, validate=[MULTIPLE_RANGE, max_places(MULTIPLE_SCALE)]
     )
     price_window = fields.String(
         validate=validate.OneOf(["month_before_deadline", "six_months_before_deadline"])
@@ -96,7 +101,7 @@ class MultipleSchema(Schema):
         required=True,
         as_string=True,
         validate=[
-            validate.Range(min=0, min_inclusive=False, max=100),
+            validate.Range(min=0, min_inclusive=False, max=MAX_MULTIPLE),
             max_places(MULTIPLE_SCALE),
         ],
         metadata={"description": "Within the rulebook's range", "example": "5"},

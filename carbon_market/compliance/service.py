@@ -45,6 +45,11 @@ from carbon_market.ledger.rules import check_quantity_and_vintage
 
 DEADLINES = ("reporting", "verification", "surrender")
 #: Members of the rulebook document a regulator may replace when editing a year.
+#: How many years after the compliance year a deadline (or an extension) may fall. Generous:
+#: the national market's first period (2019–2020) was due on 2021-12-31. Without a bound a
+#: date such as 9999-12-31 was stored and then overflowed the sweep's date arithmetic (the
+#: first instant after the deadline), failing every status of the year.
+DEADLINE_HORIZON_YEARS = 5
 EDITABLE = ("banking", "surrenderable", "outside_kinds", "offsets", "penalty", "obligation_caps")
 YEAR_FIELDS = [
     "year",
@@ -57,11 +62,21 @@ YEAR_FIELDS = [
 ]
 
 
+def latest_deadline(year: int) -> date:
+    """The latest date a deadline or an extension of ``year`` may be set to."""
+    return date(year + DEADLINE_HORIZON_YEARS, 12, 31)
+
+
 def _check_deadlines(year: int, deadlines: dict[str, date]) -> None:
     errors = [
         FieldError(f"#/{which}_deadline", f"must fall after the end of {year}")
         for which in DEADLINES
         if deadlines[which] <= date(year, 12, 31)
+    ]
+    errors += [
+        FieldError(f"#/{which}_deadline", f"must be on or before {latest_deadline(year)}")
+        for which in DEADLINES
+        if deadlines[which] > latest_deadline(year)
     ]
     reporting, verification, surrender = (deadlines[w] for w in DEADLINES)
     if not reporting <= verification <= surrender:
@@ -268,6 +283,11 @@ def grant_extension(
         raise ValidationFailed(
             "an extension must end after the surrender deadline",
             errors=[FieldError("#/until", f"after {found_year.surrender_deadline}")],
+        )
+    if until > latest_deadline(year):
+        raise ValidationFailed(
+            f"an extension must end on or before {latest_deadline(year)}",
+            errors=[FieldError("#/until", f"on or before {latest_deadline(year)}")],
         )
     now = clock_of(session).now()
     existing = session.scalar(

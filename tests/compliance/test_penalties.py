@@ -177,3 +177,27 @@ def test_the_deduction_from_next_years_allocation_counts_only_what_stays_uncorre
     assert int(outcome.results["allocation"][0]) == 1_400
     assert outcome.total_allocated == 1_400
     assert "less 600 deducted for the uncorrected 2023 shortfall" in outcome.results["note"][0]
+
+
+def test_a_penalty_too_large_to_record_does_not_stop_the_others(world: World) -> None:
+    # 999 999 999 999 t short (reports take up to 10^12 t) × 5 × 999 999.99 CNY/t (prices
+    # up to 10^6) is about 5 × 10^18 CNY, beyond the 2^63 − 1 fen an amount holds: it used
+    # to overflow the year's one INSERT, so nobody was penalised and the job failed daily.
+    _national_2023(world)
+    huge = world.enterprise("巨")
+    world.approved_report(huge, 2023, "999999999999")
+    small = world.enterprise("小")
+    world.approved_report(small, 2023, "100")
+    seller = world.enterprise("卖方")
+    world.give(seller, 5_000, vintage=2023)
+    _trade_at(world, seller.account, "999999.99")
+    world.clock.advance(timedelta(days=30))
+
+    summary = penalties.penalty_assessment(world.session, world.regulator, 2023, date(2026, 7, 1))
+
+    assert (summary["shortfalls"], summary["assessed"]) == (2, 1)
+    assert summary["too_large"] == [huge.enterprise.id]
+    assert "1 too large to record" in summary["outcome"]
+    (penalty,) = penalties.list_penalties(world.session, world.regulator, 2023)
+    assert penalty.enterprise_id == small.enterprise.id
+    assert penalty.amount == D("499999995.00")  # 100 t × 5 × 999 999.99

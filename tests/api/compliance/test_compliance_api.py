@@ -251,3 +251,25 @@ def test_approving_a_corrected_report_over_http_applies_the_cascade(
     )
     bad = client.get(f"{C}/2026/penalties?include=everything", headers=headers_for("regulator"))
     assert_problem(bad, 422, "validation-failed")
+
+
+@pytest.mark.parametrize("bound", ["multiple_min", "multiple_max"])
+def test_a_penalty_range_beyond_the_highest_multiple_is_refused(
+    app: Flask,
+    client: FlaskClient,
+    headers_for: Headers,
+    year_2026: dict[str, object],
+    bound: str,
+) -> None:
+    # "1E+20" as the minimum used to become the year's multiple and overflow its 64-bit
+    # column (a 500); any range beyond 100 could overflow a penalty's amount.
+    regulator = headers_for("regulator")
+    with moves_nothing(app):
+        huge = client.patch(
+            f"{C}/years/2026",
+            json={"penalty": {"multiple_min": "1E+20", "multiple_max": "1E+20"}},
+            headers=regulator,
+        )
+        over = client.patch(f"{C}/years/2026", json={"penalty": {bound: "101"}}, headers=regulator)
+    assert_problem(huge, 422, "validation-failed")
+    assert_problem(over, 422, "validation-failed", pointers={f"#/penalty/{bound}"})
