@@ -7,7 +7,9 @@ import re
 
 import pytest
 
+from tests.api.helpers import moves_nothing
 from tests.web.test_market_pages import trades  # noqa: F401  (the market page's fixture)
+from tests.web.test_transactions_pages import _fields, _transfer_form
 
 #: Targets a browser would read as another host: it drops tabs and newlines from a URL and
 #: reads a backslash as a slash, so each of these would become ``//evil.example``.
@@ -99,3 +101,43 @@ def test_the_charts_run_no_script_and_their_styles_carry_the_page_s_nonce(
     assert ' style="' not in html  # a style attribute would need 'unsafe-inline'
     again = _csp(client.get("/market"))["style-src"]
     assert again != _csp(response)["style-src"]  # a fresh nonce each response
+
+
+def test_a_transfer_form_naming_another_enterprise_s_account_moves_nothing(
+    client, sign_in, tenants, app
+):
+    """The form offers alpha's own accounts only; a hand-made form naming beta's account as
+    the source is the service's 404 (as unknown), and nothing moves."""
+    sign_in("alpha")
+    hidden = _transfer_form(client)
+
+    with moves_nothing(app):
+        response = client.post(
+            "/transfers/new",
+            data={**hidden, **_fields(tenants, from_account=tenants.other_account,
+                                      to_account=tenants.own_account)},
+        )  # fmt: skip
+
+    assert response.status_code == 404
+    assert "Transfer requested" not in response.get_data(as_text=True)
+
+
+def test_another_user_s_idempotency_key_is_a_transfer_of_their_own_not_a_replay(
+    client, sign_in, tenants
+):
+    """Keys are scoped per user: beta sending alpha's key neither replays alpha's transaction
+    (which would show it to beta) nor is refused as reused."""
+    sign_in("alpha")
+    hidden = _transfer_form(client)
+    first = client.post("/transfers/new", data={**hidden, **_fields(tenants)})
+    assert first.status_code == 303
+    client.post("/signout", data={"csrf_token": hidden["csrf_token"]})
+
+    sign_in("beta")
+    beta_hidden = {**_transfer_form(client), "idempotency_key": hidden["idempotency_key"]}
+    fields = _fields(tenants, from_account=tenants.other_account, to_account=tenants.own_account)
+    second = client.post("/transfers/new", data={**beta_hidden, **fields})
+
+    assert second.status_code == 303
+    assert second.headers["Location"] != first.headers["Location"]
+    assert "already sent" not in client.get(second.headers["Location"]).get_data(as_text=True)
