@@ -16,7 +16,7 @@ from carbon_market.trading import market
 from carbon_market.trading.schemas import DailyStatsSchema, MarketRangeArgsSchema
 from carbon_market.web.charts import market_charts
 from carbon_market.web.signin import web_actor
-from carbon_market.web.views import bp, query_args, render
+from carbon_market.web.views import bp, csp_nonce, query_args, render
 
 #: The range shown when the form leaves it out: the last 30 days, today included.
 DEFAULT_DAYS = 30
@@ -49,7 +49,8 @@ def market_page() -> str:
         "market.html", form=form, csv_url=url_for("web.market_csv", **form),
         unit_kinds=accounts.list_unit_kinds(db_session()),
         # The table shows the API's JSON: prices as the same decimal strings.
-        table=DailyStatsSchema(many=True).dump(rows), charts=market_charts(rows) if rows else None,
+        table=DailyStatsSchema(many=True).dump(rows),
+        charts=market_charts(rows, csp_nonce()) if rows else None,
     )  # fmt: skip
 
 

@@ -44,8 +44,17 @@ def web_actor() -> Actor:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site (never ``//host`` or a full URL: no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//"):
+    """Only a path on this site (never ``//host`` or a full URL: no open redirect). A
+    browser drops tabs and newlines from a URL and reads a backslash as a slash, so a
+    target with whitespace or a backslash in it may be another host to it: refused too."""
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and target.isprintable()
+        and not any(char.isspace() for char in target)
+    ):
         return target
     return url_for("web.dashboard")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -48,6 +49,41 @@ def _protect_forms() -> None:
     checked: ``WTF_CSRF_CHECK_DEFAULT`` is off)."""
     if request.method == "POST":
         csrf.protect()
+
+
+#: The web pages' Content-Security-Policy: nothing but this site's stylesheet, no script at
+#: all (the pages need none), forms posted here only, and no framing (clickjacking).
+#: ``{styles}``: the stylesheet, and the nonce of the charts' inline ``<style>`` elements
+#: when the page has charts (``csp_nonce``).
+CSP = (
+    "default-src 'none'; style-src {styles}; img-src 'self'; script-src 'none'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def csp_nonce() -> str:
+    """This response's nonce for inline ``<style>`` elements (pygal's charts carry theirs
+    inline), fresh for each response; a page that never asks allows no inline style."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    nonce: str = g.csp_nonce
+    return nonce
+
+
+@bp.after_request
+def _security_headers(response: Response) -> Response:
+    """Every web response: not framed, not sniffed, no script, no referrer to other sites;
+    and, but for the static stylesheet, never stored by a browser or a proxy (the pages
+    show a signed-in user's holdings, and the back button must not show them after
+    signing out)."""
+    styles = "'self'" + (f" 'nonce-{g.csp_nonce}'" if "csp_nonce" in g else "")
+    response.headers["Content-Security-Policy"] = CSP.format(styles=styles)
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    if request.endpoint != "web.static":
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 #: The navigation: (endpoint, label, the permission a user needs to see the link). A link
