@@ -121,6 +121,12 @@ def _notify(
         )
     if trail.penalty.get("cancelled"):
         lines.append(f"Penalty {trail.penalty['previous_id']} cancelled.")
+    elif trail.penalty.get("too_large"):
+        lines.append(
+            f"Penalty {trail.penalty['previous_id']} stands: the one recomputed for "
+            f"{trail.penalty['shortfall_t']} t is beyond what an amount holds; a regulator "
+            "must decide it."
+        )
     elif trail.penalty:
         lines.append(
             f"Penalty recomputed: {trail.penalty['amount']} CNY for "

@@ -28,7 +28,7 @@ from carbon_market.compliance.models import (
     ComplianceYear,
     PenaltyStatus,
 )
-from carbon_market.compliance.rules import penalty, price_window
+from carbon_market.compliance.rules import MAX_AMOUNT, penalty, price_window
 from carbon_market.compliance.sweep import sweep
 from carbon_market.db import clock_of, transactional
 from carbon_market.trading.market import average_price
@@ -36,8 +36,6 @@ from carbon_market.trading.market import average_price
 #: The unit kind whose market price sets penalties and prices the forecast's expected
 #: shortfall (``projections`` imports it: one definition).
 PRICED_KIND = "allowance"
-#: The largest amount the ``Money`` column stores: 2^63 − 1 fen.
-MAX_AMOUNT = Decimal(2**63 - 1).scaleb(-2)
 
 
 def window_of(found: ComplianceYear) -> tuple[date, date]:

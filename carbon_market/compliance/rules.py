@@ -18,6 +18,10 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from carbon_market.compliance.rulebook import PriceWindow, Rulebook
 
+#: The largest penalty amount the ``Money`` column stores: 2^63 − 1 fen. A larger one is
+#: left unassessed and named (the assessment), or leaves the penalty on record (a correction).
+MAX_AMOUNT = Decimal(2**63 - 1).scaleb(-2)
+
 FEN = Decimal("0.01")
 
 

@@ -29,7 +29,7 @@ from carbon_market.compliance.models import (
     ComplianceYear,
     PenaltyStatus,
 )
-from carbon_market.compliance.rules import penalty
+from carbon_market.compliance.rules import MAX_AMOUNT, penalty
 from carbon_market.db import clock_of
 
 
@@ -106,7 +106,9 @@ def repenalise(
 
     Returns what changed for the audit record and the notice (empty: nothing did):
     ``previous_id`` and ``previous_amount``, then ``cancelled`` or the new ``id``,
-    ``amount`` and ``shortfall_t``. The caller authorised ``actor``."""
+    ``amount`` and ``shortfall_t`` (or ``too_large`` and ``shortfall_t`` when the new amount
+    is beyond what an amount holds: the penalty on record then stands, unassessed anew, as
+    the assessment leaves such a penalty). The caller authorised ``actor``."""
     latest = _latest(session, correction)
     if latest is None:
         return {}  # never assessed: the penalty_assessment job assesses from the new status
@@ -115,21 +117,27 @@ def repenalise(
         return {}
     if not current and (shortfall_t == 0 or latest.status is PenaltyStatus.SUPERSEDED):
         return {}
+    change: dict[str, Any] = {"previous_id": latest.id, "previous_amount": str(latest.amount)}
+    new = None
+    if shortfall_t:
+        new = _penalty_row(
+            latest,
+            found,
+            shortfall_t,
+            assessed_on=today,
+            assessed_at=clock_of(session).now(),
+            assessed_by=actor.name,
+            correction_id=correction.id,
+            supersedes_id=latest.id if current else None,
+        )
+        if new.amount > MAX_AMOUNT:
+            # Beyond what the amount column holds (as in the assessment): the penalty on
+            # record stands and the correction says so, instead of failing the approval.
+            return {**change, "too_large": True, "shortfall_t": shortfall_t}
     if current:
         _end(session, actor, latest, correction, shortfall_t)
-    change: dict[str, Any] = {"previous_id": latest.id, "previous_amount": str(latest.amount)}
-    if not shortfall_t:
+    if new is None:
         return {**change, "cancelled": True}
-    new = _penalty_row(
-        latest,
-        found,
-        shortfall_t,
-        assessed_on=today,
-        assessed_at=clock_of(session).now(),
-        assessed_by=actor.name,
-        correction_id=correction.id,
-        supersedes_id=latest.id if current else None,
-    )
     session.add(new)
     session.flush()  # the new penalty's id names it in the audit record and the notice
     record(

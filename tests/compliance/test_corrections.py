@@ -217,6 +217,46 @@ def test_obligation_up_after_the_deadline_supersedes_the_penalty(
     assert verify_ledger(world.session) == []
 
 
+def test_a_recomputed_penalty_too_large_to_record_leaves_the_penalty_and_says_so(
+    world: World, alpha: Covered
+) -> None:
+    # Priced at 999 999.99 CNY/t: 10 000 t short × 3 × 999 999.99 = 29 999 999 700.00 CNY.
+    # Corrected to 40 000 000 000 t: 39 999 930 000 t short × 3 × 999 999.99 ≈ 1.2 × 10^17
+    # CNY, beyond the 2^63 − 1 fen (≈ 9.2 × 10^16 CNY) an amount holds. The approval used to
+    # fail on the overflow; now it stands, the penalty on record stands, and the notice says.
+    seller = world.enterprise("卖方")
+    world.give(seller, 5_000, vintage=2025)
+    exchange = actor_for(make_user(world.session, role=Role.EXCHANGE, name="exchange"))
+    trading.set_reference_price(world.session, world.regulator, unit_kind="allowance",
+                                day=date(2026, 6, 1), price=D("999999.99"))  # fmt: skip
+    buyer = accounts.open_trading_account(world.session, SYSTEM, holder_name="某投资").number
+    trading.record_trade(
+        world.session, exchange, kind=TradeKind.LISTED, seller_account=seller.account,
+        buyer_account=buyer, unit_kind="allowance", vintage=2025, quantity=1_000,
+        price=D("999999.99"), traded_at=datetime(2026, 6, 1, 2, 0, tzinfo=UTC),
+        external_ref="P1",
+    )  # fmt: skip
+    _surrender(world, alpha, 70_000)
+    world.clock.advance(timedelta(days=30))
+    penalties.penalty_assessment(world.session, world.regulator, 2025, AFTER_DEADLINE)
+    (old,) = penalties.list_penalties(world.session, world.regulator, 2025)
+    assert old.amount == D("29999999700.00")
+
+    report = _correct(world, alpha, "40000000000")
+
+    assert report.status.value == "approved"
+    (current,) = penalties.list_penalties(world.session, world.regulator, 2025)
+    assert (current.id, current.amount, current.status) == (
+        old.id, D("29999999700.00"), PenaltyStatus.CURRENT,
+    )  # fmt: skip
+    assert _status(world, alpha) == ("shortfall", 40_000_000_000, 70_000, 39_999_930_000)
+    notice = world.session.scalars(
+        select(Notification).where(Notification.kind == "correction")
+    ).one()
+    assert f"Penalty {old.id} stands" in notice.body
+    assert "39999930000 t is beyond what an amount holds" in notice.body
+
+
 def test_a_shortfall_gone_to_zero_cancels_the_penalty(world: World, alpha: Covered) -> None:
     old = _penalised_10_000_short(world, alpha)
 
