@@ -27,10 +27,13 @@ from allocation.models import (
     Stage,
 )
 from carbon_market.emitters.schemas import max_places
+from carbon_market.http import MAX_ID
 from carbon_market.ledger.rules import MAX_VINTAGE, MIN_VINTAGE
 from carbon_market.schemas import PageArgsSchema, Schema
 
 YEAR = validate.Range(min=2001, max=2100)
+#: A row id the 64-bit columns can hold: a larger one would overflow the driver (a 500).
+ID = validate.Range(min=1, max=MAX_ID)
 NAME = validate.Length(min=1, max=100)
 
 
@@ -168,7 +171,9 @@ UNITS = validate.Range(min=1)
 class AuctionOpenSchema(Schema):
     """An auction's terms. Instants are ISO 8601 with an offset (stored in UTC)."""
 
-    plan_id = fields.Integer(metadata={"description": "An approved plan; sets the year"})
+    plan_id = fields.Integer(
+        validate=ID, metadata={"description": "An approved plan; sets the year"}
+    )
     year = fields.Integer(validate=YEAR, metadata={"description": "Required without a plan"})
     unit_kind = fields.String(load_default="allowance", validate=validate.Length(1, 32))
     vintage = fields.Integer(
