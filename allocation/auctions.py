@@ -160,7 +160,9 @@ def open_auction(
     authorize(actor, "auction.manage")
     plan = None
     if plan_id is not None:
-        plan = session.get(AllocationPlan, plan_id)
+        # Locked: the plan's auctioned share is checked against its auctions so far, and
+        # two openings must not both pass that check on the same volumes.
+        plan = session.get(AllocationPlan, plan_id, with_for_update=True)
         if plan is None:
             raise NotFound(f"allocation plan {plan_id} does not exist")
         if plan.status is PlanStatus.DRAFT:

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from allocation import auctions, decisions, entrants, service
 from allocation.inputs import BenchmarkInputs
-from allocation.models import AllocationAdjustment, AuctionBid, Stage
+from allocation.models import AllocationAdjustment, AllocationPlan, Auction, AuctionBid, Stage
 from carbon_market.auth.roles import Actor, Role
 from carbon_market.auth.service import actor_for
 from carbon_market.emitters import service as emitters
@@ -156,3 +156,44 @@ def test_approvals_of_one_record_racing_each_other_move_its_units_once(app, sess
     )
     assert moved == 1
     assert verify_ledger(session) == []
+
+
+def _approved_plan(session):
+    document = {
+        "year": 2025, "cap": 10000, "reserve_share": "0.05", "auction_share": "0.03",
+        "base_years": [2022, 2023, 2024],
+        "sectors": {"power": {"method": "benchmark", "benchmarks": {"gas": "0.3305"}}},
+    }  # fmt: skip
+    plan = service.create_plan(session, SYSTEM, document=document)
+    service.approve_plan(session, Actor.system(name="system:approver"), plan.id)
+    return plan
+
+
+def test_auctions_of_one_plan_opened_at_once_stay_within_its_auctioned_share(app, session):
+    # floor(10,000 × 0.03) = 300 units for auction: three auctions of 100 fit. Each opening
+    # once read the volumes so far without a lock, so all eight passed the check.
+    plan = _approved_plan(session)
+    session.commit()
+
+    outcomes = _race(app, lambda s: auctions.open_auction(
+        s, SYSTEM, plan_id=plan.id, volume=100, reserve_price=D("50.00"), bidder_limit=100,
+        opens_at=NOW - timedelta(hours=1), closes_at=NOW + timedelta(hours=1),
+    ))  # fmt: skip
+
+    assert outcomes == Counter({"ok": 3, "RuleViolation": WORKERS - 3})
+    assert session.scalar(select(func.sum(Auction.volume))) == 300
+
+
+def test_plans_of_one_name_created_at_once_are_one_plan_and_conflicts(app, session):
+    # The name check read before the insert: the losers hit the unique index (a 500).
+    document = {
+        "year": 2025, "cap": 10000, "reserve_share": "0.05", "auction_share": "0.03",
+        "base_years": [2022, 2023, 2024],
+        "sectors": {"power": {"method": "benchmark", "benchmarks": {"gas": "0.3305"}}},
+    }  # fmt: skip
+    session.commit()
+
+    outcomes = _race(app, lambda s: service.create_plan(s, SYSTEM, document=document))
+
+    assert outcomes == Counter({"ok": 1, "Conflict": WORKERS - 1})
+    assert session.scalar(select(func.count()).select_from(AllocationPlan)) == 1
