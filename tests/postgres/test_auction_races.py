@@ -197,3 +197,47 @@ def test_plans_of_one_name_created_at_once_are_one_plan_and_conflicts(app, sessi
 
     assert outcomes == Counter({"ok": 1, "Conflict": WORKERS - 1})
     assert session.scalar(select(func.count()).select_from(AllocationPlan)) == 1
+
+
+def test_issuing_a_plan_whole_and_pre_allocating_it_at_once_never_do_both(app, session):
+    # Issuing checked "no pre-allocation" in its first unit of work, then moved results in
+    # later ones without looking again: a pre-allocation started in between went ahead too,
+    # and the kiln received its allocation and 70% of it again.
+    from allocation import issuing, stages
+    from tests.api.allocation.test_plans import approved_reports
+
+    kiln = make_enterprise(session, name="北京乙水泥有限公司", sector="cement")
+    emitters.add_facility(session, SYSTEM, kiln.id, name="1号回转窑", facility_type="kiln")
+    make_user(session, role=Role.VERIFIER, name="verifier")
+    approved_reports(session, kiln.credit_code, [2022, 2023, 2024])
+    ledger.issue(session, SYSTEM, unit_kind="allowance", vintage=2025, quantity=10000)
+    document = {
+        "year": 2025, "cap": 10000, "reserve_share": "0.05", "auction_share": "0.03",
+        "base_years": [2022, 2023, 2024], "pre_allocation_share": "0.7",
+        "sectors": {"cement": {"method": "historical_emissions", "control_factor": "0.97"}},
+    }  # fmt: skip
+    plan = service.create_plan(session, SYSTEM, document=document)
+    service.approve_plan(session, Actor.system(name="system:approver"), plan.id)
+    session.commit()
+    turn, lock = iter(range(WORKERS)), Lock()
+
+    def issue_or_pre_allocate(s):
+        with lock:
+            n = next(turn)
+        if n % 2:
+            issuing.issue_plan(s, SYSTEM, plan.id)
+        else:
+            stages.pre_allocate(s, SYSTEM, plan.id)
+
+    outcomes = _race(app, issue_or_pre_allocate)
+
+    assert set(outcomes) <= {"ok", "Conflict"}
+    moved = session.scalar(
+        select(func.count()).select_from(LedgerTransaction).where(
+            LedgerTransaction.memo.like(f"allocation plan {plan.id}%")
+        )
+    )
+    # 268.3 × 0.97 = 260.251 → 260 whole, or floor(0.7 × 260) = 182 pre-allocated: one
+    # movement either way, never both.
+    assert moved == 1, outcomes
+    assert verify_ledger(session) == []
