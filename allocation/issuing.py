@@ -112,9 +112,7 @@ def _issue_batch(
     Each batch locks the plan and looks again for a pre-allocation: one may have started
     since :func:`_start` (it locks the plan too, and refuses once a result is issued), and
     a plan must never be issued both whole and in two steps."""
-    session.execute(
-        select(AllocationPlan.id).where(AllocationPlan.id == plan.id).with_for_update()
-    )
+    session.execute(select(AllocationPlan.id).where(AllocationPlan.id == plan.id).with_for_update())
     _check_not_staged(session, plan.id)
     rows = session.execute(
         select(AllocationResult.id, AllocationResult.facility_id, AllocationResult.allocation,

@@ -1,7 +1,8 @@
 """Auctions and the reserve under concurrency (PostgreSQL): the per-bidder limit holds when
 one bidder's bids race, settlement racing itself moves each award once, new entrants
 racing for the last of the reserve never take more than it has, and approvals of one
-record racing each other move its units once."""
+record racing each other move its units once; auctions racing for a plan's auctioned
+share, plans racing for one name, and a plan issued whole while it is pre-allocated."""
 
 from __future__ import annotations
 
@@ -233,9 +234,9 @@ def test_issuing_a_plan_whole_and_pre_allocating_it_at_once_never_do_both(app, s
 
     assert set(outcomes) <= {"ok", "Conflict"}
     moved = session.scalar(
-        select(func.count()).select_from(LedgerTransaction).where(
-            LedgerTransaction.memo.like(f"allocation plan {plan.id}%")
-        )
+        select(func.count())
+        .select_from(LedgerTransaction)
+        .where(LedgerTransaction.memo.like(f"allocation plan {plan.id}%"))
     )
     # 268.3 × 0.97 = 260.251 → 260 whole, or floor(0.7 × 260) = 182 pre-allocated: one
     # movement either way, never both.
