@@ -26,6 +26,8 @@ from sqlalchemy.orm import Session
 
 from allocation.auction import Bid, clear_auction
 from allocation.models import (
+    MAX_AUCTION_PRICE,
+    MAX_AUCTION_VOLUME,
     AllocationPlan,
     Auction,
     AuctionBid,
@@ -90,6 +92,15 @@ def _places(value: Decimal) -> int:
     return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
+PRICE_RULE = f"must be positive, below {MAX_AUCTION_PRICE}, at most two places"
+
+
+def _is_price(value: Decimal) -> bool:
+    """A reserve price or a bid the columns hold (see ``MAX_AUCTION_PRICE``): checked here,
+    not only by the API's schema, so the command line (which may pass NaN) is held to it."""
+    return value.is_finite() and 0 < value < MAX_AUCTION_PRICE and _places(value) <= 2
+
+
 def _plan_budget(session: Session, plan: AllocationPlan) -> int:
     """Units the plan's auctioned share leaves for new auctions: floor(cap × share) less the
     volumes of the plan's auctions so far."""
@@ -113,11 +124,11 @@ def _check_terms(
     errors = []
     if session.get(UnitKind, unit_kind) is None:
         errors.append(FieldError("#/unit_kind", "not in the unit catalogue"))
-    if volume <= 0:
-        errors.append(FieldError("#/volume", "must be a positive number of units"))
-    if reserve_price <= 0 or _places(reserve_price) > 2:
-        errors.append(FieldError("#/reserve_price", "must be positive, at most two places"))
-    if not 0 < bidder_limit <= max(volume, 0):
+    if not 0 < volume <= MAX_AUCTION_VOLUME:
+        errors.append(FieldError("#/volume", f"must be from 1 to {MAX_AUCTION_VOLUME} units"))
+    if not _is_price(reserve_price):
+        errors.append(FieldError("#/reserve_price", PRICE_RULE))
+    if not 0 < bidder_limit <= min(max(volume, 0), MAX_AUCTION_VOLUME):
         errors.append(FieldError("#/bidder_limit", "must be between 1 and the volume"))
     if closes_at <= opens_at:
         errors.append(FieldError("#/closes_at", "must be after opens_at"))
@@ -149,7 +160,9 @@ def open_auction(
     authorize(actor, "auction.manage")
     plan = None
     if plan_id is not None:
-        plan = session.get(AllocationPlan, plan_id)
+        # Locked: the plan's auctioned share is checked against its auctions so far, and
+        # two openings must not both pass that check on the same volumes.
+        plan = session.get(AllocationPlan, plan_id, with_for_update=True)
         if plan is None:
             raise NotFound(f"allocation plan {plan_id} does not exist")
         if plan.status is PlanStatus.DRAFT:
@@ -282,8 +295,8 @@ def _check_bid(
     session: Session, auction: Auction, enterprise_id: int, price: Decimal, quantity: int
 ) -> None:
     errors = []
-    if price <= 0 or _places(price) > 2:
-        errors.append(FieldError("#/price", "must be positive, at most two places"))
+    if not _is_price(price):
+        errors.append(FieldError("#/price", PRICE_RULE))
     if quantity <= 0:
         errors.append(FieldError("#/quantity", "must be a positive number of units"))
     if errors:

@@ -56,15 +56,8 @@ def _unissued(plan_id: int) -> list[ColumnElement[bool]]:
     ]
 
 
-@transactional
-def _start(session: Session, actor: Actor, plan_id: int) -> tuple[AllocationPlan, int]:
-    """Check the plan can be issued and the reserve covers what is left; (plan, issued)."""
-    authorize(actor, "allocation.issue")
-    plan = session.get(AllocationPlan, plan_id)
-    if plan is None:
-        raise NotFound(f"allocation plan {plan_id} does not exist")
-    if plan.status is PlanStatus.DRAFT:
-        raise Conflict(f"plan {plan_id} is a draft: approve it before issuing")
+def _check_not_staged(session: Session, plan_id: int) -> None:
+    """Refuse a plan issued in two steps (pre-allocation and true-up): never both ways."""
     staged = session.scalar(
         select(AllocationAdjustment.id)
         .where(
@@ -75,6 +68,18 @@ def _start(session: Session, actor: Actor, plan_id: int) -> tuple[AllocationPlan
     )
     if staged is not None:
         raise Conflict(f"plan {plan_id} is pre-allocated: finish it with the true-up")
+
+
+@transactional
+def _start(session: Session, actor: Actor, plan_id: int) -> tuple[AllocationPlan, int]:
+    """Check the plan can be issued and the reserve covers what is left; (plan, issued)."""
+    authorize(actor, "allocation.issue")
+    plan = session.get(AllocationPlan, plan_id)
+    if plan is None:
+        raise NotFound(f"allocation plan {plan_id} does not exist")
+    if plan.status is PlanStatus.DRAFT:
+        raise Conflict(f"plan {plan_id} is a draft: approve it before issuing")
+    _check_not_staged(session, plan_id)
     issued = session.scalar(
         select(func.count()).where(
             AllocationResult.plan_id == plan_id, AllocationResult.issued_tx_id.is_not(None)
@@ -102,7 +107,13 @@ def _start(session: Session, actor: Actor, plan_id: int) -> tuple[AllocationPlan
 def _issue_batch(
     session: Session, actor: Actor, plan: AllocationPlan, batch_size: int
 ) -> tuple[int, int]:
-    """Issue up to ``batch_size`` results; (results issued, units moved)."""
+    """Issue up to ``batch_size`` results; (results issued, units moved).
+
+    Each batch locks the plan and looks again for a pre-allocation: one may have started
+    since :func:`_start` (it locks the plan too, and refuses once a result is issued), and
+    a plan must never be issued both whole and in two steps."""
+    session.execute(select(AllocationPlan.id).where(AllocationPlan.id == plan.id).with_for_update())
+    _check_not_staged(session, plan.id)
     rows = session.execute(
         select(AllocationResult.id, AllocationResult.facility_id, AllocationResult.allocation,
                Account.number)

@@ -151,6 +151,13 @@ class AuctionStatus(enum.StrEnum):
     SETTLED = "settled"
 
 
+#: The most units one auction may offer, and the price every bid and reserve stays below
+#: (CNY, as for trades): an amount due, awarded × price, is then at most 10**16 CNY, which
+#: its column (fen in a signed 64-bit integer, up to 9.2 × 10**16 CNY) holds.
+MAX_AUCTION_VOLUME = 10**10
+MAX_AUCTION_PRICE = Decimal("1000000")
+
+
 class Auction(Base):
     """A uniform-price sealed-bid auction of units held in the auction account.
 

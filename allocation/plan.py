@@ -101,8 +101,12 @@ class _Reader:
             return Decimal(0)
         if -parsed.as_tuple().exponent > PLACES:  # type: ignore[operator]
             self.fail(pointer, f"at most {PLACES} decimal places")
+            return Decimal(0)
         if not low <= parsed <= high:
             self.fail(pointer, f"must be between {low} and {high}")
+            # Not the value itself: the checks that combine values (the shares' sum) would
+            # do arithmetic on it, which overflows the Decimal context for "1e999999999".
+            return Decimal(0)
         return parsed
 
     def integer(self, value: Any, pointer: str, *, low: int, high: int) -> int:

@@ -7,6 +7,10 @@
 3. Each facility gets the floor of its (scaled) value; the units left up to the target —
    floor(budget) when scaling applied, else floor(sum) — go one each to the largest
    fractional parts, ties by ascending facility id. The total never exceeds the budget.
+   When the factor's rounding leaves the scaled sum more than one unit per facility short
+   of floor(budget) (only for totals around 10**12 times the facility count), the target is
+   floor(Σ scaled) instead: the rule cannot give a facility more than one unit over its
+   floor.
 """
 
 from __future__ import annotations
@@ -69,4 +73,6 @@ def scale_and_round(values: Objects, ids: npt.NDArray[np.generic], budget: Decim
         factor = scale_factor(total, budget)
         scaled = values * factor if factor != ONE else values
         target = int(budget // 1) if factor != ONE else int(total // 1)
+        if factor != ONE and target - int((scaled // 1).sum()) > len(values):
+            target = int(scaled.sum() // 1)  # see the module docstring, step 3
     return Rounded(factor, scaled, largest_remainder(scaled, ids, target), target)

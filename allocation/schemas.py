@@ -27,10 +27,17 @@ from allocation.models import (
     Stage,
 )
 from carbon_market.emitters.schemas import max_places
+from carbon_market.http import MAX_ID
 from carbon_market.ledger.rules import MAX_VINTAGE, MIN_VINTAGE
+from carbon_market.mrv.reports_schemas import MAX_STORED
 from carbon_market.schemas import PageArgsSchema, Schema
 
 YEAR = validate.Range(min=2001, max=2100)
+#: A row id the 64-bit columns can hold: a larger one would overflow the driver (a 500).
+ID = validate.Range(min=1, max=MAX_ID)
+#: A reserve record's output and heat: below 10**12, as a report's figures (the registry's
+#: inputs to the same benchmark), so the pro-rata step stays within its Decimal context.
+FIGURE = validate.Range(min=0, min_inclusive=False, max=MAX_STORED, max_inclusive=False)
 NAME = validate.Length(min=1, max=100)
 
 
@@ -88,8 +95,8 @@ class CopySchema(Schema):
 
 
 class CompareArgsSchema(Schema):
-    a = fields.Integer(required=True, metadata={"description": "First plan id"})
-    b = fields.Integer(required=True, metadata={"description": "Second plan id"})
+    a = fields.Integer(required=True, validate=ID, metadata={"description": "First plan id"})
+    b = fields.Integer(required=True, validate=ID, metadata={"description": "Second plan id"})
 
 
 class FacilityResultSchema(Schema):
@@ -168,7 +175,9 @@ UNITS = validate.Range(min=1)
 class AuctionOpenSchema(Schema):
     """An auction's terms. Instants are ISO 8601 with an offset (stored in UTC)."""
 
-    plan_id = fields.Integer(metadata={"description": "An approved plan; sets the year"})
+    plan_id = fields.Integer(
+        validate=ID, metadata={"description": "An approved plan; sets the year"}
+    )
     year = fields.Integer(validate=YEAR, metadata={"description": "Required without a plan"})
     unit_kind = fields.String(load_default="allowance", validate=validate.Length(1, 32))
     vintage = fields.Integer(
@@ -313,7 +322,8 @@ class _BenchmarkInputsSchema(Schema):
         validate=validate.Length(1, 40), metadata={"description": "Default: the facility type"}
     )
     heat_supplied_gj = fields.Decimal(
-        as_string=True, validate=[validate.Range(min=0), max_places(6)]
+        as_string=True,
+        validate=[validate.Range(min=0, max=MAX_STORED, max_inclusive=False), max_places(6)],
     )
     cooling = fields.String(validate=validate.OneOf(["air", "water"]))
     heat_supply_ratio = fields.Decimal(
@@ -334,23 +344,23 @@ class BenchmarkInputsSchema(_BenchmarkInputsSchema):
     """The shared inputs alone, for a channel that takes a record's date and kind its own
     way (the command line's options): the same checks and messages as the API's."""
 
-    facility_id = fields.Integer(required=True)
+    facility_id = fields.Integer(required=True, validate=ID)
     output = fields.Decimal(
         required=True,
         as_string=True,
-        validate=[validate.Range(min=0, min_inclusive=False), max_places(6)],
+        validate=[FIGURE, max_places(6)],
     )
 
 
 class EntrantInSchema(_BenchmarkInputsSchema):
     """A new entrant or capacity change: annual figures; the allocation is pro rata."""
 
-    facility_id = fields.Integer(required=True)
+    facility_id = fields.Integer(required=True, validate=ID)
     kind = fields.Enum(EntrantKind, by_value=True, load_default=EntrantKind.NEW_ENTRANT)
     output = fields.Decimal(
         required=True,
         as_string=True,
-        validate=[validate.Range(min=0, min_inclusive=False), max_places(6)],
+        validate=[FIGURE, max_places(6)],
         metadata={"description": "Annual output (a change: the added output)", "example": "1000"},
     )
     start_date = fields.Date(required=True, metadata={"description": "First day operating"})
@@ -359,12 +369,12 @@ class EntrantInSchema(_BenchmarkInputsSchema):
 class ReductionInSchema(_BenchmarkInputsSchema):
     """A capacity reduction or closure: annual figures removed; the return is pro rata."""
 
-    facility_id = fields.Integer(required=True)
+    facility_id = fields.Integer(required=True, validate=ID)
     kind = fields.Enum(ReductionKind, by_value=True, load_default=ReductionKind.CAPACITY_REDUCTION)
     output = fields.Decimal(
         required=True,
         as_string=True,
-        validate=[validate.Range(min=0, min_inclusive=False), max_places(6)],
+        validate=[FIGURE, max_places(6)],
         metadata={
             "description": "Annual output removed (a closure: the facility's whole output)",
             "example": "1000",

@@ -109,7 +109,13 @@ def create_plan(
     )
     _apply(row, plan, name)
     session.add(row)
-    session.flush()  # the audit event names the plan by its id
+    try:
+        session.flush()  # the audit event names the plan by its id; the (year, name) index
+    except IntegrityError as exc:  # answers a concurrent creation under the same name
+        raise Conflict(
+            f"a plan named {name!r} exists for {plan.year}",
+            errors=[FieldError("#/name", "taken")],
+        ) from exc
     record(
         session,
         actor,

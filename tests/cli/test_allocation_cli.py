@@ -245,3 +245,26 @@ def test_reserve_record_commands_take_the_power_corrections_the_api_takes(run_cl
 
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(AllocationAdjustment)) == 2
+
+
+def test_auction_open_refuses_a_reserve_price_of_nan_or_past_the_bound(run_cli, session):
+    # The command line hands the price to the service as a Decimal: NaN once raised
+    # InvalidOperation at the service's comparison (a traceback, not an error line).
+    from datetime import UTC, datetime, timedelta
+
+    from allocation.models import Auction
+    from carbon_market.auth.roles import Role
+    from tests.factories import make_user
+
+    make_user(session, role=Role.REGULATOR, name="reg")
+    session.commit()
+    now = datetime.now(UTC)
+    for price in ("NaN", "Infinity", "1000000.00"):
+        result = run_cli(
+            "allocation", "auction", "open", "--year", "2026", "--volume", "100",
+            "--reserve-price", price, "--bidder-limit", "10", "--opens", now.isoformat(),
+            "--closes", (now + timedelta(hours=1)).isoformat(), "--as", "reg",
+        )  # fmt: skip
+        assert result.exit_code == 1, (price, result.stdout)
+        assert "#/reserve_price: must be positive, below 1000000" in result.stderr, price
+    assert session.query(Auction).count() == 0

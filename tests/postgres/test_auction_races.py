@@ -1,7 +1,8 @@
 """Auctions and the reserve under concurrency (PostgreSQL): the per-bidder limit holds when
 one bidder's bids race, settlement racing itself moves each award once, new entrants
 racing for the last of the reserve never take more than it has, and approvals of one
-record racing each other move its units once."""
+record racing each other move its units once; auctions racing for a plan's auctioned
+share, plans racing for one name, and a plan issued whole while it is pre-allocated."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sqlalchemy import func, select
 
 from allocation import auctions, decisions, entrants, service
 from allocation.inputs import BenchmarkInputs
-from allocation.models import AllocationAdjustment, AuctionBid, Stage
+from allocation.models import AllocationAdjustment, AllocationPlan, Auction, AuctionBid, Stage
 from carbon_market.auth.roles import Actor, Role
 from carbon_market.auth.service import actor_for
 from carbon_market.emitters import service as emitters
@@ -155,4 +156,89 @@ def test_approvals_of_one_record_racing_each_other_move_its_units_once(app, sess
         )
     )
     assert moved == 1
+    assert verify_ledger(session) == []
+
+
+def _approved_plan(session):
+    document = {
+        "year": 2025, "cap": 10000, "reserve_share": "0.05", "auction_share": "0.03",
+        "base_years": [2022, 2023, 2024],
+        "sectors": {"power": {"method": "benchmark", "benchmarks": {"gas": "0.3305"}}},
+    }  # fmt: skip
+    plan = service.create_plan(session, SYSTEM, document=document)
+    service.approve_plan(session, Actor.system(name="system:approver"), plan.id)
+    return plan
+
+
+def test_auctions_of_one_plan_opened_at_once_stay_within_its_auctioned_share(app, session):
+    # floor(10,000 × 0.03) = 300 units for auction: three auctions of 100 fit. Each opening
+    # once read the volumes so far without a lock, so all eight passed the check.
+    plan = _approved_plan(session)
+    session.commit()
+
+    outcomes = _race(app, lambda s: auctions.open_auction(
+        s, SYSTEM, plan_id=plan.id, volume=100, reserve_price=D("50.00"), bidder_limit=100,
+        opens_at=NOW - timedelta(hours=1), closes_at=NOW + timedelta(hours=1),
+    ))  # fmt: skip
+
+    assert outcomes == Counter({"ok": 3, "RuleViolation": WORKERS - 3})
+    assert session.scalar(select(func.sum(Auction.volume))) == 300
+
+
+def test_plans_of_one_name_created_at_once_are_one_plan_and_conflicts(app, session):
+    # The name check read before the insert: the losers hit the unique index (a 500).
+    document = {
+        "year": 2025, "cap": 10000, "reserve_share": "0.05", "auction_share": "0.03",
+        "base_years": [2022, 2023, 2024],
+        "sectors": {"power": {"method": "benchmark", "benchmarks": {"gas": "0.3305"}}},
+    }  # fmt: skip
+    session.commit()
+
+    outcomes = _race(app, lambda s: service.create_plan(s, SYSTEM, document=document))
+
+    assert outcomes == Counter({"ok": 1, "Conflict": WORKERS - 1})
+    assert session.scalar(select(func.count()).select_from(AllocationPlan)) == 1
+
+
+def test_issuing_a_plan_whole_and_pre_allocating_it_at_once_never_do_both(app, session):
+    # Issuing checked "no pre-allocation" in its first unit of work, then moved results in
+    # later ones without looking again: a pre-allocation started in between went ahead too,
+    # and the kiln received its allocation and 70% of it again.
+    from allocation import issuing, stages
+    from tests.api.allocation.test_plans import approved_reports
+
+    kiln = make_enterprise(session, name="北京乙水泥有限公司", sector="cement")
+    emitters.add_facility(session, SYSTEM, kiln.id, name="1号回转窑", facility_type="kiln")
+    make_user(session, role=Role.VERIFIER, name="verifier")
+    approved_reports(session, kiln.credit_code, [2022, 2023, 2024])
+    ledger.issue(session, SYSTEM, unit_kind="allowance", vintage=2025, quantity=10000)
+    document = {
+        "year": 2025, "cap": 10000, "reserve_share": "0.05", "auction_share": "0.03",
+        "base_years": [2022, 2023, 2024], "pre_allocation_share": "0.7",
+        "sectors": {"cement": {"method": "historical_emissions", "control_factor": "0.97"}},
+    }  # fmt: skip
+    plan = service.create_plan(session, SYSTEM, document=document)
+    service.approve_plan(session, Actor.system(name="system:approver"), plan.id)
+    session.commit()
+    turn, lock = iter(range(WORKERS)), Lock()
+
+    def issue_or_pre_allocate(s):
+        with lock:
+            n = next(turn)
+        if n % 2:
+            issuing.issue_plan(s, SYSTEM, plan.id)
+        else:
+            stages.pre_allocate(s, SYSTEM, plan.id)
+
+    outcomes = _race(app, issue_or_pre_allocate)
+
+    assert set(outcomes) <= {"ok", "Conflict"}
+    moved = session.scalar(
+        select(func.count())
+        .select_from(LedgerTransaction)
+        .where(LedgerTransaction.memo.like(f"allocation plan {plan.id}%"))
+    )
+    # 268.3 × 0.97 = 260.251 → 260 whole, or floor(0.7 × 260) = 182 pre-allocated: one
+    # movement either way, never both.
+    assert moved == 1, outcomes
     assert verify_ledger(session) == []

@@ -229,3 +229,39 @@ def test_a_sealed_bid_stays_sealed_in_the_audit_log(client, tenants, bearer):
     assert "61.37" not in text
     assert set(bids[0]["after"]) == {"bid", "enterprise_id"}
     assert bids[0]["after"]["bid"] == placed.get_json()["id"]
+
+
+def test_terms_and_bids_beyond_what_the_columns_hold_are_refused_and_change_nothing(
+    client, tenants, bearer
+):
+    # Prices are stored in fen and amounts due are awarded × price, in 64-bit columns: a
+    # volume or a price past the bounds once reached the database and overflowed (a 500).
+    regulator = bearer["regulator"]
+    with moves_nothing(client.application):
+        huge = client.post(
+            AU,
+            json=TERMS | {"volume": 2**63, "bidder_limit": 2**63, "reserve_price": "1e30"},
+            headers=regulator,
+        )
+        over = client.post(
+            AU,
+            json=TERMS | {"volume": 10**10 + 1, "reserve_price": "1000000.00"},
+            headers=regulator,
+        )
+        no_plan = client.post(AU, json=TERMS | {"plan_id": 2**63}, headers=regulator)
+    assert_problem(
+        huge, 422, "validation-failed", pointers={"#/volume", "#/bidder_limit", "#/reserve_price"}
+    )
+    assert_problem(over, 422, "validation-failed", pointers={"#/volume", "#/reserve_price"})
+    assert_problem(no_plan, 422, "validation-failed", pointers={"#/plan_id"})
+    # At the bounds: 10,000,000,000 units at 999,999.99 owe 9,999,999,900,000,000.00 CNY.
+    most = TERMS | {"volume": 10**10, "bidder_limit": 10**10, "reserve_price": "999999.99"}
+    opened = client.post(AU, json=most, headers=regulator)
+    assert opened.status_code == 201, opened.get_data(as_text=True)
+    aid = client.post(AU, json=TERMS, headers=regulator).get_json()["id"]
+    own = bearer["enterprise_own"]
+    with moves_nothing(client.application):
+        dear = bid(client, own, aid, "1e30", 1)
+        dearer = bid(client, own, aid, "1000000.00", 1)
+    assert_problem(dear, 422, "validation-failed", pointers={"#/price"})
+    assert_problem(dearer, 422, "validation-failed", pointers={"#/price"})

@@ -158,3 +158,39 @@ def test_entrants_outside_a_benchmark_sector_or_the_plan_year_are_refused(client
     assert_problem(last_year, 422, "validation-failed", pointers={"#/start_date"})
     assert_problem(no_bench, 422, "rule-violation", pointers={"#/category"})
     assert_problem(negative, 422, "validation-failed", pointers={"#/output"})
+
+
+def test_figures_and_ids_past_what_is_stored_are_refused_with_pointers(client, tenants, bearer):
+    # A facility id past 64 bits once overflowed the driver, and an output of 1e30 the
+    # Decimal context of the pro-rata step: both were 500s. Outputs and heat are bounded
+    # like a report's (below 10**12).
+    regulator = bearer["regulator"]
+    plan_id = client.post(P, json=PLAN, headers=regulator).get_json()["id"]
+    client.post(f"{P}/{plan_id}/approve", headers=bearer["regulator_second"])
+    unit = tenants.facility_id
+    body = {"facility_id": unit, "output": "600", "start_date": "2025-07-01"}
+    reduction = {"facility_id": unit, "output": "600", "effective_date": "2025-07-01"}
+    with moves_nothing(client.application):
+        responses = {
+            (collection, name): client.post(
+                f"{P}/{plan_id}/{collection}", json=payload | change, headers=regulator
+            )
+            for collection, payload in (
+                ("new-entrants", body), ("capacity-reductions", reduction),
+            )
+            for name, change in (
+                ("facility_id", {"facility_id": 2**63}),
+                ("output", {"output": "1000000000000"}),
+                ("heat_supplied_gj", {"heat_supplied_gj": "1e30"}),
+            )
+        }  # fmt: skip
+        huge_output = client.post(
+            f"{P}/{plan_id}/new-entrants", json=body | {"output": "1e30"}, headers=regulator
+        )
+        compared = client.get(
+            f"/api/v1/allocation/compare?a={2**63}&b={plan_id}", headers=regulator
+        )
+    for (_, name), response in responses.items():
+        assert_problem(response, 422, "validation-failed", pointers={f"#/{name}"})
+    assert_problem(huge_output, 422, "validation-failed", pointers={"#/output"})
+    assert_problem(compared, 422, "validation-failed", pointers={"#/query/a"})

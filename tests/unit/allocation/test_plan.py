@@ -82,3 +82,11 @@ def test_the_packaged_power_corrections_are_valid():
     text = resources.files("allocation").joinpath("data/power-corrections.json").read_text()
     _corrections, errors = parse_corrections(json.loads(text))
     assert errors == []
+
+
+@pytest.mark.parametrize("share", ["1e999999999", "-1e999999999", "9" * 40])
+def test_a_share_far_out_of_range_is_a_pointer_not_an_arithmetic_error(share):
+    # A share beyond the Decimal context's exponent range once overflowed the check that
+    # the two shares add up to at most 100% (an uncaught InvalidOperation: a 500).
+    assert pointers({**EXAMPLE, "reserve_share": share}) == {"#/reserve_share"}
+    assert pointers({**EXAMPLE, "auction_share": share}) == {"#/auction_share"}

@@ -50,3 +50,16 @@ def test_the_total_never_exceeds_the_budget_even_with_many_facilities():
     result = scale_and_round(values, np.arange(5000), D("1234567.89"))
     assert result.allocation.sum() == 1234567
     assert scale_factor(D(5), D(5)) == 1
+
+
+def test_a_factor_too_coarse_for_the_budget_targets_the_floor_of_the_scaled_sum():
+    # 3 × 500,000,000,000,000 t (a facilities file takes 15 digits) into 999,999,999,999:
+    # f = 0.000666666666666 exactly, rounded down to 12 places 0.000666666666. Scaled:
+    # 333,333,333,000 each, 999,999,999,000 in all: 999 units short of floor(budget), more
+    # than one unit each can make up. That raised ValueError (a 500, a CLI traceback); the
+    # target is then the floor of the scaled sum, and the total stays within the budget.
+    big = "500000000000000"
+    result = scale_and_round(objects(big, big, big), np.array([1, 2, 3]), D("999999999999"))
+    assert result.scale_factor == D("0.000666666666")
+    assert result.target == 999_999_999_000
+    assert list(result.allocation) == [333_333_333_000] * 3
