@@ -50,6 +50,13 @@ if TYPE_CHECKING:
 P = ParamSpec("P")
 R = TypeVar("R")
 
+#: A row id as the database stores it (64-bit): a larger number is a usage error (exit 2),
+#: not an overflow in the driver.
+ID = click.IntRange(1, 2**63 - 1)
+#: A year or vintage (the columns are 32-bit on PostgreSQL; the services check the range
+#: that makes sense).
+YEAR = click.IntRange(1, 9999)
+
 
 def _fail(message: str) -> None:
     click.echo(f"error: {message}", err=True)
@@ -237,7 +244,7 @@ def tokens_create(name: str, days: int, label: str) -> None:
 
 
 @tokens.command("revoke", help="Revoke the token with id TOKEN_ID.")
-@click.argument("token_id", type=int)
+@click.argument("token_id", type=ID)
 @reports_errors
 def tokens_revoke(token_id: int) -> None:
     with _session() as session:
@@ -702,7 +709,7 @@ def allocation_import(file: Path, name: str | None, as_user: str | None) -> None
 
 
 @allocation.command("export", help="Print plan PLAN_ID's document (JSON), ready to import.")
-@click.argument("plan_id", type=int)
+@click.argument("plan_id", type=ID)
 @AS_USER
 @reports_errors
 def allocation_export(plan_id: int, as_user: str | None) -> None:
@@ -718,7 +725,7 @@ def allocation_export(plan_id: int, as_user: str | None) -> None:
     help="Issue approved plan PLAN_ID through the ledger in batches; safe to run again "
     "(it resumes, and moves nothing once everything is issued).",
 )
-@click.argument("plan_id", type=int)
+@click.argument("plan_id", type=ID)
 @click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(1, 10000))
 @AS_USER
 @reports_errors
@@ -750,7 +757,7 @@ def _stage_line(summary: Any) -> str:
     help="Issue pre_allocation_share of approved plan PLAN_ID on last year's activity; safe "
     "to run again.",
 )
-@click.argument("plan_id", type=int)
+@click.argument("plan_id", type=ID)
 @AS_USER
 @reports_errors
 def allocation_pre_allocate(plan_id: int, as_user: str | None) -> None:
@@ -766,7 +773,7 @@ def allocation_pre_allocate(plan_id: int, as_user: str | None) -> None:
     help="Issue or claw back the final allocation less the pre-allocation of plan PLAN_ID; "
     "safe to run again (it finishes waiting claw-backs).",
 )
-@click.argument("plan_id", type=int)
+@click.argument("plan_id", type=ID)
 @AS_USER
 @reports_errors
 def allocation_true_up(plan_id: int, as_user: str | None) -> None:
@@ -839,7 +846,7 @@ def _load_benchmark_inputs(given: dict[str, Any]) -> BenchmarkInputs:
     "its allocation from the reserve by benchmark, pro rata by months operating, pending a "
     "second regulator (approve-record).",
 )
-@click.argument("plan_id", type=int)
+@click.argument("plan_id", type=ID)
 @_benchmark_inputs("Annual output (a change: the added).")
 @click.option("--start", "start", required=True, type=click.DateTime(["%Y-%m-%d"]))
 @click.option("--capacity-change", is_flag=True, help="Added capacity of an allocated facility.")
@@ -873,7 +880,7 @@ def allocation_new_entrant(
     "PLAN_ID: the allowances to return to the reserve by benchmark, pro rata by the months "
     "from --effective (the first day without the capacity), pending a second regulator.",
 )
-@click.argument("plan_id", type=int)
+@click.argument("plan_id", type=ID)
 @_benchmark_inputs("Annual output removed.")
 @click.option("--effective", required=True, type=click.DateTime(["%Y-%m-%d"]))
 @click.option("--closure", is_flag=True, help="The whole facility closes.")
@@ -916,8 +923,8 @@ _KIND_OPTION = click.option(
     help="Approve reserve record RECORD_ID of plan PLAN_ID (a regulator other than its "
     "recorder): its units move through the ledger. Safe to run again.",
 )
-@click.argument("plan_id", type=int)
-@click.argument("record_id", type=int)
+@click.argument("plan_id", type=ID)
+@click.argument("record_id", type=ID)
 @_KIND_OPTION
 @AS_USER
 @reports_errors
@@ -939,8 +946,8 @@ def allocation_approve_record(plan_id: int, record_id: int, kind: str, as_user: 
     help="Reject pending reserve record RECORD_ID of plan PLAN_ID (a regulator other than its "
     "recorder): nothing moves.",
 )
-@click.argument("plan_id", type=int)
-@click.argument("record_id", type=int)
+@click.argument("plan_id", type=ID)
+@click.argument("record_id", type=ID)
 @_KIND_OPTION
 @click.option("--reason", default="", help="Why (kept on the record).")
 @AS_USER
@@ -978,10 +985,10 @@ def _instant(text: str, option: str) -> datetime:
 
 
 @auction.command("open", help="Open an auction of a plan's (or a year's) units.")
-@click.option("--plan", "plan_id", type=int, default=None, help="An approved plan.")
-@click.option("--year", type=int, default=None, help="Required without --plan.")
+@click.option("--plan", "plan_id", type=ID, default=None, help="An approved plan.")
+@click.option("--year", type=YEAR, default=None, help="Required without --plan.")
 @click.option("--unit-kind", default="allowance", show_default=True)
-@click.option("--vintage", type=int, default=None, help="Default: the year.")
+@click.option("--vintage", type=YEAR, default=None, help="Default: the year.")
 @click.option("--volume", type=click.IntRange(1), required=True)
 @click.option("--reserve-price", required=True, help="CNY per unit, at most two places.")
 @click.option("--bidder-limit", type=click.IntRange(1), required=True)
@@ -1031,7 +1038,7 @@ def auction_open(
 
 
 @auction.command("clear", help="Clear AUCTION_ID after its window; a repeat changes nothing.")
-@click.argument("auction_id", type=int)
+@click.argument("auction_id", type=ID)
 @AS_USER
 @reports_errors
 def auction_clear(auction_id: int, as_user: str | None) -> None:
@@ -1044,7 +1051,7 @@ def auction_clear(auction_id: int, as_user: str | None) -> None:
 
 
 @auction.command("settle", help="Settle AUCTION_ID through the ledger; a repeat moves nothing.")
-@click.argument("auction_id", type=int)
+@click.argument("auction_id", type=ID)
 @AS_USER
 @reports_errors
 def auction_settle(auction_id: int, as_user: str | None) -> None:

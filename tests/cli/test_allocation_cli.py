@@ -268,3 +268,22 @@ def test_auction_open_refuses_a_reserve_price_of_nan_or_past_the_bound(run_cli, 
         assert result.exit_code == 1, (price, result.stdout)
         assert "#/reserve_price: must be positive, below 1000000" in result.stderr, price
     assert session.query(Auction).count() == 0
+
+
+def test_an_id_or_year_beyond_what_is_stored_is_a_usage_error_not_a_crash(run_cli, session):
+    from carbon_market.auth.roles import Role
+    from tests.factories import make_user
+
+    make_user(session, role=Role.REGULATOR, name="reg")
+    session.commit()
+    # 2^63 overflowed the database driver (a traceback); click now refuses it (exit 2).
+    for args in (
+        ("allocation", "true-up", str(2**63)),
+        ("allocation", "approve-record", "1", str(2**63)),
+        ("allocation", "auction", "open", "--year", "99999999999", "--volume", "1",
+         "--reserve-price", "1", "--bidder-limit", "1", "--opens", "2026-01-01T00:00",
+         "--closes", "2026-01-02T00:00"),
+    ):  # fmt: skip
+        result = run_cli(*args, "--as", "reg")
+        assert result.exit_code == 2, (args, result.stderr)
+        assert "is not in the range" in result.stderr
