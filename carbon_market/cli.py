@@ -40,6 +40,7 @@ from carbon_market.errors import (
     marshmallow_errors,
 )
 from carbon_market.ledger.models import LedgerTransaction
+from carbon_market.types import MAX_ID
 
 if TYPE_CHECKING:
     from carbon_market.emitters.importing import ImportBatch
@@ -50,9 +51,9 @@ if TYPE_CHECKING:
 P = ParamSpec("P")
 R = TypeVar("R")
 
-#: A row id as the database stores it (64-bit): a larger number is a usage error (exit 2),
-#: not an overflow in the driver.
-ID = click.IntRange(1, 2**63 - 1)
+#: A row id as the database stores it: a larger number is a usage error (exit 2), not an
+#: overflow in the driver.
+ID = click.IntRange(1, MAX_ID)
 #: A year or vintage (the columns are 32-bit on PostgreSQL; the services check the range
 #: that makes sense).
 YEAR = click.IntRange(1, 9999)

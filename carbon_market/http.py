@@ -39,6 +39,7 @@ from carbon_market.errors import (
 )
 from carbon_market.pagination import PageRequest
 from carbon_market.schemas import ProblemSchema
+from carbon_market.types import MAX_ID
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +69,6 @@ class StrictParser(FlaskParser):
             if name not in uploads:
                 merged.add(name, value)
         return self._makeproxy(merged, schema)
-
-
-#: The largest id a row can have: BIGINT on PostgreSQL, INTEGER on SQLite (both signed 64-bit).
-MAX_ID = 2**63 - 1
 
 
 class BoundedIntConverter(IntegerConverter):

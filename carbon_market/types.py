@@ -17,6 +17,10 @@ from sqlalchemy.types import TypeDecorator
 
 #: The database id type: 64-bit on PostgreSQL, SQLite's rowid alias on SQLite.
 BigId = BigInteger().with_variant(Integer, "sqlite")
+#: The largest id a row can have (both databases: signed 64-bit). Every channel bounds an
+#: id with it (URL converter, API schemas, CLI arguments) so that a larger one is refused,
+#: never an overflow in the database driver.
+MAX_ID = 2**63 - 1
 
 
 class UTCDateTime(TypeDecorator[datetime]):
