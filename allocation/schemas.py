@@ -27,10 +27,10 @@ from allocation.models import (
     Stage,
 )
 from carbon_market.emitters.schemas import max_places
-from carbon_market.http import MAX_ID
 from carbon_market.ledger.rules import MAX_VINTAGE, MIN_VINTAGE
 from carbon_market.mrv.reports_schemas import MAX_STORED
 from carbon_market.schemas import PageArgsSchema, Schema
+from carbon_market.types import MAX_ID
 
 YEAR = validate.Range(min=2001, max=2100)
 #: A row id the 64-bit columns can hold: a larger one would overflow the driver (a 500).
@@ -312,6 +312,15 @@ class AdjustmentSchema(Schema):
 _INPUT_FIELDS = frozenset(field.name for field in dataclasses.fields(BenchmarkInputs))
 
 
+def _annual_output(description: str | None = None) -> fields.Decimal:
+    """A reserve record's annual output: one rule (positive, below what is stored, six
+    places) for every kind of record; each describes it its own way."""
+    metadata = {"description": description, "example": "1000"} if description else {}
+    return fields.Decimal(
+        required=True, as_string=True, validate=[FIGURE, max_places(6)], metadata=metadata
+    )
+
+
 class _BenchmarkInputsSchema(Schema):
     """The benchmark's inputs a reserve record gives beside its output (the facility's
     category unless named). Each record's schema adds ``facility_id`` and ``output`` (the
@@ -345,11 +354,7 @@ class BenchmarkInputsSchema(_BenchmarkInputsSchema):
     way (the command line's options): the same checks and messages as the API's."""
 
     facility_id = fields.Integer(required=True, validate=ID)
-    output = fields.Decimal(
-        required=True,
-        as_string=True,
-        validate=[FIGURE, max_places(6)],
-    )
+    output = _annual_output()
 
 
 class EntrantInSchema(_BenchmarkInputsSchema):
@@ -357,12 +362,7 @@ class EntrantInSchema(_BenchmarkInputsSchema):
 
     facility_id = fields.Integer(required=True, validate=ID)
     kind = fields.Enum(EntrantKind, by_value=True, load_default=EntrantKind.NEW_ENTRANT)
-    output = fields.Decimal(
-        required=True,
-        as_string=True,
-        validate=[FIGURE, max_places(6)],
-        metadata={"description": "Annual output (a change: the added output)", "example": "1000"},
-    )
+    output = _annual_output("Annual output (a change: the added output)")
     start_date = fields.Date(required=True, metadata={"description": "First day operating"})
 
 
@@ -371,15 +371,7 @@ class ReductionInSchema(_BenchmarkInputsSchema):
 
     facility_id = fields.Integer(required=True, validate=ID)
     kind = fields.Enum(ReductionKind, by_value=True, load_default=ReductionKind.CAPACITY_REDUCTION)
-    output = fields.Decimal(
-        required=True,
-        as_string=True,
-        validate=[FIGURE, max_places(6)],
-        metadata={
-            "description": "Annual output removed (a closure: the facility's whole output)",
-            "example": "1000",
-        },
-    )
+    output = _annual_output("Annual output removed (a closure: the facility's whole output)")
     effective_date = fields.Date(
         required=True, metadata={"description": "First day without the capacity"}
     )
