@@ -18,13 +18,12 @@ from typing import Any
 
 from flask import flash, redirect, request, url_for
 from flask_wtf import FlaskForm
-from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 
 from carbon_market.auth.policy import is_allowed
 from carbon_market.auth.roles import Actor
-from carbon_market.errors import DomainError, FieldError, ValidationFailed, marshmallow_errors
+from carbon_market.errors import DomainError, FieldError, ValidationFailed
 from carbon_market.http import db_session
 from carbon_market.ledger import accounts, queries
 from carbon_market.ledger import service as svc
@@ -41,7 +40,7 @@ from carbon_market.ledger.schemas import (
     TransferCreateSchema,
 )
 from carbon_market.web.signin import web_actor
-from carbon_market.web.views import bp, query_args, render, requested_page
+from carbon_market.web.views import bp, load_form, query_args, render, requested_page
 
 #: The list's filters (the API's query parameters of the same names).
 FILTERS = ("status", "kind", "account")
@@ -146,11 +145,7 @@ def _request_transfer(session: Session, actor: Actor, form: TransferForm) -> tup
     """``POST /api/v1/transfers`` with the form's key as its ``Idempotency-Key``: the API's
     schema reads the body, the same service moves the units, the same record replays.
     Returns (the transaction's id, whether this was a replay)."""
-    try:
-        data = TransferCreateSchema().load({name: form[name].data for name in TRANSFER_FIELDS})
-    except ValidationError as exc:
-        errors = marshmallow_errors(exc.messages)
-        raise ValidationFailed(f"{len(errors)} field(s) are invalid.", errors=errors) from exc
+    data = load_form(TransferCreateSchema(), {name: form[name].data for name in TRANSFER_FIELDS})
     body, replayed = run_idempotent(
         session, actor, key=form.idempotency_key.data, operation="transfer", payload=data,
         work=lambda: svc.request_transfer(session, actor, **data),

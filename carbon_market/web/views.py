@@ -129,24 +129,24 @@ def query_args(schema: Schema, names: Iterable[str], **defaults: Any) -> dict[st
     are accepted, and a bad one is refused with the API's message (422, as
     ``#/query/<name>``). An empty field counts as left out, so ``defaults`` apply."""
     given = {name: request.args[name] for name in names if request.args.get(name, "").strip()}
-    try:
-        loaded: dict[str, Any] = schema.load({**defaults, **given})
-    except ValidationError as exc:
-        errors = marshmallow_errors(exc.messages, "#/query")
-        raise ValidationFailed(f"{len(errors)} field(s) are invalid.", errors=errors) from exc
-    return loaded
+    return _load(schema, {**defaults, **given}, "#/query", "{n} field(s) are invalid.")
 
 
 def load_form(schema: Schema, data: dict[str, Any]) -> dict[str, Any]:
     """A POST form's fields read by the API's own body schema: the same values are accepted
     and the same ones refused, with the API's pointers (``#/verified_co2_t``) and status
     (ValidationFailed, 422)."""
+    return _load(schema, data, "#", "{n} field(s) are invalid; nothing was changed")
+
+
+def _load(schema: Schema, data: dict[str, Any], prefix: str, detail: str) -> dict[str, Any]:
+    """``schema.load(data)``, or ValidationFailed with one error per message, pointed
+    below ``prefix``; ``detail`` says how many (``{n}``)."""
     try:
         loaded: dict[str, Any] = schema.load(data)
     except ValidationError as exc:
-        errors = marshmallow_errors(exc.messages)
-        detail = f"{len(errors)} field(s) are invalid; nothing was changed"
-        raise ValidationFailed(detail, errors=errors) from exc
+        errors = marshmallow_errors(exc.messages, prefix)
+        raise ValidationFailed(detail.format(n=len(errors)), errors=errors) from exc
     return loaded
 
 
