@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from marshmallow import Schema
+
 #: What a spreadsheet takes as the start of a formula (tab and CR: after a field separator).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: Prepended to BOM-marked files, so that Excel reads UTF-8 (the Chinese labels).
@@ -50,3 +52,9 @@ def csv_text(
     for row in rows:
         writer.writerow([safe_cell("" if row.get(c) is None else row[c]) for c in columns])
     return (BOM if bom else "") + buffer.getvalue()
+
+
+def schema_csv(schema: Schema, rows: Iterable[Any]) -> str:
+    """``rows`` as the API's JSON gives them (dumped by ``schema``: the same decimal strings)
+    with its members as columns: a list endpoint's ``?format=csv``."""
+    return csv_text(list(schema.fields), schema.dump(rows, many=True))

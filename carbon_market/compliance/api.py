@@ -30,7 +30,7 @@ from carbon_market.compliance.schemas import (
     YearPatchSchema,
     YearSchema,
 )
-from carbon_market.csv_export import csv_text
+from carbon_market.csv_export import schema_csv
 from carbon_market.http import Api, Blueprint, csv_response, current_actor, db_session
 from carbon_market.schemas import Schema
 
@@ -44,7 +44,7 @@ blp = Blueprint(
 
 
 def _csv(schema: Schema, rows: Any, name: str) -> Response:
-    return csv_response(csv_text(list(schema.fields), schema.dump(rows, many=True)), name)
+    return csv_response(schema_csv(schema, rows), name)
 
 
 @blp.route("/years")

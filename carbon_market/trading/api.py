@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest.fields import Upload
 from marshmallow import fields
 
-from carbon_market.csv_export import csv_text
+from carbon_market.csv_export import schema_csv
 from carbon_market.http import Api, Blueprint, csv_response, current_actor, db_session, page_request
 from carbon_market.schemas import Schema, dump_page, page_of
 from carbon_market.trading import bulk, disclosure, groups, market, service
@@ -123,7 +123,7 @@ class Stats(MethodView):
 
 
 def _csv(schema: type[Schema], rows: list[Any], name: str) -> Response:
-    return csv_response(csv_text(list(schema().fields), schema(many=True).dump(rows)), name)
+    return csv_response(schema_csv(schema(), rows), name)
 
 
 @market_blp.route("/large-holders")

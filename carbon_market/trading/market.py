@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from carbon_market.auth.policy import authorize
 from carbon_market.auth.roles import Actor
-from carbon_market.csv_export import csv_text
+from carbon_market.csv_export import schema_csv
 from carbon_market.errors import FieldError, ValidationFailed
 from carbon_market.ledger.models import Account
 from carbon_market.trading import checks, stats
@@ -123,7 +123,7 @@ def stats_csv(rows: list[dict[str, Any]]) -> str:
     """:func:`market_stats` as a spreadsheet: the API's JSON members as columns, prices as
     the same decimal strings; shared by the API's ``?format=csv`` and the web UI, so that the
     two files are the same bytes."""
-    return csv_text(list(DailyStatsSchema().fields), DailyStatsSchema(many=True).dump(rows))
+    return schema_csv(DailyStatsSchema(), rows)
 
 
 def stats_csv_name(unit_kind: str, start: date, end: date) -> str:
