@@ -170,11 +170,12 @@ def _send(channels: Sequence[Channel], message: dict[str, Any], done: list[str])
     return "; ".join(errors) or None
 
 
-def _due(session: Session, now: datetime) -> list[tuple[dict[str, Any], list[str]]]:
+def _due(session: Session, now: datetime) -> list[dict[str, Any]]:
+    """The due messages (the channels that took each are read when it is claimed)."""
     rows = session.scalars(
         select(Notification).where(_is_due(now)).order_by(Notification.id).limit(BATCH)
     ).all()
-    due = [(describe(m), [c for c in m.channel.split(",") if c]) for m in rows]
+    due = [describe(m) for m in rows]
     # End the read before any network I/O: no transaction stays open while mail is sent.
     session.rollback()
     return due
@@ -214,7 +215,7 @@ def deliver_due(session: Session, channels: Sequence[Channel] | None = None) -> 
         channels = channels_of(config)
     hold = timedelta(seconds=config.notify_timeout_seconds * len(channels)) + CLAIM_MARGIN
     counts = {"sent": 0, "retrying": 0, "failed": 0, "stored": 0}
-    for message, _read in _due(session, clock_of(session).now()):
+    for message in _due(session, clock_of(session).now()):
         done = _claim(session, message["id"], hold)
         if done is None:
             continue
