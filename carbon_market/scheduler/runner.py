@@ -65,10 +65,6 @@ def _still_holds(lock: SchedulerLock, scheduler: BaseScheduler) -> bool:
     return kept
 
 
-def _heartbeat(lock: SchedulerLock, scheduler: BaseScheduler) -> None:
-    _still_holds(lock, scheduler)
-
-
 def build_scheduler(
     sessions: sessionmaker[Session],
     tz: tzinfo,
@@ -92,7 +88,7 @@ def build_scheduler(
         )
     if lock is not None:
         scheduler.add_job(
-            _heartbeat,
+            _still_holds,
             IntervalTrigger(seconds=HEARTBEAT_SECONDS, timezone=tz),
             args=(lock, scheduler),
             id="scheduler_lock_heartbeat",

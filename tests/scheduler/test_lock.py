@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from carbon_market.scheduler.jobs import Job
 from carbon_market.scheduler.lock import LeaseLock, lock_for, wait_for_lock
 from carbon_market.scheduler.models import JobRun, SchedulerLease
-from carbon_market.scheduler.runner import _heartbeat, _runner
+from carbon_market.scheduler.runner import _runner, _still_holds
 
 TTL = timedelta(seconds=90)
 
@@ -113,7 +113,7 @@ def test_a_lost_lock_stops_the_scheduler(leases, clock):
             self.stopped = True
 
     scheduler = Scheduler()
-    _heartbeat(first, scheduler)  # type: ignore[arg-type]
+    _still_holds(first, scheduler)  # type: ignore[arg-type]
     assert scheduler.stopped
 
 
