@@ -44,12 +44,12 @@ from carbon_market.ledger.models import Account, AccountKind, TransactionKind
 from carbon_market.ledger.rules import check_quantity_and_vintage
 
 DEADLINES = ("reporting", "verification", "surrender")
-#: Members of the rulebook document a regulator may replace when editing a year.
 #: How many years after the compliance year a deadline (or an extension) may fall. Generous:
 #: the national market's first period (2019–2020) was due on 2021-12-31. Without a bound a
 #: date such as 9999-12-31 was stored and then overflowed the sweep's date arithmetic (the
 #: first instant after the deadline), failing every status of the year.
 DEADLINE_HORIZON_YEARS = 5
+#: Members of the rulebook document a regulator may replace when editing a year.
 EDITABLE = ("banking", "surrenderable", "outside_kinds", "offsets", "penalty", "obligation_caps")
 YEAR_FIELDS = [
     "year",
