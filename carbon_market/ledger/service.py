@@ -404,12 +404,13 @@ def issue(
     return tx
 
 
-def _load_for_decision(
-    session: Session, actor: Actor, tx_id: int
-) -> tuple[LedgerTransaction, Account, Account]:
-    # populate_existing: sessions keep their objects across commits, so without it a
-    # transaction (or account) this session loaded earlier keeps the status it had then,
-    # and a transfer another session rejected or expired meanwhile could still be posted.
+def _locked_transaction(session: Session, tx_id: int) -> LedgerTransaction:
+    """The transaction, locked until the unit of work ends and read fresh: decisions and
+    reversals of one transaction queue on it, and each sees what the one before did.
+
+    populate_existing: sessions keep their objects across commits, so without it a
+    transaction this session loaded earlier keeps the status it had then, and a transfer
+    another session rejected or expired meanwhile could still be posted."""
     tx = session.scalar(
         select(LedgerTransaction)
         .where(LedgerTransaction.id == tx_id)
@@ -418,6 +419,14 @@ def _load_for_decision(
     )
     if tx is None:
         raise NotFound(f"transaction {tx_id} does not exist")
+    return tx
+
+
+def _load_for_decision(
+    session: Session, actor: Actor, tx_id: int
+) -> tuple[LedgerTransaction, Account, Account]:
+    tx = _locked_transaction(session, tx_id)
+    # Fresh too, for the same reason: an account blocked or closed since counts.
     source = session.get_one(Account, tx.from_account_id, populate_existing=True)
     destination = session.get_one(Account, tx.to_account_id, populate_existing=True)
     if not actor.is_system and actor.role is Role.ENTERPRISE and not can_see(actor, source):
@@ -590,14 +599,7 @@ def reverse(session: Session, actor: Actor, tx_id: int, *, memo: str = "") -> Le
     authorize(actor, "ledger.reverse")
     # Locked, so two reversals of one transaction queue here and the second sees the first
     # (a 409) instead of running into the unique index (a 500 on PostgreSQL).
-    original = session.scalar(
-        select(LedgerTransaction)
-        .where(LedgerTransaction.id == tx_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if original is None:
-        raise NotFound(f"transaction {tx_id} does not exist")
+    original = _locked_transaction(session, tx_id)
     if original.status is not TransactionStatus.COMPLETED:
         raise Conflict(f"transaction {tx_id} is {original.status}; only completed ones reverse")
     live = select(LedgerTransaction.id).where(
