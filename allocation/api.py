@@ -8,8 +8,11 @@ import pandas as pd
 from flask import Flask
 from flask.views import MethodView
 
-from allocation import auctions, decisions, entrants, issuing, reductions, service, stages
+from allocation import auctions, service
+from allocation.issuing import stages
+from allocation.issuing import whole as issuing
 from allocation.models import Stage
+from allocation.reserve import decisions, entrants, reductions
 from allocation.schemas import (
     AdjustmentArgsSchema,
     AdjustmentSchema,
@@ -34,8 +37,8 @@ from allocation.schemas import (
     StageSummarySchema,
     StoredResultSchema,
 )
-from carbon_market.http import Api, Blueprint, current_actor, db_session, page_request
-from carbon_market.schemas import PageArgsSchema, dump_page, page_of
+from carbon_market.kernel.http import Api, Blueprint, current_actor, db_session, page_request
+from carbon_market.kernel.schemas import PageArgsSchema, dump_page, page_of
 
 blp = Blueprint(
     "allocation",

@@ -7,7 +7,7 @@ it, other bidders never do, and regulators and auditors only once the window has
 While the window is open a bidder may withdraw its own bid: the row stays (``withdrawn``,
 for the audit trail) but counts neither towards the limit nor in the clearing, and the
 bidder may bid again; after the close a bid is firm. After the close a regulator clears
-the auction with the pure rule of :mod:`allocation.auction` and the awards and amounts due
+the auction with the pure rule of :mod:`allocation.rules.clearing` and the awards and amounts due
 are written on the bids; settlement then moves each award from the auction account to the
 bidder's account (an ``auction_settlement`` transaction, posted by the system actor: the
 terms were public and the clearing is mechanical) and writes the transaction on the bid in
@@ -24,7 +24,6 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from allocation.auction import Bid, clear_auction
 from allocation.models import (
     MAX_AUCTION_PRICE,
     MAX_AUCTION_VOLUME,
@@ -35,13 +34,14 @@ from allocation.models import (
     BidStatus,
     PlanStatus,
 )
-from carbon_market.audit.service import record, snapshot
-from carbon_market.auth.policy import authorize, tenant_scope
-from carbon_market.auth.roles import Actor
-from carbon_market.clock import SHANGHAI
-from carbon_market.db import clock_of, transactional
+from allocation.rules.clearing import Bid, clear_auction
 from carbon_market.emitters.models import Enterprise, EnterpriseStatus
-from carbon_market.errors import (
+from carbon_market.kernel.audit.service import record, snapshot
+from carbon_market.kernel.auth.policy import authorize, tenant_scope
+from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.clock import SHANGHAI
+from carbon_market.kernel.db import clock_of, transactional
+from carbon_market.kernel.errors import (
     Conflict,
     FieldError,
     FourEyesViolation,
@@ -50,8 +50,8 @@ from carbon_market.errors import (
     RuleViolation,
     ValidationFailed,
 )
-from carbon_market.ledger import service as ledger
-from carbon_market.ledger.accounts import GOVERNMENT_ACCOUNTS
+from carbon_market.kernel.pagination import Page, PageRequest, paginate
+from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS
 from carbon_market.ledger.models import (
     Account,
     AccountKind,
@@ -60,7 +60,7 @@ from carbon_market.ledger.models import (
     TransactionKind,
     UnitKind,
 )
-from carbon_market.pagination import Page, PageRequest, paginate
+from carbon_market.ledger.transactions import service as ledger
 
 AUCTION_ACCOUNT = GOVERNMENT_ACCOUNTS[AccountKind.AUCTION]
 AUDITED = [

@@ -16,8 +16,8 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
-from allocation.engine import RESULT_COLUMNS
-from carbon_market.errors import FieldError, UnreadableFile, ValidationFailed
+from allocation.rules.engine import RESULT_COLUMNS
+from carbon_market.kernel.errors import FieldError, UnreadableFile, ValidationFailed
 
 REQUIRED = ["facility_id", "enterprise", "sector", "category"]
 OPTIONAL_DECIMALS = ["heat_supply_ratio", "load_rate", "heat_supplied_gj"]

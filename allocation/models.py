@@ -1,7 +1,7 @@
 """Allocation plans and their per-facility results (ORM).
 
 A plan is stored twice over on purpose: its document (the JSON the API, the CLI and
-export/import speak, ``allocation.plan``) is the source of truth, and the figures the
+export/import speak, ``allocation.rules.plan``) is the source of truth, and the figures the
 database must guard — year, cap, shares, status, who approved — are columns with CHECKs.
 An approved plan's results are rows, one per facility, frozen at approval; issuing fills
 ``issued_tx_id`` row by row in the same unit of work as the ledger transfer, so a row
@@ -26,8 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from carbon_market.db import Base, enum_column_type
-from carbon_market.types import BigId, Money, ScaledDecimal
+from carbon_market.kernel.db import Base, enum_column_type
+from carbon_market.kernel.types import BigId, Money, ScaledDecimal
 
 #: Places of shares (and of free allocations: 1 g) and of the scaling factor.
 SHARE_SCALE = 6
@@ -81,7 +81,8 @@ class AllocationPlan(Base):
     cap: Mapped[int] = mapped_column(BigInteger)
     reserve_share: Mapped[Decimal] = mapped_column(ScaledDecimal(SHARE_SCALE))
     auction_share: Mapped[Decimal] = mapped_column(ScaledDecimal(SHARE_SCALE))
-    #: The plan document (decimals as strings), as ``allocation.plan.plan_document`` writes it.
+    #: The plan document (decimals as strings), as ``allocation.rules.plan.plan_document`` writes
+    #: it.
     document: Mapped[dict[str, Any]]
     #: Set at approval from the frozen results.
     scale_factor: Mapped[Decimal | None] = mapped_column(ScaledDecimal(FACTOR_SCALE))
@@ -98,7 +99,8 @@ class AllocationPlan(Base):
         BigId, ForeignKey("user_account.id", ondelete="RESTRICT")
     )
     issued_at: Mapped[datetime | None]
-    #: When the pre-allocation and the true-up froze their figures (:mod:`allocation.stages`).
+    #: When the pre-allocation and the true-up froze their figures
+    #: (:mod:`allocation.issuing.stages`).
     pre_allocated_at: Mapped[datetime | None]
     trued_up_at: Mapped[datetime | None]
 
@@ -285,7 +287,7 @@ class Stage(enum.StrEnum):
 
 
 #: The stages a regulator records one facility at a time and a second regulator decides
-#: (:mod:`allocation.entrants`); the others are frozen by a stage of an approved plan.
+#: (:mod:`allocation.reserve.entrants`); the others are frozen by a stage of an approved plan.
 RESERVE_RECORDS = "stage IN ('new_entrant', 'capacity_reduction')"
 
 

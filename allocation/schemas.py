@@ -1,6 +1,6 @@
 """Request and response schemas of the allocation API.
 
-The plan body is the plan document itself (``allocation.plan``); its members are taken as
+The plan body is the plan document itself (``allocation.rules.plan``); its members are taken as
 sent (``Raw``) and checked by ``parse_plan``, the same check the CLI and imports run, so
 every channel reports the same problems with the same pointers.
 """
@@ -13,7 +13,6 @@ from typing import Any
 from flask_smorest.fields import Upload
 from marshmallow import fields, post_load, validate
 
-from allocation.inputs import BenchmarkInputs
 from allocation.models import (
     FACTOR_SCALE,
     FREE_SCALE,
@@ -26,11 +25,12 @@ from allocation.models import (
     ReductionKind,
     Stage,
 )
+from allocation.rules.inputs import BenchmarkInputs
 from carbon_market.emitters.schemas import max_places
-from carbon_market.ledger.rules import MAX_VINTAGE, MIN_VINTAGE
-from carbon_market.mrv.reports_schemas import MAX_STORED
-from carbon_market.schemas import PageArgsSchema, Schema
-from carbon_market.types import MAX_ID
+from carbon_market.kernel.schemas import PageArgsSchema, Schema
+from carbon_market.kernel.types import MAX_ID
+from carbon_market.ledger.transactions.rules import MAX_VINTAGE, MIN_VINTAGE
+from carbon_market.mrv.reports.schemas import MAX_STORED
 
 YEAR = validate.Range(min=2001, max=2100)
 #: A row id the 64-bit columns can hold: a larger one would overflow the driver (a 500).

@@ -2,7 +2,7 @@
 
 Regulators write plans; auditors read them. A plan is edited only while ``draft``; a second
 regulator approves it, which computes it on the registry and freezes the per-facility
-results (``allocation_result``) that issuing will move (:mod:`allocation.issuing`). At most
+results (``allocation_result``) that issuing will move (:mod:`allocation.issuing.whole`). At most
 one plan per year may be approved or issued; any number of drafts (scenarios) may exist.
 """
 
@@ -20,8 +20,6 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from allocation.deductions import apply_deductions
-from allocation.engine import BREAKDOWN, Outcome, compute
 from allocation.models import (
     AllocationAdjustment,
     AllocationPlan,
@@ -30,15 +28,17 @@ from allocation.models import (
     RecordStatus,
     Stage,
 )
-from allocation.plan import Plan, copy_document, parse_plan, plan_document
 from allocation.registry import registry_facilities
-from carbon_market.audit.service import record, snapshot
-from carbon_market.auth.policy import authorize, tenant_scope
-from carbon_market.auth.roles import Actor
+from allocation.rules.deductions import apply_deductions
+from allocation.rules.engine import BREAKDOWN, Outcome, compute
+from allocation.rules.plan import Plan, copy_document, parse_plan, plan_document
 from carbon_market.compliance.penalties import uncorrected_deductions
-from carbon_market.db import clock_of, transactional
 from carbon_market.emitters.models import Sector
-from carbon_market.errors import (
+from carbon_market.kernel.audit.service import record, snapshot
+from carbon_market.kernel.auth.policy import authorize, tenant_scope
+from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.db import clock_of, transactional
+from carbon_market.kernel.errors import (
     Conflict,
     FieldError,
     FourEyesViolation,
@@ -46,8 +46,8 @@ from carbon_market.errors import (
     UnreadableFile,
     ValidationFailed,
 )
-from carbon_market.pagination import Page, PageRequest, paginate
-from carbon_market.text import clip
+from carbon_market.kernel.pagination import Page, PageRequest, paginate
+from carbon_market.kernel.text import clip
 
 AUDITED = ["name", "year", "status", "cap", "reserve_share", "auction_share"]
 

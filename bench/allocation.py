@@ -19,9 +19,9 @@ from typing import Any
 # This script's own name would shadow the ``allocation`` package: drop its folder from the path.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
 
-from allocation.engine import compute  # noqa: E402  (after the path fix above)
 from allocation.files import read_facilities, write_results  # noqa: E402
-from allocation.plan import parse_plan  # noqa: E402
+from allocation.rules.engine import compute  # noqa: E402  (after the path fix above)
+from allocation.rules.plan import parse_plan  # noqa: E402
 
 PLAN = {
     "year": 2025,
@@ -99,14 +99,15 @@ def bench_issue(count: int) -> None:
 
     from sqlalchemy import insert, update
 
-    from allocation import issuing, service
+    from allocation import service
+    from allocation.issuing import whole as issuing
     from allocation.models import AllocationPlan, AllocationResult, PlanStatus
-    from carbon_market import migrate
-    from carbon_market.auth.roles import Actor
-    from carbon_market.db import make_engine, make_session_factory
     from carbon_market.emitters import bulk, importing
     from carbon_market.emitters.models import Facility
-    from carbon_market.ledger import service as ledger
+    from carbon_market.kernel import migrate
+    from carbon_market.kernel.auth.roles import Actor
+    from carbon_market.kernel.db import make_engine, make_session_factory
+    from carbon_market.ledger.transactions import service as ledger
 
     sys.path.append(str(Path(__file__).parent))
     from bench_import import credit_codes, enterprises_csv, facilities_csv
@@ -169,14 +170,14 @@ def bench_auction(bidders: int, bids_each: int = 5) -> None:
 
     from allocation import auctions
     from allocation.models import Auction
-    from carbon_market import migrate
-    from carbon_market.auth.roles import Actor, Role
-    from carbon_market.db import make_engine, make_session_factory
     from carbon_market.emitters import bulk, importing
     from carbon_market.emitters.models import Enterprise
-    from carbon_market.ledger import service as ledger
-    from carbon_market.ledger.accounts import GOVERNMENT_ACCOUNTS
+    from carbon_market.kernel import migrate
+    from carbon_market.kernel.auth.roles import Actor, Role
+    from carbon_market.kernel.db import make_engine, make_session_factory
+    from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS
     from carbon_market.ledger.models import AccountKind
+    from carbon_market.ledger.transactions import service as ledger
 
     sys.path.append(str(Path(__file__).parent))
     from bench_import import credit_codes, enterprises_csv, facilities_csv
@@ -249,10 +250,10 @@ def bench_registry(enterprises: int, database: Path | None = None) -> None:
     from sqlalchemy import func, select
 
     from allocation import service
-    from carbon_market import migrate
-    from carbon_market.db import make_engine, make_session_factory
     from carbon_market.emitters.models import Facility
-    from carbon_market.mrv.reports_models import EmissionReport, ReportFacility
+    from carbon_market.kernel import migrate
+    from carbon_market.kernel.db import make_engine, make_session_factory
+    from carbon_market.mrv.reports.models import EmissionReport, ReportFacility
 
     sys.path.append(str(Path(__file__).parent))
     from bench_import import SECTORS as ALL_SECTORS
@@ -294,11 +295,11 @@ def _seed_registry(session: Any, enterprises: int, base_years: Sequence[int]) ->
     from bench_import import credit_codes, enterprises_csv, facilities_csv
     from sqlalchemy import insert, select
 
-    from carbon_market.auth.roles import Actor
     from carbon_market.emitters import bulk, importing
     from carbon_market.emitters.models import Facility
-    from carbon_market.mrv.models import EmissionFactorSet
-    from carbon_market.mrv.reports_models import EmissionReport, ReportFacility
+    from carbon_market.kernel.auth.roles import Actor
+    from carbon_market.mrv.factors.models import EmissionFactorSet
+    from carbon_market.mrv.reports.models import EmissionReport, ReportFacility
 
     rng = random.Random(11)
     now = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)

@@ -31,16 +31,16 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 
 from sqlalchemy import insert, select  # noqa: E402
 
-from carbon_market import migrate  # noqa: E402
-from carbon_market.auth.roles import Actor  # noqa: E402
 from carbon_market.compliance import service, sweep  # noqa: E402
 from carbon_market.compliance.models import ComplianceSurrender  # noqa: E402
-from carbon_market.config import Config  # noqa: E402
-from carbon_market.db import make_engine, make_session_factory  # noqa: E402
 from carbon_market.emitters.models import Enterprise  # noqa: E402
+from carbon_market.kernel import migrate  # noqa: E402
+from carbon_market.kernel.auth.roles import Actor  # noqa: E402
+from carbon_market.kernel.config import Config  # noqa: E402
+from carbon_market.kernel.db import make_engine, make_session_factory  # noqa: E402
 from carbon_market.ledger.models import Account, LedgerTransaction  # noqa: E402
-from carbon_market.mrv.models import EmissionFactorSet  # noqa: E402
-from carbon_market.mrv.reports_models import EmissionReport  # noqa: E402
+from carbon_market.mrv.factors.models import EmissionFactorSet  # noqa: E402
+from carbon_market.mrv.reports.models import EmissionReport  # noqa: E402
 
 YEAR = 2025
 NOW = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)

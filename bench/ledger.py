@@ -33,15 +33,15 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 
 from sqlalchemy import make_url, select  # noqa: E402  (after the path fix above)
 
-from carbon_market import migrate  # noqa: E402
-from carbon_market.auth.roles import Actor  # noqa: E402
-from carbon_market.config import Config  # noqa: E402
-from carbon_market.db import make_engine, make_session_factory  # noqa: E402
 from carbon_market.emitters import service as emitters  # noqa: E402
 from carbon_market.emitters.credit_code import make_credit_code  # noqa: E402
-from carbon_market.ledger import service as ledger  # noqa: E402
-from carbon_market.ledger.accounts import GOVERNMENT_ACCOUNTS  # noqa: E402
+from carbon_market.kernel import migrate  # noqa: E402
+from carbon_market.kernel.auth.roles import Actor  # noqa: E402
+from carbon_market.kernel.config import Config  # noqa: E402
+from carbon_market.kernel.db import make_engine, make_session_factory  # noqa: E402
+from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS  # noqa: E402
 from carbon_market.ledger.models import Account, AccountKind  # noqa: E402
+from carbon_market.ledger.transactions import service as ledger  # noqa: E402
 
 ACCOUNTS = 50
 BALANCE = 10_000_000
@@ -171,8 +171,8 @@ def same_rows_loop(url: str, accounts: list[tuple[int, str]], count: int, seed: 
     """The rows the service writes (look-up, holdings, chain head, transaction, postings,
     audit event), sent as the engine's own SQL straight through the DB-API: what the
     database itself costs for a transfer with the platform's guarantees."""
-    from carbon_market.ledger.chain import GENESIS, stripe_of
-    from carbon_market.ledger.engine import Statements
+    from carbon_market.ledger.posting.chain import GENESIS, stripe_of
+    from carbon_market.ledger.posting.engine import Statements
 
     rng = random.Random(seed)
     is_pg = url.startswith("postgresql")

@@ -38,18 +38,19 @@ import pandas as pd
 # models): drop the script's folder from the path before importing the platform.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
 
-from carbon_market import migrate  # noqa: E402
-from carbon_market.auth import service as auth  # noqa: E402
-from carbon_market.auth.roles import Actor, Role  # noqa: E402
-from carbon_market.config import Config  # noqa: E402
-from carbon_market.db import make_engine, make_session_factory  # noqa: E402
 from carbon_market.emitters import service as emitters  # noqa: E402
 from carbon_market.emitters.credit_code import make_credit_code  # noqa: E402
-from carbon_market.ledger import service as ledger  # noqa: E402
-from carbon_market.ledger.accounts import GOVERNMENT_ACCOUNTS  # noqa: E402
+from carbon_market.kernel import migrate  # noqa: E402
+from carbon_market.kernel.auth import service as auth  # noqa: E402
+from carbon_market.kernel.auth.roles import Actor, Role  # noqa: E402
+from carbon_market.kernel.config import Config  # noqa: E402
+from carbon_market.kernel.db import make_engine, make_session_factory  # noqa: E402
+from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS  # noqa: E402
 from carbon_market.ledger.models import AccountKind  # noqa: E402
-from carbon_market.trading import bulk, stats  # noqa: E402
+from carbon_market.ledger.transactions import service as ledger  # noqa: E402
 from carbon_market.trading import service as trading  # noqa: E402
+from carbon_market.trading.intake import trade_file as bulk  # noqa: E402
+from carbon_market.trading.rules import stats  # noqa: E402
 
 ACCOUNTS = 50
 EXCHANGE_USER = "exchange-bench"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import pool
 
-import carbon_market.models  # noqa: F401  (registers every table on Base.metadata)
-from carbon_market.db import Base, make_engine
+import carbon_market.entrypoints.models  # noqa: F401  (registers every table on Base.metadata)
+from carbon_market.kernel.db import Base, make_engine
 
 config = context.config
 target_metadata = Base.metadata

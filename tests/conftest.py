@@ -24,12 +24,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session
 
-from carbon_market import create_app, migrate
-from carbon_market.auth import service as auth_service
-from carbon_market.auth.roles import Actor, Role
-from carbon_market.clock import FixedClock
-from carbon_market.config import Config
-from carbon_market.db import Base
+from carbon_market import create_app
+from carbon_market.kernel import migrate
+from carbon_market.kernel.auth import service as auth_service
+from carbon_market.kernel.auth.roles import Actor, Role
+from carbon_market.kernel.clock import FixedClock
+from carbon_market.kernel.config import Config
+from carbon_market.kernel.db import Base
 from tests.factories import bind_factories, make_user
 
 PG_URL = os.environ.get("DATABASE_URL", "")

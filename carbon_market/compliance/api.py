@@ -7,7 +7,8 @@ from typing import Any
 from flask import Flask, Response
 from flask.views import MethodView
 
-from carbon_market.compliance import corrections, penalties, projections, service, sweep
+from carbon_market.compliance import penalties, projections, service, sweep
+from carbon_market.compliance.corrections import cascade as corrections
 from carbon_market.compliance.queries import today_of
 from carbon_market.compliance.schemas import (
     CorrectionSchema,
@@ -30,9 +31,9 @@ from carbon_market.compliance.schemas import (
     YearPatchSchema,
     YearSchema,
 )
-from carbon_market.csv_export import schema_csv
-from carbon_market.http import Api, Blueprint, csv_response, current_actor, db_session
-from carbon_market.schemas import Schema
+from carbon_market.kernel.csv_export import schema_csv
+from carbon_market.kernel.http import Api, Blueprint, csv_response, current_actor, db_session
+from carbon_market.kernel.schemas import Schema
 
 blp = Blueprint(
     "compliance",

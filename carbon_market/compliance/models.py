@@ -23,10 +23,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from carbon_market.db import Base, enum_column_type
 from carbon_market.emitters.models import Enterprise
+from carbon_market.kernel.db import Base, enum_column_type
+from carbon_market.kernel.types import BigId, Money, ScaledDecimal
 from carbon_market.ledger.models import LedgerTransaction
-from carbon_market.types import BigId, Money, ScaledDecimal
 
 #: Decimal places of a penalty multiple (e.g. 5, 7.5).
 MULTIPLE_SCALE = 2

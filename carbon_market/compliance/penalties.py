@@ -17,9 +17,6 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from carbon_market.audit.service import record
-from carbon_market.auth.policy import authorize, tenant_scope
-from carbon_market.auth.roles import Actor
 from carbon_market.compliance import queries
 from carbon_market.compliance.models import (
     CompliancePenalty,
@@ -28,9 +25,12 @@ from carbon_market.compliance.models import (
     ComplianceYear,
     PenaltyStatus,
 )
-from carbon_market.compliance.rules import MAX_AMOUNT, penalty, price_window
+from carbon_market.compliance.rules.obligations import MAX_AMOUNT, penalty, price_window
 from carbon_market.compliance.sweep import sweep
-from carbon_market.db import clock_of, transactional
+from carbon_market.kernel.audit.service import record
+from carbon_market.kernel.auth.policy import authorize, tenant_scope
+from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.db import clock_of, transactional
 from carbon_market.trading.market import average_price
 
 #: The unit kind whose market price sets penalties and prices the forecast's expected

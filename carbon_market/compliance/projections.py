@@ -20,17 +20,17 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carbon_market.auth.policy import authorize, tenant_scope
-from carbon_market.auth.roles import Actor
 from carbon_market.compliance import queries
-from carbon_market.compliance.forecast import Outlook, Position, Projection, outlook, project
 from carbon_market.compliance.models import ComplianceYear
 from carbon_market.compliance.penalties import PRICED_KIND
-from carbon_market.compliance.rulebook import Rulebook
-from carbon_market.compliance.rules import Surrendered
+from carbon_market.compliance.rules.forecast import Outlook, Position, Projection, outlook, project
+from carbon_market.compliance.rules.obligations import Surrendered
+from carbon_market.compliance.rules.rulebook import Rulebook
 from carbon_market.emitters.models import Enterprise
+from carbon_market.kernel.auth.policy import authorize, tenant_scope
+from carbon_market.kernel.auth.roles import Actor
 from carbon_market.ledger.models import Account, AccountKind, Holding
-from carbon_market.mrv.monthly import monthly_by_enterprise
+from carbon_market.mrv.reports.monthly import monthly_by_enterprise
 from carbon_market.trading.market import average_price
 
 #: How far back the market price for the expected cost looks, in days.

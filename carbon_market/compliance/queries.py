@@ -27,11 +27,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carbon_market.clock import local_date
 from carbon_market.compliance.models import ComplianceYear
-from carbon_market.compliance.rulebook import Rulebook, parse_rulebook
-from carbon_market.db import clock_of, config_of
-from carbon_market.errors import NotFound
+from carbon_market.compliance.rules.rulebook import Rulebook, parse_rulebook
+from carbon_market.kernel.clock import local_date
+from carbon_market.kernel.db import clock_of, config_of
+from carbon_market.kernel.errors import NotFound
 
 
 def today_of(session: Session) -> date:

@@ -16,9 +16,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carbon_market.audit.service import record, snapshot
-from carbon_market.auth.policy import authorize, tenant_scope
-from carbon_market.auth.roles import Actor
 from carbon_market.compliance import queries
 from carbon_market.compliance.models import (
     ComplianceExemption,
@@ -26,8 +23,7 @@ from carbon_market.compliance.models import (
     ComplianceSurrender,
     ComplianceYear,
 )
-from carbon_market.compliance.rulebook import RULEBOOKS, parse_rulebook, shipped_document
-from carbon_market.compliance.rules import (
+from carbon_market.compliance.rules.obligations import (
     ObligationInput,
     Surrendered,
     SurrenderRequest,
@@ -35,13 +31,23 @@ from carbon_market.compliance.rules import (
     offset_caps,
     surrender_problems,
 )
-from carbon_market.db import clock_of, transactional
+from carbon_market.compliance.rules.rulebook import RULEBOOKS, parse_rulebook, shipped_document
 from carbon_market.emitters.models import Enterprise
-from carbon_market.errors import Conflict, FieldError, NotFound, RuleViolation, ValidationFailed
-from carbon_market.ledger import service as ledger
-from carbon_market.ledger.accounts import GOVERNMENT_ACCOUNTS
+from carbon_market.kernel.audit.service import record, snapshot
+from carbon_market.kernel.auth.policy import authorize, tenant_scope
+from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.db import clock_of, transactional
+from carbon_market.kernel.errors import (
+    Conflict,
+    FieldError,
+    NotFound,
+    RuleViolation,
+    ValidationFailed,
+)
+from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS
 from carbon_market.ledger.models import Account, AccountKind, TransactionKind
-from carbon_market.ledger.rules import check_quantity_and_vintage
+from carbon_market.ledger.transactions import service as ledger
+from carbon_market.ledger.transactions.rules import check_quantity_and_vintage
 
 DEADLINES = ("reporting", "verification", "surrender")
 #: How many years after the compliance year a deadline (or an extension) may fall. Generous:

@@ -16,20 +16,20 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from carbon_market.audit.service import record
-from carbon_market.auth.policy import authorize, tenant_scope
-from carbon_market.auth.roles import Actor
 from carbon_market.compliance import queries
 from carbon_market.compliance.models import (
     ComplianceStatus,
     ComplianceStatusKind,
     ComplianceYear,
 )
-from carbon_market.compliance.rules import ObligationInput, obligation
-from carbon_market.compliance.status import standing
-from carbon_market.db import clock_of, transactional
+from carbon_market.compliance.rules.obligations import ObligationInput, obligation
+from carbon_market.compliance.rules.status import standing
 from carbon_market.emitters.models import Enterprise
-from carbon_market.errors import Conflict
+from carbon_market.kernel.audit.service import record
+from carbon_market.kernel.auth.policy import authorize, tenant_scope
+from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.db import clock_of, transactional
+from carbon_market.kernel.errors import Conflict
 
 #: What the sweep writes for each row besides the keys.
 UPDATED = (

@@ -25,8 +25,8 @@ from carbon_market.emitters.schemas import (
     StatusChangeOutSchema,
     StatusChangeSchema,
 )
-from carbon_market.http import Api, Blueprint, current_actor, db_session, page_request
-from carbon_market.schemas import PageArgsSchema, Schema, dump_page, page_of
+from carbon_market.kernel.http import Api, Blueprint, current_actor, db_session, page_request
+from carbon_market.kernel.schemas import PageArgsSchema, Schema, dump_page, page_of
 
 blp = Blueprint(
     "enterprises",

@@ -16,12 +16,6 @@ from typing import Any, TypeVar
 from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
-from carbon_market.audit.models import AuditEvent
-from carbon_market.audit.service import jsonable
-from carbon_market.auth.policy import authorize
-from carbon_market.auth.roles import Actor
-from carbon_market.clock import local_date
-from carbon_market.db import clock_of, transactional
 from carbon_market.emitters.importing import CheckedBatch, ImportBatch, check_batch, contacts_of
 from carbon_market.emitters.models import (
     District,
@@ -31,8 +25,14 @@ from carbon_market.emitters.models import (
     Facility,
     Sector,
 )
-from carbon_market.errors import FieldError, ValidationFailed
-from carbon_market.ledger.account_numbers import make_account_number
+from carbon_market.kernel.audit.models import AuditEvent
+from carbon_market.kernel.audit.service import jsonable
+from carbon_market.kernel.auth.policy import authorize
+from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.clock import local_date
+from carbon_market.kernel.db import clock_of, transactional
+from carbon_market.kernel.errors import FieldError, ValidationFailed
+from carbon_market.ledger.accounts.numbers import make_account_number
 from carbon_market.ledger.models import KIND_CODES, Account, AccountKind, AccountStatus
 
 #: ``progress(stage, done, total)``: the CLI draws a bar with it; the API passes nothing.

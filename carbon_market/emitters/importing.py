@@ -24,8 +24,8 @@ from carbon_market.emitters.schemas import (
     CreditCodeField,
     FacilityCreateSchema,
 )
-from carbon_market.errors import FieldError, UnreadableFile, pointer_token
-from carbon_market.schemas import Schema
+from carbon_market.kernel.errors import FieldError, UnreadableFile, pointer_token
+from carbon_market.kernel.schemas import Schema
 
 FIRST_DATA_ROW = 2  # the header is row 1
 #: Rows per sheet, blank lines included. A 20 MiB upload could otherwise be 20 million rows.

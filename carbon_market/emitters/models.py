@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from carbon_market.db import Base, enum_column_type
-from carbon_market.types import BigId, ScaledDecimal
+from carbon_market.kernel.db import Base, enum_column_type
+from carbon_market.kernel.types import BigId, ScaledDecimal
 
 if TYPE_CHECKING:
     from carbon_market.ledger.models import Account

@@ -11,7 +11,7 @@ from marshmallow import ValidationError, fields, validate
 
 from carbon_market.emitters.credit_code import InvalidCreditCode, normalize_credit_code
 from carbon_market.emitters.models import CapacityUnit, Cooling, EnterpriseStatus
-from carbon_market.schemas import PageArgsSchema, Schema
+from carbon_market.kernel.schemas import PageArgsSchema, Schema
 
 CODE = validate.Regexp(r"^[a-z][a-z0-9_]{0,31}$", error="must be a lower-case code like 'power'")
 MAX_CONTACTS = 10
@@ -143,7 +143,7 @@ def power_categories() -> list[str]:
     """The categories the packaged power rulebook knows (``fuel_of_category``): a facility's
     ``category`` must be one of them, so that the correction factors apply to it.
 
-    Read from the rulebook's data file, not through ``allocation.rulebook``: allocation sits
+    Read from the rulebook's data file, not through ``allocation.rules.rulebook``: allocation sits
     above the registry and imports it, so importing allocation from here made a cycle for
     any program that imports allocation first (the benchmarks, the offline compute).
     """

@@ -15,11 +15,6 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from carbon_market.audit.service import record, snapshot
-from carbon_market.auth.policy import authorize, tenant_scope
-from carbon_market.auth.roles import Actor
-from carbon_market.clock import local_date
-from carbon_market.db import clock_of, transactional
 from carbon_market.emitters.models import (
     CapacityUnit,
     Cooling,
@@ -30,16 +25,21 @@ from carbon_market.emitters.models import (
     Facility,
     Sector,
 )
-from carbon_market.errors import (
+from carbon_market.kernel.audit.service import record, snapshot
+from carbon_market.kernel.auth.policy import authorize, tenant_scope
+from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.clock import local_date
+from carbon_market.kernel.db import clock_of, transactional
+from carbon_market.kernel.errors import (
     Conflict,
     FieldError,
     InvalidStatusTransition,
     NotFound,
     ValidationFailed,
 )
-from carbon_market.ledger.accounts import open_account
+from carbon_market.kernel.pagination import Page, PageRequest, paginate
+from carbon_market.ledger.accounts.service import open_account
 from carbon_market.ledger.models import AccountKind
-from carbon_market.pagination import Page, PageRequest, paginate
 
 ENTERPRISE_FIELDS = [
     "credit_code",

@@ -8,11 +8,19 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 from flask.views import MethodView
 
-from carbon_market.errors import MissingHeader
-from carbon_market.http import Api, Blueprint, csv_response, current_actor, db_session, page_request
-from carbon_market.ledger import accounts, queries, trust
-from carbon_market.ledger import service as svc
-from carbon_market.ledger.idempotency import run_idempotent
+from carbon_market.kernel.errors import MissingHeader
+from carbon_market.kernel.http import (
+    Api,
+    Blueprint,
+    csv_response,
+    current_actor,
+    db_session,
+    page_request,
+)
+from carbon_market.kernel.schemas import dump_page, page_of
+from carbon_market.ledger import queries
+from carbon_market.ledger.accounts import service as accounts
+from carbon_market.ledger.accounts import trust
 from carbon_market.ledger.schemas import (
     AccountQueryArgsSchema,
     AccountSchema,
@@ -31,7 +39,8 @@ from carbon_market.ledger.schemas import (
     TrustRequestSchema,
     UnitKindSchema,
 )
-from carbon_market.schemas import dump_page, page_of
+from carbon_market.ledger.transactions import service as svc
+from carbon_market.ledger.transactions.idempotency import run_idempotent
 
 accounts_blp = Blueprint(
     "accounts",

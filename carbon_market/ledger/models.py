@@ -19,9 +19,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from carbon_market.db import Base, enum_column_type
-from carbon_market.ledger.chain import CHAIN_STRIPES
-from carbon_market.types import BigId
+from carbon_market.kernel.db import Base, enum_column_type
+from carbon_market.kernel.types import BigId
+from carbon_market.ledger.posting.chain import CHAIN_STRIPES
 
 if TYPE_CHECKING:
     from carbon_market.emitters.models import Enterprise

@@ -8,11 +8,12 @@ from datetime import datetime
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from carbon_market.auth.policy import authorize, tenant_scope
-from carbon_market.auth.roles import Actor
-from carbon_market.csv_export import csv_text
-from carbon_market.errors import NotFound
-from carbon_market.ledger.accounts import find_account, get_account
+from carbon_market.kernel.auth.policy import authorize, tenant_scope
+from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.csv_export import csv_text
+from carbon_market.kernel.errors import NotFound
+from carbon_market.kernel.pagination import Page, PageRequest, paginate
+from carbon_market.ledger.accounts.service import find_account, get_account
 from carbon_market.ledger.models import (
     Account,
     LedgerTransaction,
@@ -20,7 +21,6 @@ from carbon_market.ledger.models import (
     TransactionKind,
     TransactionStatus,
 )
-from carbon_market.pagination import Page, PageRequest, paginate
 
 
 def _visible(query: Select[LedgerTransaction], actor: Actor) -> Select[LedgerTransaction]:

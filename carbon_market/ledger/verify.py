@@ -17,14 +17,6 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from carbon_market.ledger.chain import (
-    CHAIN_STRIPES,
-    GENESIS,
-    ChainedPosting,
-    ChainEntry,
-    first_break,
-    first_seq,
-)
 from carbon_market.ledger.models import (
     OPEN_STATUSES,
     Account,
@@ -34,6 +26,14 @@ from carbon_market.ledger.models import (
     LedgerTransaction,
     Posting,
     TransactionStatus,
+)
+from carbon_market.ledger.posting.chain import (
+    CHAIN_STRIPES,
+    GENESIS,
+    ChainedPosting,
+    ChainEntry,
+    first_break,
+    first_seq,
 )
 
 BATCH = 5000

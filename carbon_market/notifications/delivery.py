@@ -24,8 +24,8 @@ from typing import Any, Protocol
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from carbon_market.config import Config
-from carbon_market.db import clock_of, config_of, transactional
+from carbon_market.kernel.config import Config
+from carbon_market.kernel.db import clock_of, config_of, transactional
 from carbon_market.notifications.models import DeliveryStatus, Notification
 from carbon_market.notifications.service import describe
 

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from carbon_market.db import Base, enum_column_type
-from carbon_market.types import BigId
+from carbon_market.kernel.db import Base, enum_column_type
+from carbon_market.kernel.types import BigId
 
 if TYPE_CHECKING:
     from carbon_market.emitters.models import Enterprise

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from marshmallow import fields
 
+from carbon_market.kernel.schemas import PageArgsSchema, Schema
 from carbon_market.notifications.models import DeliveryStatus
-from carbon_market.schemas import PageArgsSchema, Schema
 
 
 class NotificationQueryArgsSchema(PageArgsSchema):

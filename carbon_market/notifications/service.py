@@ -18,13 +18,13 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from carbon_market.auth.policy import authorize, tenant_scope
-from carbon_market.auth.roles import Actor
-from carbon_market.db import clock_of, config_of, transactional
 from carbon_market.emitters.models import Enterprise
-from carbon_market.errors import FieldError, NotFound, ValidationFailed
+from carbon_market.kernel.auth.policy import authorize, tenant_scope
+from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.db import clock_of, config_of, transactional
+from carbon_market.kernel.errors import FieldError, NotFound, ValidationFailed
+from carbon_market.kernel.pagination import Page, PageRequest, paginate
 from carbon_market.notifications.models import DeliveryStatus, Notification
-from carbon_market.pagination import Page, PageRequest, paginate
 
 #: The kinds of message the platform sends. A new kind is added here (and to
 #: docs/notifications.md); the column is plain text so adding one needs no migration.

@@ -7,10 +7,10 @@ from typing import Any
 from flask import Flask
 from flask.views import MethodView
 
-from carbon_market.http import Api, Blueprint, current_actor, db_session, page_request
+from carbon_market.kernel.http import Api, Blueprint, current_actor, db_session, page_request
+from carbon_market.kernel.schemas import dump_page, page_of
 from carbon_market.scheduler import runs
 from carbon_market.scheduler.schemas import JobRunQueryArgsSchema, JobRunSchema
-from carbon_market.schemas import dump_page, page_of
 
 blp = Blueprint(
     "jobs",

@@ -26,7 +26,7 @@ from typing import Protocol
 from sqlalchemy import Connection, Engine, delete, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from carbon_market.clock import Clock, SystemClock
+from carbon_market.kernel.clock import Clock, SystemClock
 from carbon_market.scheduler.models import SchedulerLease
 
 log = logging.getLogger(__name__)

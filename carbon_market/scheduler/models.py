@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import CheckConstraint, Date, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from carbon_market.db import Base, enum_column_type
-from carbon_market.types import BigId
+from carbon_market.kernel.db import Base, enum_column_type
+from carbon_market.kernel.types import BigId
 
 
 class RunOutcome(enum.StrEnum):

@@ -11,15 +11,15 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carbon_market.auth.roles import Actor
-from carbon_market.db import transactional
-from carbon_market.ledger.expiry import Expired, expire_units
+from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.db import transactional
 from carbon_market.ledger.models import (
     GOVERNMENT_KINDS,
     Account,
     LedgerTransaction,
     TransactionStatus,
 )
+from carbon_market.ledger.transactions.expiry import Expired, expire_units
 from carbon_market.ledger.verify import verify_ledger
 from carbon_market.notifications import delivery
 from carbon_market.notifications.models import Notification

@@ -22,7 +22,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
-from carbon_market.scheduler.jobs import JOBS, Job, run_job
+from carbon_market.entrypoints.jobs import JOBS, Job, run_job
 from carbon_market.scheduler.lock import SchedulerLock
 
 log = logging.getLogger(__name__)

@@ -13,12 +13,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carbon_market.auth.policy import authorize
-from carbon_market.auth.roles import Actor
-from carbon_market.db import clock_of, config_of, transactional
-from carbon_market.pagination import Page, PageRequest, paginate
+from carbon_market.kernel.auth.policy import authorize
+from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.db import clock_of, config_of, transactional
+from carbon_market.kernel.pagination import Page, PageRequest, paginate
+from carbon_market.kernel.text import clip, clip_start
 from carbon_market.scheduler.models import JobRun, RunOutcome
-from carbon_market.text import clip, clip_start
 
 #: Error texts longer than this keep their end (a traceback's last lines are the useful ones).
 MAX_ERROR_CHARS = 4000

@@ -9,10 +9,18 @@ from flask.views import MethodView
 from flask_smorest.fields import Upload
 from marshmallow import fields
 
-from carbon_market.csv_export import schema_csv
-from carbon_market.http import Api, Blueprint, csv_response, current_actor, db_session, page_request
-from carbon_market.schemas import Schema, dump_page, page_of
-from carbon_market.trading import bulk, disclosure, groups, market, service
+from carbon_market.kernel.csv_export import schema_csv
+from carbon_market.kernel.http import (
+    Api,
+    Blueprint,
+    csv_response,
+    current_actor,
+    db_session,
+    page_request,
+)
+from carbon_market.kernel.schemas import Schema, dump_page, page_of
+from carbon_market.trading import disclosure, groups, market, service
+from carbon_market.trading.intake import trade_file as bulk
 from carbon_market.trading.schemas import (
     DailyStatsSchema,
     FlagSchema,

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import BigInteger, ColumnElement, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from carbon_market.db import config_of
+from carbon_market.kernel.db import config_of
 from carbon_market.ledger.models import (
     Account,
     AccountKind,
@@ -22,10 +22,10 @@ from carbon_market.ledger.models import (
     TransactionStatus,
     UnitKind,
 )
-from carbon_market.trading import replay
+from carbon_market.trading.intake import replay
 from carbon_market.trading.models import ReferencePrice, Trade, TradeKind, TradeStatus
-from carbon_market.trading.price_limits import vwap_fen
-from carbon_market.trading.rulebook import Rulebook, load_rulebook
+from carbon_market.trading.rules.price_limits import vwap_fen
+from carbon_market.trading.rules.rulebook import Rulebook, load_rulebook
 
 LIVE = (TradeStatus.RECORDED, TradeStatus.SETTLED)
 PRICE_FEN = type_coerce(Trade.price, BigInteger)

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
-from carbon_market.auth.policy import authorize
-from carbon_market.auth.roles import Actor
+from carbon_market.kernel.auth.policy import authorize
+from carbon_market.kernel.auth.roles import Actor
 from carbon_market.ledger.models import (
     Account,
     AccountKind,

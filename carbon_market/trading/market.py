@@ -17,14 +17,15 @@ import pandas as pd
 from sqlalchemy import BigInteger, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from carbon_market.auth.policy import authorize
-from carbon_market.auth.roles import Actor
-from carbon_market.csv_export import schema_csv
-from carbon_market.errors import FieldError, ValidationFailed
+from carbon_market.kernel.auth.policy import authorize
+from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.csv_export import schema_csv
+from carbon_market.kernel.errors import FieldError, ValidationFailed
 from carbon_market.ledger.models import Account
-from carbon_market.trading import checks, stats
+from carbon_market.trading import checks
 from carbon_market.trading.models import EnterpriseGroupMember, Trade, TradeStatus
-from carbon_market.trading.price_limits import vwap_fen
+from carbon_market.trading.rules import stats
+from carbon_market.trading.rules.price_limits import vwap_fen
 from carbon_market.trading.schemas import DailyStatsSchema
 
 #: Days of at most this many years are served at once (a chart's range).

@@ -22,9 +22,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from carbon_market.db import Base, enum_column_type
+from carbon_market.kernel.db import Base, enum_column_type
+from carbon_market.kernel.types import BigId, Money
 from carbon_market.ledger.models import Account
-from carbon_market.types import BigId, Money
 
 
 class TradeKind(enum.StrEnum):

@@ -9,8 +9,8 @@ from flask.views import MethodView
 from flask_smorest.fields import Upload
 from marshmallow import fields
 
-from carbon_market.http import Api, Blueprint, current_actor, db_session, page_request
-from carbon_market.schemas import Schema, dump_page, page_of
+from carbon_market.kernel.http import Api, Blueprint, current_actor, db_session, page_request
+from carbon_market.kernel.schemas import Schema, dump_page, page_of
 from finance.greenpower import bulk, certificates, registry
 from finance.greenpower.schemas import (
     CertificateIssueSchema,

@@ -21,9 +21,6 @@ from marshmallow import fields, validate
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carbon_market.auth.policy import authorize
-from carbon_market.auth.roles import Actor
-from carbon_market.db import transactional
 from carbon_market.emitters.importing import (
     Table,
     column_errors,
@@ -32,8 +29,11 @@ from carbon_market.emitters.importing import (
     read_single_table,
 )
 from carbon_market.emitters.schemas import CreditCodeField
-from carbon_market.errors import DomainError, FieldError, ValidationFailed
-from carbon_market.schemas import Schema
+from carbon_market.kernel.auth.policy import authorize
+from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.db import transactional
+from carbon_market.kernel.errors import DomainError, FieldError, ValidationFailed
+from carbon_market.kernel.schemas import Schema
 from finance.greenpower import certificates, registry
 from finance.greenpower.models import GreenPlant, GreenTrade
 from finance.greenpower.schemas import SERIAL, YEAR, TradeCreateSchema

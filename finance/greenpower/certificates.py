@@ -26,13 +26,13 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from carbon_market.audit.service import record
-from carbon_market.auth.policy import authorize, tenant_scope
-from carbon_market.auth.roles import Actor, Role
-from carbon_market.db import clock_of, transactional
-from carbon_market.errors import Conflict, FieldError, RuleViolation, ValidationFailed
-from carbon_market.mrv.reports import recompute_open_report
-from carbon_market.pagination import Page, PageRequest, paginate
+from carbon_market.kernel.audit.service import record
+from carbon_market.kernel.auth.policy import authorize, tenant_scope
+from carbon_market.kernel.auth.roles import Actor, Role
+from carbon_market.kernel.db import clock_of, transactional
+from carbon_market.kernel.errors import Conflict, FieldError, RuleViolation, ValidationFailed
+from carbon_market.kernel.pagination import Page, PageRequest, paginate
+from carbon_market.mrv.reports.workflow import recompute_open_report
 from finance.greenpower.models import (
     CertificateBlock,
     CertificateStatus,

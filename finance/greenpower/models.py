@@ -15,8 +15,8 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from carbon_market.db import Base, enum_column_type
-from carbon_market.types import BigId, Money, ScaledDecimal
+from carbon_market.kernel.db import Base, enum_column_type
+from carbon_market.kernel.types import BigId, Money, ScaledDecimal
 
 #: Places of MWh and MW figures (1 kWh, 1 kW).
 ENERGY_SCALE = 3

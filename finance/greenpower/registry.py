@@ -15,13 +15,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from carbon_market.audit.service import record, snapshot
-from carbon_market.auth.policy import authorize, tenant_scope
-from carbon_market.auth.roles import Actor
-from carbon_market.db import clock_of, transactional
 from carbon_market.emitters.models import Enterprise
-from carbon_market.errors import Conflict, FieldError, NotFound, ValidationFailed
-from carbon_market.pagination import Page, PageRequest, paginate
+from carbon_market.kernel.audit.service import record, snapshot
+from carbon_market.kernel.auth.policy import authorize, tenant_scope
+from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.db import clock_of, transactional
+from carbon_market.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
+from carbon_market.kernel.pagination import Page, PageRequest, paginate
 from finance.greenpower.models import (
     GreenPlant,
     GreenTarget,

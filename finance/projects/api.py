@@ -9,8 +9,15 @@ from flask.views import MethodView
 from flask_smorest.fields import Upload
 
 from carbon_market.emitters.schemas import CatalogueEntrySchema
-from carbon_market.http import Api, Blueprint, csv_response, current_actor, db_session, page_request
-from carbon_market.schemas import Schema, dump_page, page_of
+from carbon_market.kernel.http import (
+    Api,
+    Blueprint,
+    csv_response,
+    current_actor,
+    db_session,
+    page_request,
+)
+from carbon_market.kernel.schemas import Schema, dump_page, page_of
 from finance.projects import bulk, catalogue, financing, importing, monitoring, portfolio
 from finance.projects import service as svc
 from finance.projects.schemas import (

@@ -16,16 +16,16 @@ from typing import Any
 from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
-from carbon_market.audit.models import AuditEvent
-from carbon_market.audit.service import jsonable
-from carbon_market.auth.policy import authorize
-from carbon_market.auth.roles import Actor
-from carbon_market.clock import local_date
-from carbon_market.db import clock_of, config_of, transactional
 from carbon_market.emitters.bulk import audit_rows, chunks
 from carbon_market.emitters.importing import Table
 from carbon_market.emitters.models import District
-from carbon_market.errors import FieldError, ValidationFailed
+from carbon_market.kernel.audit.models import AuditEvent
+from carbon_market.kernel.audit.service import jsonable
+from carbon_market.kernel.auth.policy import authorize
+from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.clock import local_date
+from carbon_market.kernel.db import clock_of, config_of, transactional
+from carbon_market.kernel.errors import FieldError, ValidationFailed
 from finance.projects.importing import FINANCINGS, PROJECTS, check_table
 from finance.projects.models import (
     Disbursement,
@@ -36,7 +36,7 @@ from finance.projects.models import (
     ProjectStatusChange,
     Subsector,
 )
-from finance.projects.rules import FINAL, financing_errors
+from finance.projects.rules.lifecycle import FINAL, financing_errors
 
 #: ``progress(stage, done, total)``: the CLI draws a bar with it; the API passes nothing.
 Progress = Callable[[str, int, int], None]

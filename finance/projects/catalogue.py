@@ -6,12 +6,12 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carbon_market.audit.service import record, snapshot
-from carbon_market.auth.policy import authorize
-from carbon_market.auth.roles import Actor
-from carbon_market.db import transactional
 from carbon_market.emitters.models import District
-from carbon_market.errors import Conflict, FieldError
+from carbon_market.kernel.audit.service import record, snapshot
+from carbon_market.kernel.auth.policy import authorize
+from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.db import transactional
+from carbon_market.kernel.errors import Conflict, FieldError
 from finance.projects.models import Subsector
 
 

@@ -1,7 +1,8 @@
 """Financing records and their disbursements (services).
 
 Rules: a financing belongs to a project that is neither closed nor withdrawn; its
-instrument decides which fields it needs (:func:`finance.projects.rules.financing_errors`);
+instrument decides which fields it needs
+(:func:`finance.projects.rules.lifecycle.financing_errors`);
 (project, instrument, institution, start date) is unique. A support-tool loan copies the
 configured refinancing share and rate when recorded. Disbursements fall within the
 financing's dates and never add up to more than the commitment: the financing row is locked
@@ -19,18 +20,24 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from carbon_market.audit.service import record, snapshot
-from carbon_market.auth.roles import Actor
-from carbon_market.db import clock_of, config_of, transactional
-from carbon_market.errors import Conflict, FieldError, NotFound, RuleViolation, ValidationFailed
-from finance.projects.interest import (
+from carbon_market.kernel.audit.service import record, snapshot
+from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.db import clock_of, config_of, transactional
+from carbon_market.kernel.errors import (
+    Conflict,
+    FieldError,
+    NotFound,
+    RuleViolation,
+    ValidationFailed,
+)
+from finance.projects.models import Disbursement, Financing, Instrument
+from finance.projects.rules.interest import (
     Drawdown,
     refinancing_amount,
     refinancing_interest,
     simple_interest,
 )
-from finance.projects.models import Disbursement, Financing, Instrument
-from finance.projects.rules import financing_errors
+from finance.projects.rules.lifecycle import financing_errors
 from finance.projects.service import load_project, refuse_if_final
 
 FINANCING_FIELDS = [

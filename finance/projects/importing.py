@@ -21,8 +21,8 @@ from carbon_market.emitters.importing import (
     read_single_table,
 )
 from carbon_market.emitters.schemas import CODE, CreditCodeField
-from carbon_market.errors import FieldError
-from carbon_market.schemas import Schema
+from carbon_market.kernel.errors import FieldError
+from carbon_market.kernel.schemas import Schema
 from finance.projects.models import Instrument, ProjectCategory, ProjectStatus
 from finance.projects.schemas import fraction, money, tonnes
 

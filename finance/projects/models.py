@@ -14,8 +14,8 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from carbon_market.db import Base, enum_column_type
-from carbon_market.types import BigId, Money, ScaledDecimal
+from carbon_market.kernel.db import Base, enum_column_type
+from carbon_market.kernel.types import BigId, Money, ScaledDecimal
 
 
 class ProjectCategory(enum.StrEnum):

@@ -17,13 +17,19 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from carbon_market.audit.service import record, snapshot
-from carbon_market.auth.roles import Actor
-from carbon_market.clock import local_date
-from carbon_market.db import clock_of, transactional
-from carbon_market.errors import Conflict, FieldError, NotFound, RuleViolation, ValidationFailed
-from finance.projects.figures import cost_per_tonne, expected_for_period, ratio
+from carbon_market.kernel.audit.service import record, snapshot
+from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.clock import local_date
+from carbon_market.kernel.db import clock_of, transactional
+from carbon_market.kernel.errors import (
+    Conflict,
+    FieldError,
+    NotFound,
+    RuleViolation,
+    ValidationFailed,
+)
 from finance.projects.models import Milestone, Project, ReductionReport
+from finance.projects.rules.figures import cost_per_tonne, expected_for_period, ratio
 from finance.projects.service import load_project, refuse_if_final
 
 #: The actor the scheduled job records its flags as.

@@ -12,12 +12,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carbon_market.auth.policy import authorize
-from carbon_market.auth.roles import Actor
-from carbon_market.csv_export import csv_text
-from finance.projects import analytics
-from finance.projects.figures import expected_for_period
+from carbon_market.kernel.auth.policy import authorize
+from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.csv_export import csv_text
 from finance.projects.models import Disbursement, Financing, Project, ReductionReport
+from finance.projects.rules import analytics
+from finance.projects.rules.figures import expected_for_period
 from finance.projects.service import ProjectFilter, filtered_projects
 
 

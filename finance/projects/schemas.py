@@ -14,7 +14,7 @@ from carbon_market.emitters.schemas import (
     CreditCodeField,
     max_places,
 )
-from carbon_market.schemas import PageArgsSchema, Schema
+from carbon_market.kernel.schemas import PageArgsSchema, Schema
 from finance.projects.models import Instrument, ProjectCategory, ProjectStatus
 
 #: Ten trillion CNY, a trillion tonnes: beyond any project, well inside the integer columns.

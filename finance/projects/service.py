@@ -15,13 +15,13 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from carbon_market.audit.service import record, snapshot
-from carbon_market.auth.policy import authorize
-from carbon_market.auth.roles import Actor, Role
-from carbon_market.clock import local_date
-from carbon_market.db import clock_of, transactional
 from carbon_market.emitters.models import Enterprise
-from carbon_market.errors import (
+from carbon_market.kernel.audit.service import record, snapshot
+from carbon_market.kernel.auth.policy import authorize
+from carbon_market.kernel.auth.roles import Actor, Role
+from carbon_market.kernel.clock import local_date
+from carbon_market.kernel.db import clock_of, transactional
+from carbon_market.kernel.errors import (
     Conflict,
     FieldError,
     InvalidStatusTransition,
@@ -29,7 +29,7 @@ from carbon_market.errors import (
     RuleViolation,
     ValidationFailed,
 )
-from carbon_market.pagination import Page, PageRequest, paginate
+from carbon_market.kernel.pagination import Page, PageRequest, paginate
 from finance.projects.catalogue import catalogue_errors
 from finance.projects.models import (
     Milestone,
@@ -39,7 +39,7 @@ from finance.projects.models import (
     ProjectStatusChange,
     ReductionReport,
 )
-from finance.projects.rules import FINAL, is_allowed_transition
+from finance.projects.rules.lifecycle import FINAL, is_allowed_transition
 
 PROJECT_FIELDS = [
     "name",

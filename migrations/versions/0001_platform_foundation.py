@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import carbon_market.types
+import carbon_market.kernel.types
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -110,7 +110,7 @@ def upgrade() -> None:
     op.create_table(
         "audit_event",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("occurred_at", carbon_market.types.UTCDateTime(), nullable=False),
+        sa.Column("occurred_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
         sa.Column(
             "actor_user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
@@ -171,8 +171,8 @@ def upgrade() -> None:
         ),
         sa.Column("status_effective_from", sa.Date(), nullable=False),
         sa.Column("contacts", sa.JSON(), nullable=False),
-        sa.Column("created_at", carbon_market.types.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", carbon_market.types.UTCDateTime(), nullable=False),
+        sa.Column("created_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
         sa.CheckConstraint(
             "length(credit_code) = 18", name=op.f("ck_enterprise_credit_code_length")
         ),
@@ -223,8 +223,8 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("opened_at", carbon_market.types.UTCDateTime(), nullable=False),
-        sa.Column("closed_at", carbon_market.types.UTCDateTime(), nullable=True),
+        sa.Column("opened_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
+        sa.Column("closed_at", carbon_market.kernel.types.UTCDateTime(), nullable=True),
         sa.CheckConstraint(
             "kind != 'enterprise_compliance' OR enterprise_id IS NOT NULL",
             name=op.f("ck_account_compliance_has_owner"),
@@ -278,7 +278,7 @@ def upgrade() -> None:
         ),
         sa.Column("effective_from", sa.Date(), nullable=False),
         sa.Column("reason", sa.String(length=500), nullable=False),
-        sa.Column("changed_at", carbon_market.types.UTCDateTime(), nullable=False),
+        sa.Column("changed_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
         sa.Column("changed_by", sa.String(length=64), nullable=False),
         sa.ForeignKeyConstraint(
             ["enterprise_id"],
@@ -301,7 +301,7 @@ def upgrade() -> None:
         ),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("facility_type", sa.String(length=40), nullable=False),
-        sa.Column("capacity", carbon_market.types.ScaledDecimal(3), nullable=True),
+        sa.Column("capacity", carbon_market.kernel.types.ScaledDecimal(3), nullable=True),
         sa.Column(
             "capacity_unit",
             sa.Enum(
@@ -320,8 +320,8 @@ def upgrade() -> None:
             nullable=True,
         ),
         sa.Column("commissioned_on", sa.Date(), nullable=True),
-        sa.Column("created_at", carbon_market.types.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", carbon_market.types.UTCDateTime(), nullable=False),
+        sa.Column("created_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
         sa.CheckConstraint("capacity >= 0", name=op.f("ck_facility_capacity_non_negative")),
         sa.ForeignKeyConstraint(
             ["enterprise_id"],
@@ -362,7 +362,7 @@ def upgrade() -> None:
         sa.Column("can_approve", sa.Boolean(), nullable=False),
         sa.Column("password_hash", sa.String(length=255), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", carbon_market.types.UTCDateTime(), nullable=False),
+        sa.Column("created_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
         sa.CheckConstraint(
             "(role = 'enterprise') = (enterprise_id IS NOT NULL)",
             name=op.f("ck_user_account_enterprise_binding"),
@@ -392,9 +392,9 @@ def upgrade() -> None:
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("prefix", sa.String(length=16), nullable=False),
         sa.Column("label", sa.String(length=100), nullable=False),
-        sa.Column("created_at", carbon_market.types.UTCDateTime(), nullable=False),
-        sa.Column("expires_at", carbon_market.types.UTCDateTime(), nullable=False),
-        sa.Column("revoked_at", carbon_market.types.UTCDateTime(), nullable=True),
+        sa.Column("created_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
+        sa.Column("revoked_at", carbon_market.kernel.types.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["user_account.id"],

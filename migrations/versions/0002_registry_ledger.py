@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-import carbon_market.types
+import carbon_market.kernel.types
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -89,7 +89,7 @@ def _seed(now: datetime) -> None:
         sa.column("kind"),
         sa.column("holder_name"),
         sa.column("status"),
-        sa.column("opened_at", carbon_market.types.UTCDateTime()),
+        sa.column("opened_at", carbon_market.kernel.types.UTCDateTime()),
     )
     op.bulk_insert(
         account,
@@ -129,7 +129,7 @@ def upgrade() -> None:
         sa.Column("request_hash", sa.String(length=64), nullable=False),
         sa.Column("is_complete", sa.Boolean(), nullable=False),
         sa.Column("response", sa.JSON(), nullable=True),
-        sa.Column("created_at", carbon_market.types.UTCDateTime(), nullable=False),
+        sa.Column("created_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_record")),
         sa.UniqueConstraint("client", "key", name=op.f("uq_idempotency_record_client_key")),
     )
@@ -231,11 +231,11 @@ def upgrade() -> None:
         sa.Column(
             "decider_user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
-        sa.Column("created_at", carbon_market.types.UTCDateTime(), nullable=False),
-        sa.Column("decided_at", carbon_market.types.UTCDateTime(), nullable=True),
-        sa.Column("expires_at", carbon_market.types.UTCDateTime(), nullable=True),
-        sa.Column("execute_after", carbon_market.types.UTCDateTime(), nullable=True),
-        sa.Column("completed_at", carbon_market.types.UTCDateTime(), nullable=True),
+        sa.Column("created_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
+        sa.Column("decided_at", carbon_market.kernel.types.UTCDateTime(), nullable=True),
+        sa.Column("expires_at", carbon_market.kernel.types.UTCDateTime(), nullable=True),
+        sa.Column("execute_after", carbon_market.kernel.types.UTCDateTime(), nullable=True),
+        sa.Column("completed_at", carbon_market.kernel.types.UTCDateTime(), nullable=True),
         sa.Column(
             "reverses_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
@@ -321,8 +321,8 @@ def upgrade() -> None:
             "requester_user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
         sa.Column("decided_by", sa.String(length=64), nullable=True),
-        sa.Column("created_at", carbon_market.types.UTCDateTime(), nullable=False),
-        sa.Column("decided_at", carbon_market.types.UTCDateTime(), nullable=True),
+        sa.Column("created_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
+        sa.Column("decided_at", carbon_market.kernel.types.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["account.id"],

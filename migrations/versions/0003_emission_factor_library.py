@@ -22,7 +22,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from alembic import op
 
-import carbon_market.types
+import carbon_market.kernel.types
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -129,7 +129,7 @@ def _seed(now: datetime) -> None:
         sa.column("last_year"),
         sa.column("status"),
         sa.column("is_frozen", sa.Boolean),
-        sa.column("created_at", carbon_market.types.UTCDateTime()),
+        sa.column("created_at", carbon_market.kernel.types.UTCDateTime()),
         sa.column("created_by"),
     )
     set_id = (
@@ -157,7 +157,7 @@ def _seed(now: datetime) -> None:
         sa.column("category"),
         sa.column("code"),
         sa.column("parameter"),
-        sa.column("value", carbon_market.types.ScaledDecimal(6)),
+        sa.column("value", carbon_market.kernel.types.ScaledDecimal(6)),
         sa.column("unit"),
         sa.column("source"),
     )
@@ -200,8 +200,8 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("is_frozen", sa.Boolean(), nullable=False),
-        sa.Column("frozen_at", carbon_market.types.UTCDateTime(), nullable=True),
-        sa.Column("created_at", carbon_market.types.UTCDateTime(), nullable=False),
+        sa.Column("frozen_at", carbon_market.kernel.types.UTCDateTime(), nullable=True),
+        sa.Column("created_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
         sa.Column("created_by", sa.String(length=64), nullable=False),
         sa.CheckConstraint(
             "first_year <= last_year", name=op.f("ck_emission_factor_set_years_ordered")
@@ -233,7 +233,7 @@ def upgrade() -> None:
         ),
         sa.Column("code", sa.String(length=40), nullable=False),
         sa.Column("parameter", sa.String(length=32), nullable=False),
-        sa.Column("value", carbon_market.types.ScaledDecimal(6), nullable=False),
+        sa.Column("value", carbon_market.kernel.types.ScaledDecimal(6), nullable=False),
         sa.Column("unit", sa.String(length=32), nullable=False),
         sa.Column("source", sa.String(length=1000), nullable=False),
         sa.CheckConstraint("value >= 0", name=op.f("ck_emission_factor_value_non_negative")),

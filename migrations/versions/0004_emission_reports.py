@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import carbon_market.types
+import carbon_market.kernel.types
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -50,9 +50,9 @@ def upgrade() -> None:
         sa.Column(
             "factor_set_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
-        sa.Column("co2_t", carbon_market.types.ScaledDecimal(6), nullable=False),
+        sa.Column("co2_t", carbon_market.kernel.types.ScaledDecimal(6), nullable=False),
         sa.Column("breakdown", sa.JSON(), nullable=False),
-        sa.Column("verified_co2_t", carbon_market.types.ScaledDecimal(6), nullable=True),
+        sa.Column("verified_co2_t", carbon_market.kernel.types.ScaledDecimal(6), nullable=True),
         sa.Column("obligation_t", sa.BigInteger(), nullable=True),
         sa.Column("opinion", sa.String(length=2000), nullable=True),
         sa.Column("reason", sa.String(length=2000), nullable=True),
@@ -60,12 +60,12 @@ def upgrade() -> None:
             "verifier_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
         sa.Column("return_reasons", sa.JSON(), nullable=False),
-        sa.Column("created_at", carbon_market.types.UTCDateTime(), nullable=False),
+        sa.Column("created_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
         sa.Column("created_by", sa.String(length=64), nullable=False),
-        sa.Column("updated_at", carbon_market.types.UTCDateTime(), nullable=False),
-        sa.Column("submitted_at", carbon_market.types.UTCDateTime(), nullable=True),
-        sa.Column("verified_at", carbon_market.types.UTCDateTime(), nullable=True),
-        sa.Column("approved_at", carbon_market.types.UTCDateTime(), nullable=True),
+        sa.Column("updated_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
+        sa.Column("submitted_at", carbon_market.kernel.types.UTCDateTime(), nullable=True),
+        sa.Column("verified_at", carbon_market.kernel.types.UTCDateTime(), nullable=True),
+        sa.Column("approved_at", carbon_market.kernel.types.UTCDateTime(), nullable=True),
         sa.CheckConstraint("co2_t >= 0", name=op.f("ck_emission_report_co2_non_negative")),
         sa.CheckConstraint(
             "obligation_t >= 0", name=op.f("ck_emission_report_obligation_non_negative")
@@ -120,7 +120,7 @@ def upgrade() -> None:
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("code", sa.String(length=40), nullable=True),
-        sa.Column("quantity", carbon_market.types.ScaledDecimal(6), nullable=False),
+        sa.Column("quantity", carbon_market.kernel.types.ScaledDecimal(6), nullable=False),
         sa.Column("unit", sa.String(length=16), nullable=False),
         sa.Column(
             "facility_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True

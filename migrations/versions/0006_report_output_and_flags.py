@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import carbon_market.types
+import carbon_market.kernel.types
 
 revision: str = "0006"
 down_revision: str | None = "0005"
@@ -34,11 +34,13 @@ CHECKS = {
 def upgrade() -> None:
     with op.batch_alter_table("emission_report") as batch:
         batch.add_column(
-            sa.Column("output_quantity", carbon_market.types.ScaledDecimal(6), nullable=True)
+            sa.Column("output_quantity", carbon_market.kernel.types.ScaledDecimal(6), nullable=True)
         )
         batch.add_column(sa.Column("output_unit", sa.String(length=32), nullable=True))
         batch.add_column(
-            sa.Column("output_value_10k_cny", carbon_market.types.ScaledDecimal(6), nullable=True)
+            sa.Column(
+                "output_value_10k_cny", carbon_market.kernel.types.ScaledDecimal(6), nullable=True
+            )
         )
         batch.add_column(sa.Column("flags", sa.JSON(), nullable=False, server_default="[]"))
         batch.add_column(sa.Column("flag_count", sa.Integer(), nullable=False, server_default="0"))

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import carbon_market.types
+import carbon_market.kernel.types
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -47,12 +47,12 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("capacity_mw", carbon_market.types.ScaledDecimal(3), nullable=False),
+        sa.Column("capacity_mw", carbon_market.kernel.types.ScaledDecimal(3), nullable=False),
         sa.Column("province", sa.String(length=32), nullable=False),
         sa.Column("location", sa.String(length=200), nullable=True),
         sa.Column("grid_region", sa.String(length=32), nullable=False),
         sa.Column("commissioned_on", sa.Date(), nullable=True),
-        sa.Column("created_at", carbon_market.types.UTCDateTime(), nullable=False),
+        sa.Column("created_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
         sa.Column("created_by", sa.String(length=64), nullable=False),
         sa.CheckConstraint("capacity_mw > 0", name=op.f("ck_green_plant_capacity_positive")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_green_plant")),
@@ -91,8 +91,8 @@ def upgrade() -> None:
             ),
             nullable=True,
         ),
-        sa.Column("target_value", carbon_market.types.ScaledDecimal(3), nullable=False),
-        sa.Column("created_at", carbon_market.types.UTCDateTime(), nullable=False),
+        sa.Column("target_value", carbon_market.kernel.types.ScaledDecimal(3), nullable=False),
+        sa.Column("created_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
         sa.Column("created_by", sa.String(length=64), nullable=False),
         sa.CheckConstraint("target_value > 0", name=op.f("ck_green_target_target_positive")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_green_target")),
@@ -109,7 +109,7 @@ def upgrade() -> None:
         sa.Column("serial_start", sa.BigInteger(), nullable=False),
         sa.Column("serial_end", sa.BigInteger(), nullable=False),
         sa.Column("mwh", sa.BigInteger(), nullable=False),
-        sa.Column("created_at", carbon_market.types.UTCDateTime(), nullable=False),
+        sa.Column("created_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
         sa.Column("created_by", sa.String(length=64), nullable=False),
         sa.CheckConstraint(
             "mwh = serial_end - serial_start + 1", name=op.f("ck_green_claim_one_mwh_per_serial")
@@ -139,10 +139,10 @@ def upgrade() -> None:
         sa.Column("buyer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("period_start", sa.Date(), nullable=False),
         sa.Column("period_end", sa.Date(), nullable=False),
-        sa.Column("mwh", carbon_market.types.ScaledDecimal(3), nullable=False),
-        sa.Column("price_cny_per_mwh", carbon_market.types.Money(), nullable=False),
-        sa.Column("green_premium_cny_per_mwh", carbon_market.types.Money(), nullable=False),
-        sa.Column("created_at", carbon_market.types.UTCDateTime(), nullable=False),
+        sa.Column("mwh", carbon_market.kernel.types.ScaledDecimal(3), nullable=False),
+        sa.Column("price_cny_per_mwh", carbon_market.kernel.types.Money(), nullable=False),
+        sa.Column("green_premium_cny_per_mwh", carbon_market.kernel.types.Money(), nullable=False),
+        sa.Column("created_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
         sa.Column("created_by", sa.String(length=64), nullable=False),
         sa.CheckConstraint(
             "green_premium_cny_per_mwh >= 0", name=op.f("ck_green_trade_premium_non_negative")
@@ -194,8 +194,8 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("claim_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
-        sa.Column("issued_at", carbon_market.types.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", carbon_market.types.UTCDateTime(), nullable=False),
+        sa.Column("issued_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
         sa.CheckConstraint(
             "(status = 'claimed') = (claim_id IS NOT NULL)",
             name=op.f("ck_green_certificate_claimed_by_claim"),

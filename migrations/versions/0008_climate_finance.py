@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import carbon_market.types
+import carbon_market.kernel.types
 
 revision: str = "0008"
 down_revision: str | None = "0007"
@@ -101,17 +101,19 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("start_date", sa.Date(), nullable=False),
-        sa.Column("total_investment", carbon_market.types.Money(), nullable=False),
+        sa.Column("total_investment", carbon_market.kernel.types.Money(), nullable=False),
         sa.Column(
-            "expected_annual_reduction_t", carbon_market.types.ScaledDecimal(3), nullable=False
+            "expected_annual_reduction_t",
+            carbon_market.kernel.types.ScaledDecimal(3),
+            nullable=False,
         ),
         sa.Column("reduction_method", sa.String(length=500), nullable=False),
-        sa.Column("so2_kg", carbon_market.types.ScaledDecimal(3), nullable=True),
-        sa.Column("nox_kg", carbon_market.types.ScaledDecimal(3), nullable=True),
-        sa.Column("pm_kg", carbon_market.types.ScaledDecimal(3), nullable=True),
-        sa.Column("vocs_kg", carbon_market.types.ScaledDecimal(3), nullable=True),
-        sa.Column("created_at", carbon_market.types.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", carbon_market.types.UTCDateTime(), nullable=False),
+        sa.Column("so2_kg", carbon_market.kernel.types.ScaledDecimal(3), nullable=True),
+        sa.Column("nox_kg", carbon_market.kernel.types.ScaledDecimal(3), nullable=True),
+        sa.Column("pm_kg", carbon_market.kernel.types.ScaledDecimal(3), nullable=True),
+        sa.Column("vocs_kg", carbon_market.kernel.types.ScaledDecimal(3), nullable=True),
+        sa.Column("created_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
         sa.CheckConstraint(
             "expected_annual_reduction_t >= 0",
             name=op.f("ck_finance_project_expected_reduction_non_negative"),
@@ -180,20 +182,22 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("institution", sa.String(length=200), nullable=False),
-        sa.Column("committed", carbon_market.types.Money(), nullable=False),
-        sa.Column("rate", carbon_market.types.ScaledDecimal(6), nullable=True),
+        sa.Column("committed", carbon_market.kernel.types.Money(), nullable=False),
+        sa.Column("rate", carbon_market.kernel.types.ScaledDecimal(6), nullable=True),
         sa.Column("start_date", sa.Date(), nullable=False),
         sa.Column("end_date", sa.Date(), nullable=True),
-        sa.Column("refinancing_share", carbon_market.types.ScaledDecimal(6), nullable=True),
-        sa.Column("refinancing_rate", carbon_market.types.ScaledDecimal(6), nullable=True),
+        sa.Column("refinancing_share", carbon_market.kernel.types.ScaledDecimal(6), nullable=True),
+        sa.Column("refinancing_rate", carbon_market.kernel.types.ScaledDecimal(6), nullable=True),
         sa.Column(
-            "disclosed_annual_reduction_t", carbon_market.types.ScaledDecimal(3), nullable=True
+            "disclosed_annual_reduction_t",
+            carbon_market.kernel.types.ScaledDecimal(3),
+            nullable=True,
         ),
         sa.Column("disclosure_method", sa.String(length=500), nullable=True),
         sa.Column("disclosure_date", sa.Date(), nullable=True),
         sa.Column("disclosure_period_start", sa.Date(), nullable=True),
         sa.Column("disclosure_period_end", sa.Date(), nullable=True),
-        sa.Column("created_at", carbon_market.types.UTCDateTime(), nullable=False),
+        sa.Column("created_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
         sa.Column("created_by", sa.String(length=64), nullable=False),
         sa.CheckConstraint("committed > 0", name=op.f("ck_finance_financing_committed_positive")),
         sa.CheckConstraint(
@@ -247,8 +251,8 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("due_date", sa.Date(), nullable=False),
         sa.Column("done_on", sa.Date(), nullable=True),
-        sa.Column("overdue_flagged_at", carbon_market.types.UTCDateTime(), nullable=True),
-        sa.Column("created_at", carbon_market.types.UTCDateTime(), nullable=False),
+        sa.Column("overdue_flagged_at", carbon_market.kernel.types.UTCDateTime(), nullable=True),
+        sa.Column("created_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
         sa.Column("created_by", sa.String(length=64), nullable=False),
         sa.ForeignKeyConstraint(
             ["project_id"],
@@ -309,7 +313,7 @@ def upgrade() -> None:
         ),
         sa.Column("effective_date", sa.Date(), nullable=False),
         sa.Column("note", sa.String(length=500), nullable=False),
-        sa.Column("changed_at", carbon_market.types.UTCDateTime(), nullable=False),
+        sa.Column("changed_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
         sa.Column("changed_by", sa.String(length=64), nullable=False),
         sa.ForeignKeyConstraint(
             ["project_id"],
@@ -332,9 +336,9 @@ def upgrade() -> None:
         ),
         sa.Column("period_start", sa.Date(), nullable=False),
         sa.Column("period_end", sa.Date(), nullable=False),
-        sa.Column("achieved_t", carbon_market.types.ScaledDecimal(3), nullable=False),
+        sa.Column("achieved_t", carbon_market.kernel.types.ScaledDecimal(3), nullable=False),
         sa.Column("note", sa.String(length=500), nullable=False),
-        sa.Column("reported_at", carbon_market.types.UTCDateTime(), nullable=False),
+        sa.Column("reported_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
         sa.Column("reported_by", sa.String(length=64), nullable=False),
         sa.CheckConstraint(
             "achieved_t >= 0", name=op.f("ck_finance_reduction_report_achieved_non_negative")
@@ -367,8 +371,8 @@ def upgrade() -> None:
             "financing_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
         sa.Column("disbursed_on", sa.Date(), nullable=False),
-        sa.Column("amount", carbon_market.types.Money(), nullable=False),
-        sa.Column("created_at", carbon_market.types.UTCDateTime(), nullable=False),
+        sa.Column("amount", carbon_market.kernel.types.Money(), nullable=False),
+        sa.Column("created_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
         sa.Column("created_by", sa.String(length=64), nullable=False),
         sa.CheckConstraint("amount > 0", name=op.f("ck_finance_disbursement_amount_positive")),
         sa.ForeignKeyConstraint(

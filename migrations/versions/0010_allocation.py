@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import carbon_market.types
+import carbon_market.kernel.types
 
 revision: str = "0010"
 down_revision: str | None = "0009"
@@ -46,27 +46,27 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("cap", sa.BigInteger(), nullable=False),
-        sa.Column("reserve_share", carbon_market.types.ScaledDecimal(6), nullable=False),
-        sa.Column("auction_share", carbon_market.types.ScaledDecimal(6), nullable=False),
+        sa.Column("reserve_share", carbon_market.kernel.types.ScaledDecimal(6), nullable=False),
+        sa.Column("auction_share", carbon_market.kernel.types.ScaledDecimal(6), nullable=False),
         sa.Column("document", sa.JSON(), nullable=False),
-        sa.Column("scale_factor", carbon_market.types.ScaledDecimal(12), nullable=True),
+        sa.Column("scale_factor", carbon_market.kernel.types.ScaledDecimal(12), nullable=True),
         sa.Column("total_allocation", sa.BigInteger(), nullable=True),
-        sa.Column("created_at", carbon_market.types.UTCDateTime(), nullable=False),
+        sa.Column("created_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
         sa.Column("created_by", sa.String(length=64), nullable=False),
         sa.Column(
             "created_by_user_id",
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
             nullable=True,
         ),
-        sa.Column("updated_at", carbon_market.types.UTCDateTime(), nullable=False),
-        sa.Column("approved_at", carbon_market.types.UTCDateTime(), nullable=True),
+        sa.Column("updated_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
+        sa.Column("approved_at", carbon_market.kernel.types.UTCDateTime(), nullable=True),
         sa.Column("approved_by", sa.String(length=64), nullable=True),
         sa.Column(
             "approved_by_user_id",
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
             nullable=True,
         ),
-        sa.Column("issued_at", carbon_market.types.UTCDateTime(), nullable=True),
+        sa.Column("issued_at", carbon_market.kernel.types.UTCDateTime(), nullable=True),
         sa.CheckConstraint(
             "(status = 'draft') = (approved_at IS NULL)",
             name=op.f("ck_allocation_plan_approved_unless_draft"),
@@ -133,7 +133,7 @@ def upgrade() -> None:
         sa.Column("sector", sa.String(length=32), nullable=False),
         sa.Column("category", sa.String(length=40), nullable=False),
         sa.Column("method", sa.String(length=32), nullable=True),
-        sa.Column("free_allocation", carbon_market.types.ScaledDecimal(6), nullable=True),
+        sa.Column("free_allocation", carbon_market.kernel.types.ScaledDecimal(6), nullable=True),
         sa.Column("allocation", sa.BigInteger(), nullable=True),
         sa.Column("note", sa.String(length=500), nullable=False),
         sa.Column("breakdown", sa.JSON(), nullable=False),

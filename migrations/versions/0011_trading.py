@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import carbon_market.types
+import carbon_market.kernel.types
 
 revision: str = "0011"
 down_revision: str | None = "0010"
@@ -72,8 +72,8 @@ def upgrade() -> None:
         sa.Column("id", ID, nullable=False),
         sa.Column("unit_kind", sa.String(length=32), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("price", carbon_market.types.Money(), nullable=False),
-        sa.Column("set_at", carbon_market.types.UTCDateTime(), nullable=False),
+        sa.Column("price", carbon_market.kernel.types.Money(), nullable=False),
+        sa.Column("set_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
         sa.Column("set_by", sa.String(length=64), nullable=False),
         sa.CheckConstraint("price > 0", name=op.f("ck_market_reference_price_price_positive")),
         sa.ForeignKeyConstraint(
@@ -97,18 +97,18 @@ def upgrade() -> None:
         sa.Column("unit_kind", sa.String(length=32), nullable=False),
         sa.Column("vintage", sa.Integer(), nullable=False),
         sa.Column("quantity", sa.BigInteger(), nullable=False),
-        sa.Column("price", carbon_market.types.Money(), nullable=False),
-        sa.Column("amount", carbon_market.types.Money(), nullable=False),
-        sa.Column("reference_price", carbon_market.types.Money(), nullable=False),
-        sa.Column("traded_at", carbon_market.types.UTCDateTime(), nullable=False),
+        sa.Column("price", carbon_market.kernel.types.Money(), nullable=False),
+        sa.Column("amount", carbon_market.kernel.types.Money(), nullable=False),
+        sa.Column("reference_price", carbon_market.kernel.types.Money(), nullable=False),
+        sa.Column("traded_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
         sa.Column("trade_date", sa.Date(), nullable=False),
         sa.Column(
             "status", _enum("tradestatus", "recorded", "settled", "rejected"), nullable=False
         ),
         sa.Column("settlement_tx_id", ID, nullable=True),
-        sa.Column("settled_at", carbon_market.types.UTCDateTime(), nullable=True),
+        sa.Column("settled_at", carbon_market.kernel.types.UTCDateTime(), nullable=True),
         sa.Column("rejection_reason", sa.String(length=500), nullable=True),
-        sa.Column("recorded_at", carbon_market.types.UTCDateTime(), nullable=False),
+        sa.Column("recorded_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
         sa.Column("recorded_by", sa.String(length=64), nullable=False),
         sa.Column("request_id", sa.String(length=64), nullable=True),
         sa.CheckConstraint(

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import carbon_market.types
+import carbon_market.kernel.types
 
 revision: str = "0012"
 down_revision: str | None = "0011"
@@ -26,7 +26,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-TS = carbon_market.types.UTCDateTime
+TS = carbon_market.kernel.types.UTCDateTime
 
 
 def _enum(name: str, *values: str) -> sa.Enum:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import carbon_market.types
+import carbon_market.kernel.types
 
 revision: str = "0013"
 down_revision: str | None = "0012"
@@ -44,10 +44,10 @@ def upgrade() -> None:
         sa.Column("reporting_deadline", sa.Date(), nullable=False),
         sa.Column("verification_deadline", sa.Date(), nullable=False),
         sa.Column("surrender_deadline", sa.Date(), nullable=False),
-        sa.Column("penalty_multiple", carbon_market.types.ScaledDecimal(2), nullable=False),
-        sa.Column("opened_at", carbon_market.types.UTCDateTime(), nullable=False),
+        sa.Column("penalty_multiple", carbon_market.kernel.types.ScaledDecimal(2), nullable=False),
+        sa.Column("opened_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
         sa.Column("opened_by", sa.String(length=64), nullable=False),
-        sa.Column("updated_at", carbon_market.types.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
         sa.CheckConstraint(
             "penalty_multiple > 0", name=op.f("ck_compliance_year_multiple_positive")
         ),
@@ -69,7 +69,7 @@ def upgrade() -> None:
         sa.Column("enterprise_id", ID, nullable=False),
         sa.Column("reason", sa.String(length=1000), nullable=False),
         sa.Column("granted_by", sa.String(length=64), nullable=False),
-        sa.Column("granted_at", carbon_market.types.UTCDateTime(), nullable=False),
+        sa.Column("granted_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["enterprise_id"],
             ["enterprise.id"],
@@ -100,7 +100,7 @@ def upgrade() -> None:
         sa.Column("until", sa.Date(), nullable=False),
         sa.Column("reason", sa.String(length=1000), nullable=False),
         sa.Column("granted_by", sa.String(length=64), nullable=False),
-        sa.Column("granted_at", carbon_market.types.UTCDateTime(), nullable=False),
+        sa.Column("granted_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["enterprise_id"],
             ["enterprise.id"],
@@ -129,14 +129,14 @@ def upgrade() -> None:
         sa.Column("year", sa.Integer(), nullable=False),
         sa.Column("enterprise_id", ID, nullable=False),
         sa.Column("shortfall_t", sa.BigInteger(), nullable=False),
-        sa.Column("multiple", carbon_market.types.ScaledDecimal(2), nullable=False),
-        sa.Column("average_price", carbon_market.types.Money(), nullable=False),
-        sa.Column("amount", carbon_market.types.Money(), nullable=False),
+        sa.Column("multiple", carbon_market.kernel.types.ScaledDecimal(2), nullable=False),
+        sa.Column("average_price", carbon_market.kernel.types.Money(), nullable=False),
+        sa.Column("amount", carbon_market.kernel.types.Money(), nullable=False),
         sa.Column("allocation_deduction_t", sa.BigInteger(), nullable=False),
         sa.Column("price_from", sa.Date(), nullable=False),
         sa.Column("price_to", sa.Date(), nullable=False),
         sa.Column("assessed_on", sa.Date(), nullable=False),
-        sa.Column("assessed_at", carbon_market.types.UTCDateTime(), nullable=False),
+        sa.Column("assessed_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
         sa.Column("assessed_by", sa.String(length=64), nullable=False),
         sa.CheckConstraint(
             "allocation_deduction_t >= 0", name=op.f("ck_compliance_penalty_deduction_non_negative")
@@ -196,7 +196,7 @@ def upgrade() -> None:
         ),
         sa.Column("adjustment", sa.String(length=200), nullable=True),
         sa.Column("as_of", sa.Date(), nullable=False),
-        sa.Column("computed_at", carbon_market.types.UTCDateTime(), nullable=False),
+        sa.Column("computed_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
         sa.CheckConstraint(
             "(status = 'shortfall') = (shortfall_t > 0)",
             name=op.f("ck_compliance_status_shortfall_status"),
@@ -245,7 +245,7 @@ def upgrade() -> None:
         sa.Column("quantity", sa.BigInteger(), nullable=False),
         sa.Column("counts_as", sa.String(length=16), nullable=False),
         sa.Column("is_outside", sa.Boolean(), nullable=False),
-        sa.Column("requested_at", carbon_market.types.UTCDateTime(), nullable=False),
+        sa.Column("requested_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
         sa.Column("requested_by", sa.String(length=64), nullable=False),
         sa.CheckConstraint(
             "counts_as IN ('allowance', 'offset')",

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import carbon_market.types
+import carbon_market.kernel.types
 
 revision: str = "0014"
 down_revision: str | None = "0013"
@@ -34,9 +34,11 @@ def upgrade() -> None:
     # Plain ADD COLUMN (nullable, no CHECK): SQLite adds it in place, without the table
     # rebuild that would trip allocation_result's foreign key (see 0011).
     op.add_column(
-        "allocation_plan", sa.Column("pre_allocated_at", carbon_market.types.UTCDateTime())
+        "allocation_plan", sa.Column("pre_allocated_at", carbon_market.kernel.types.UTCDateTime())
     )
-    op.add_column("allocation_plan", sa.Column("trued_up_at", carbon_market.types.UTCDateTime()))
+    op.add_column(
+        "allocation_plan", sa.Column("trued_up_at", carbon_market.kernel.types.UTCDateTime())
+    )
     op.create_table(
         "allocation_auction",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -45,10 +47,10 @@ def upgrade() -> None:
         sa.Column("unit_kind", sa.String(length=32), nullable=False),
         sa.Column("vintage", sa.Integer(), nullable=False),
         sa.Column("volume", sa.BigInteger(), nullable=False),
-        sa.Column("reserve_price", carbon_market.types.Money(), nullable=False),
+        sa.Column("reserve_price", carbon_market.kernel.types.Money(), nullable=False),
         sa.Column("bidder_limit", sa.BigInteger(), nullable=False),
-        sa.Column("opens_at", carbon_market.types.UTCDateTime(), nullable=False),
-        sa.Column("closes_at", carbon_market.types.UTCDateTime(), nullable=False),
+        sa.Column("opens_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
+        sa.Column("closes_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
         sa.Column(
             "status",
             sa.Enum(
@@ -61,18 +63,18 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("clearing_price", carbon_market.types.Money(), nullable=True),
+        sa.Column("clearing_price", carbon_market.kernel.types.Money(), nullable=True),
         sa.Column("sold", sa.BigInteger(), nullable=True),
-        sa.Column("created_at", carbon_market.types.UTCDateTime(), nullable=False),
+        sa.Column("created_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
         sa.Column("created_by", sa.String(length=64), nullable=False),
         sa.Column(
             "created_by_user_id",
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
             nullable=True,
         ),
-        sa.Column("cleared_at", carbon_market.types.UTCDateTime(), nullable=True),
+        sa.Column("cleared_at", carbon_market.kernel.types.UTCDateTime(), nullable=True),
         sa.Column("cleared_by", sa.String(length=64), nullable=True),
-        sa.Column("settled_at", carbon_market.types.UTCDateTime(), nullable=True),
+        sa.Column("settled_at", carbon_market.kernel.types.UTCDateTime(), nullable=True),
         sa.CheckConstraint(
             "(status = 'open') = (cleared_at IS NULL)",
             name=op.f("ck_allocation_auction_cleared_unless_open"),
@@ -147,9 +149,9 @@ def upgrade() -> None:
         sa.Column(
             "account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
-        sa.Column("price", carbon_market.types.Money(), nullable=False),
+        sa.Column("price", carbon_market.kernel.types.Money(), nullable=False),
         sa.Column("quantity", sa.BigInteger(), nullable=False),
-        sa.Column("submitted_at", carbon_market.types.UTCDateTime(), nullable=False),
+        sa.Column("submitted_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
         sa.Column("submitted_by", sa.String(length=64), nullable=False),
         sa.Column(
             "submitted_by_user_id",
@@ -157,7 +159,7 @@ def upgrade() -> None:
             nullable=True,
         ),
         sa.Column("awarded", sa.BigInteger(), nullable=True),
-        sa.Column("amount_due", carbon_market.types.Money(), nullable=True),
+        sa.Column("amount_due", carbon_market.kernel.types.Money(), nullable=True),
         sa.Column(
             "settlement_tx_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
@@ -251,7 +253,7 @@ def upgrade() -> None:
         sa.Column("quantity", sa.BigInteger(), nullable=False),
         sa.Column("note", sa.String(length=500), nullable=False),
         sa.Column("breakdown", sa.JSON(), nullable=False),
-        sa.Column("created_at", carbon_market.types.UTCDateTime(), nullable=False),
+        sa.Column("created_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
         sa.Column("created_by", sa.String(length=64), nullable=False),
         sa.Column("tx_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.CheckConstraint(

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import carbon_market.types
+import carbon_market.kernel.types
 
 revision: str = "0015"
 down_revision: str | None = "0014"
@@ -67,7 +67,7 @@ def upgrade() -> None:
         sa.Column("id", ID, nullable=False),
         sa.Column("code", sa.String(length=32), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("created_at", carbon_market.types.UTCDateTime(), nullable=False),
+        sa.Column("created_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
         sa.Column("created_by", sa.String(length=64), nullable=False),
         sa.CheckConstraint("code <> '' AND name <> ''", name=op.f("ck_enterprise_group_named")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_enterprise_group")),
@@ -77,7 +77,7 @@ def upgrade() -> None:
         "enterprise_group_member",
         sa.Column("enterprise_id", ID, nullable=False),
         sa.Column("group_id", ID, nullable=False),
-        sa.Column("added_at", carbon_market.types.UTCDateTime(), nullable=False),
+        sa.Column("added_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
         sa.Column("added_by", sa.String(length=64), nullable=False),
         sa.ForeignKeyConstraint(
             ["enterprise_id"], ["enterprise.id"],

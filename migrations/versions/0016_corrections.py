@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import carbon_market.types
+import carbon_market.kernel.types
 
 revision: str = "0016"
 down_revision: str | None = "0015"
@@ -42,7 +42,7 @@ def upgrade() -> None:
         sa.Column("returned_t", sa.BigInteger(), nullable=False),
         sa.Column("status_before", sa.String(length=16), nullable=True),
         sa.Column("status_after", sa.String(length=16), nullable=False),
-        sa.Column("applied_at", carbon_market.types.UTCDateTime(), nullable=False),
+        sa.Column("applied_at", carbon_market.kernel.types.UTCDateTime(), nullable=False),
         sa.Column("applied_by", sa.String(length=64), nullable=False),
         sa.CheckConstraint(
             "obligation_t >= 0", name=op.f("ck_compliance_correction_obligation_non_negative")

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import carbon_market.types
+import carbon_market.kernel.types
 
 revision: str = "0017"
 down_revision: str | None = "0016"
@@ -62,7 +62,7 @@ def upgrade() -> None:
         )
         batch_op.add_column(sa.Column("created_by_user_id", ID, nullable=True))
         batch_op.add_column(
-            sa.Column("decided_at", carbon_market.types.UTCDateTime(), nullable=True)
+            sa.Column("decided_at", carbon_market.kernel.types.UTCDateTime(), nullable=True)
         )
         batch_op.add_column(sa.Column("decided_by", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("decided_by_user_id", ID, nullable=True))
@@ -106,7 +106,7 @@ def upgrade() -> None:
             _status("submitted", "withdrawn", name="bidstatus", default="submitted")
         )
         batch_op.add_column(
-            sa.Column("withdrawn_at", carbon_market.types.UTCDateTime(), nullable=True)
+            sa.Column("withdrawn_at", carbon_market.kernel.types.UTCDateTime(), nullable=True)
         )
         batch_op.add_column(sa.Column("withdrawn_by", sa.String(length=64), nullable=True))
         for name, condition in BID_CHECKS.items():

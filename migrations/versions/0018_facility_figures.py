@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import carbon_market.types
+import carbon_market.kernel.types
 
 revision: str = "0018"
 down_revision: str | None = "0017"
@@ -44,7 +44,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("cooling", sa.String(length=5), nullable=True))
         batch.create_check_constraint(op.f("ck_facility_cooling"), "cooling IN ('air', 'water')")
 
-    decimal = carbon_market.types.ScaledDecimal(6)
+    decimal = carbon_market.kernel.types.ScaledDecimal(6)
     op.create_table(
         "emission_report_facility",
         sa.Column("id", ID, nullable=False),

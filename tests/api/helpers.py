@@ -16,8 +16,8 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import TestResponse, encode_multipart
 
 from carbon_market.emitters.models import Enterprise
+from carbon_market.entrypoints.models import Base
 from carbon_market.ledger.models import Account, Holding, LedgerTransaction, Posting
-from carbon_market.models import Base  # importing it registers every table on the metadata
 
 PROBLEM_JSON = "application/problem+json"
 #: Catalogues and the migration marker: seeded by the migration, not written by requests

@@ -9,8 +9,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from carbon_market.auth.roles import Role
-from carbon_market.clock import FixedClock
+from carbon_market.kernel.auth.roles import Role
+from carbon_market.kernel.clock import FixedClock
 from tests.api.helpers import assert_problem
 from tests.conftest import AuthActions
 from tests.factories import credit_code, make_enterprise, make_user

@@ -10,9 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from carbon_market.auth import service as auth_service
-from carbon_market.auth.roles import Actor, Role
-from carbon_market.clock import FixedClock
+from carbon_market.kernel.auth import service as auth_service
+from carbon_market.kernel.auth.roles import Actor, Role
+from carbon_market.kernel.clock import FixedClock
 from tests.api.helpers import assert_problem, writes_nothing
 from tests.conftest import AuthActions
 from tests.factories import PASSWORD, make_enterprise, make_user

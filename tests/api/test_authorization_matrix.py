@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from allocation import auctions as allocation_auctions
 from allocation import service as allocation_service
-from allocation import stages as allocation_stages
+from allocation.issuing import stages as allocation_stages
 from allocation.models import (
     AllocationAdjustment,
     Auction,
@@ -42,17 +42,17 @@ from allocation.models import (
     RecordStatus,
     Stage,
 )
-from carbon_market.auth import service as auth_service
-from carbon_market.auth.roles import Actor
 from carbon_market.compliance import service as compliance_service
-from carbon_market.ledger import accounts as ledger_accounts
-from carbon_market.ledger import service as ledger_service
-from carbon_market.ledger.accounts import GOVERNMENT_ACCOUNTS
+from carbon_market.kernel.auth import service as auth_service
+from carbon_market.kernel.auth.roles import Actor
+from carbon_market.ledger.accounts import service as ledger_accounts
+from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS
 from carbon_market.ledger.models import Account, AccountKind
-from carbon_market.mrv import factor_library
-from carbon_market.mrv import reports as report_service
-from carbon_market.mrv.models import EmissionFactorSet, FactorSetStatus
-from carbon_market.mrv.schemas import FactorRowSchema
+from carbon_market.ledger.transactions import service as ledger_service
+from carbon_market.mrv.factors import library as factor_library
+from carbon_market.mrv.factors.models import EmissionFactorSet, FactorSetStatus
+from carbon_market.mrv.factors.schemas import FactorRowSchema
+from carbon_market.mrv.reports import workflow as report_service
 from carbon_market.notifications import service as notifications
 from carbon_market.trading import groups as trading_groups
 from carbon_market.trading import service as trading_service

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from openpyxl import Workbook
 from sqlalchemy.orm import Session
 
-from carbon_market.ledger.account_numbers import is_valid_account_number
+from carbon_market.ledger.accounts.numbers import is_valid_account_number
 from tests.api.helpers import assert_problem, csv_text, multipart, writes_nothing
 from tests.conftest import AuthActions
 from tests.factories import credit_code, make_enterprise

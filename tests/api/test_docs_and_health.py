@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from carbon_market import migrate
+from carbon_market.kernel import migrate
 from tests.api.helpers import assert_problem
 
 
@@ -34,7 +34,7 @@ def test_openapi_document_is_version_3_json(spec: dict[str, object]) -> None:
 
 
 def test_openapi_document_is_the_same_on_every_request(client: FlaskClient) -> None:
-    # The views are documented on first use of the spec (carbon_market.http.Api.spec): a
+    # The views are documented on first use of the spec (carbon_market.kernel.http.Api.spec): a
     # second request must neither document them again nor lose any.
     first = client.get("/api/openapi.json").get_json()
     second = client.get("/api/openapi.json").get_json()

@@ -10,11 +10,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from carbon_market.auth.roles import Actor, Role
-from carbon_market.clock import FixedClock
 from carbon_market.emitters import service as emitters
 from carbon_market.emitters.models import EnterpriseStatus
-from carbon_market.ledger.account_numbers import is_valid_account_number
+from carbon_market.kernel.auth.roles import Actor, Role
+from carbon_market.kernel.clock import FixedClock
+from carbon_market.ledger.accounts.numbers import is_valid_account_number
 from tests.api.helpers import assert_problem, writes_nothing
 from tests.conftest import AuthActions
 from tests.factories import credit_code, make_enterprise, make_user

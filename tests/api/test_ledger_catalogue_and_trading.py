@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from carbon_market.ledger.account_numbers import is_valid_account_number
+from carbon_market.ledger.accounts.numbers import is_valid_account_number
 from tests.api.helpers import assert_problem, writes_nothing
 
 ACCOUNTS = "/api/v1/accounts"

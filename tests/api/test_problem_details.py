@@ -13,9 +13,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from carbon_market.auth import service as auth_service
-from carbon_market.auth.roles import Actor
-from carbon_market.clock import FixedClock
+from carbon_market.kernel.auth import service as auth_service
+from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.clock import FixedClock
 from tests.api.helpers import PROBLEM_JSON, assert_problem, writes_nothing
 from tests.conftest import AuthActions
 from tests.factories import credit_code, make_enterprise
@@ -358,7 +358,7 @@ def test_unexpected_exception_is_a_500_problem_without_traceback_or_message(
     def explode() -> str:
         raise RuntimeError("connection string postgres://admin:hunter2@db")
 
-    with caplog.at_level(logging.ERROR, logger="carbon_market.http"):
+    with caplog.at_level(logging.ERROR, logger="carbon_market.kernel.http"):
         response = client.get("/api/v1/test-only/explode", headers={"X-Request-ID": "boom-1"})
 
     body = assert_problem(response, 500, "internal-error")

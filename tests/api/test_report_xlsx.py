@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from carbon_market.mrv.report_xlsx_layout import COLUMNS
+from carbon_market.mrv.xlsx.layout import COLUMNS
 from tests.api.helpers import Tenants, assert_problem, moves_nothing, multipart, row_counts
 
 R = "/api/v1/reports"

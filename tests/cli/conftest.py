@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy.orm import Session
 
-from carbon_market.cli import main
-from carbon_market.db import make_engine, make_session_factory
+from carbon_market.entrypoints.cli import main
+from carbon_market.kernel.db import make_engine, make_session_factory
 
 
 @pytest.fixture

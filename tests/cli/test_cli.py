@@ -9,13 +9,13 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from carbon_market.auth import service as auth_service
-from carbon_market.auth.models import User
-from carbon_market.auth.passwords import verify_password
-from carbon_market.auth.roles import Role
-from carbon_market.cli import main
 from carbon_market.emitters.models import Enterprise, Facility
-from carbon_market.errors import NotAuthenticated
+from carbon_market.entrypoints.cli import main
+from carbon_market.kernel.auth import service as auth_service
+from carbon_market.kernel.auth.models import User
+from carbon_market.kernel.auth.passwords import verify_password
+from carbon_market.kernel.auth.roles import Role
+from carbon_market.kernel.errors import NotAuthenticated
 from tests.factories import credit_code, make_enterprise, make_user
 
 PASSWORD = "a-long-enough-password"

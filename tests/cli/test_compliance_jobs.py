@@ -6,9 +6,9 @@ from datetime import date
 
 from sqlalchemy import select
 
-from carbon_market.clock import FixedClock
 from carbon_market.compliance import service
 from carbon_market.compliance.models import ComplianceStatus
+from carbon_market.kernel.clock import FixedClock
 from tests.compliance.conftest import build_world
 
 

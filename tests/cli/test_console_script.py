@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select
 
-from carbon_market.auth.models import User
-from carbon_market.auth.passwords import verify_password
-from carbon_market.auth.roles import Role
+from carbon_market.kernel.auth.models import User
+from carbon_market.kernel.auth.passwords import verify_password
+from carbon_market.kernel.auth.roles import Role
 
 SCRIPT = Path(sys.executable).parent / "carbon-market"
 
@@ -65,9 +65,15 @@ def test_the_command_line_does_not_load_the_web_layer_migrations_or_pandas_to_st
     # Every run of the CLI paid ~1.2 s for Flask, every blueprint, Alembic, pandas and an
     # argon2 hash made at import time, before doing anything; the commands that need them
     # import them themselves.
-    heavy = ("carbon_market.app", "flask", "alembic", "pandas", "carbon_market.models")
+    heavy = (
+        "carbon_market.entrypoints.app",
+        "flask",
+        "alembic",
+        "pandas",
+        "carbon_market.entrypoints.models",
+    )
     probe = (
-        "import sys, carbon_market.cli, carbon_market.auth.passwords as p; "
+        "import sys, carbon_market.entrypoints.cli, carbon_market.kernel.auth.passwords as p; "
         f"print(sorted(m for m in {heavy!r} if m in sys.modules)); "
         "print(p.dummy_hash.cache_info().currsize)"
     )
@@ -80,13 +86,14 @@ def test_the_command_line_does_not_load_the_web_layer_migrations_or_pandas_to_st
 def test_a_command_in_its_own_process_has_every_model_mapped(script_env):
     # The CLI no longer imports the app, which registered every model. A command's session
     # must still know them all, or a query reaching a relationship whose target was never
-    # imported fails at run time: _session() loads carbon_market.models.
-    import carbon_market.models  # noqa: F401  (the whole schema, in this process)
-    from carbon_market.db import Base
+    # imported fails at run time: _session() loads carbon_market.entrypoints.models.
+    import carbon_market.entrypoints.models  # noqa: F401  (the whole schema, in this process)
+    from carbon_market.kernel.db import Base
 
     probe = (
-        "from sqlalchemy.orm import configure_mappers; from carbon_market.cli import _session; "
-        "from carbon_market.db import Base\n"
+        "from sqlalchemy.orm import configure_mappers; "
+        "from carbon_market.entrypoints.cli import _session; "
+        "from carbon_market.kernel.db import Base\n"
         "with _session():\n    configure_mappers(); print(len(Base.metadata.tables))"
     )
     assert run_script(script_env, "db", "upgrade").returncode == 0

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from carbon_market.auth.roles import Actor, Role
+from carbon_market.kernel.auth.roles import Actor, Role
 from finance.projects import monitoring
 from finance.projects import service as projects
 from finance.projects.models import Milestone, Project, ProjectCategory

@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from carbon_market.cli import main
+from carbon_market.entrypoints.cli import main
 
 EXAMPLE = """{"year": 2025, "factor_set": "cn-default",
  "streams": [

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from carbon_market.auth.roles import Actor
-from carbon_market.scheduler.jobs import JOBS, find_job
+from carbon_market.entrypoints.jobs import JOBS, find_job
+from carbon_market.kernel.auth.roles import Actor
 from carbon_market.scheduler.runner import build_scheduler
 from finance.projects import monitoring
 from finance.projects.models import Milestone

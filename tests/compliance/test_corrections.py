@@ -14,25 +14,26 @@ from decimal import Decimal as D
 import pytest
 from sqlalchemy import func, select
 
-from carbon_market.audit.models import AuditEvent
-from carbon_market.auth.roles import Role
-from carbon_market.auth.service import actor_for
-from carbon_market.compliance import corrections, notices, penalties, sweep
+from carbon_market.compliance import notices, penalties, sweep
 from carbon_market.compliance import service as compliance
+from carbon_market.compliance.corrections import cascade as corrections
 from carbon_market.compliance.models import (
     ComplianceCorrection,
     CompliancePenalty,
     ComplianceSurrender,
     PenaltyStatus,
 )
-from carbon_market.ledger import accounts
-from carbon_market.ledger import service as ledger
+from carbon_market.entrypoints.jobs import find_job
+from carbon_market.kernel.audit.models import AuditEvent
+from carbon_market.kernel.auth.roles import Role
+from carbon_market.kernel.auth.service import actor_for
+from carbon_market.ledger.accounts import service as accounts
 from carbon_market.ledger.models import Holding, LedgerTransaction, TransactionKind
+from carbon_market.ledger.transactions import service as ledger
 from carbon_market.ledger.verify import verify_ledger
-from carbon_market.mrv import reports
-from carbon_market.mrv.reports_models import EmissionReport
+from carbon_market.mrv.reports import workflow as reports
+from carbon_market.mrv.reports.models import EmissionReport
 from carbon_market.notifications.models import Notification
-from carbon_market.scheduler.jobs import find_job
 from carbon_market.trading import service as trading
 from carbon_market.trading.models import TradeKind
 from tests.compliance.conftest import FILER, STREAMS, SYSTEM, Covered, World, open_beijing

@@ -9,11 +9,11 @@ from decimal import Decimal as D
 import pytest
 from sqlalchemy import select
 
-from carbon_market.auth.roles import Actor, Role
-from carbon_market.auth.service import actor_for
 from carbon_market.compliance import notices, penalties, projections, service, sweep
-from carbon_market.ledger import accounts
-from carbon_market.mrv import reports
+from carbon_market.kernel.auth.roles import Actor, Role
+from carbon_market.kernel.auth.service import actor_for
+from carbon_market.ledger.accounts import service as accounts
+from carbon_market.mrv.reports import workflow as reports
 from carbon_market.notifications.models import Notification
 from carbon_market.trading import service as trading
 from carbon_market.trading.models import TradeKind
@@ -155,7 +155,7 @@ def test_reminders_and_overdue_flags_go_out_once_per_tier(world: World) -> None:
     # Alpha surrenders 600 of its 1 000 t; after the deadline the sweep finds it 400 t short.
     done = service.surrender(session, alpha.maker, 2025, unit_kind="allowance", vintage=2025,
                              quantity=600)  # fmt: skip
-    from carbon_market.ledger import service as ledger
+    from carbon_market.ledger.transactions import service as ledger
 
     ledger.approve(session, alpha.checker, done.transaction_id)
     world.clock.advance(timedelta(days=30))
@@ -181,6 +181,6 @@ def test_reminders_and_overdue_flags_go_out_once_per_tier(world: World) -> None:
 
 @pytest.mark.parametrize("name", ["deadline_reminders", "overdue_flags", "forecast"])
 def test_the_jobs_are_registered_by_the_names_the_issue_gives(name: str) -> None:
-    from carbon_market.scheduler.jobs import find_job
+    from carbon_market.entrypoints.jobs import find_job
 
     assert find_job(name).name == name

@@ -8,12 +8,12 @@ from decimal import Decimal as D
 import pandas as pd
 from sqlalchemy import func, select
 
-from carbon_market.auth.roles import Role
-from carbon_market.auth.service import actor_for
 from carbon_market.compliance import penalties, service
 from carbon_market.compliance.models import CompliancePenalty
-from carbon_market.ledger import accounts
-from carbon_market.scheduler.jobs import find_job
+from carbon_market.entrypoints.jobs import find_job
+from carbon_market.kernel.auth.roles import Role
+from carbon_market.kernel.auth.service import actor_for
+from carbon_market.ledger.accounts import service as accounts
 from carbon_market.scheduler.result import JobResult
 from carbon_market.trading import service as trading
 from carbon_market.trading.models import TradeKind
@@ -128,10 +128,10 @@ def test_the_deduction_from_next_years_allocation_counts_only_what_stays_uncorre
 ) -> None:
     import numpy as np
 
-    from allocation.engine import compute
-    from allocation.plan import parse_plan
+    from allocation.rules.engine import compute
+    from allocation.rules.plan import parse_plan
     from allocation.service import with_deductions
-    from carbon_market.ledger import service as ledger
+    from carbon_market.ledger.transactions import service as ledger
 
     _national_2023(world)
     short = world.enterprise("某发电企业")

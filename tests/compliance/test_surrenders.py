@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from carbon_market.compliance import service, sweep
 from carbon_market.compliance.models import ComplianceSurrender, ComplianceYear
-from carbon_market.errors import (
+from carbon_market.kernel.errors import (
     Conflict,
     DomainError,
     NotFound,
@@ -21,8 +21,8 @@ from carbon_market.errors import (
     RuleViolation,
     ValidationFailed,
 )
-from carbon_market.ledger import service as ledger
 from carbon_market.ledger.models import Holding, LedgerTransaction
+from carbon_market.ledger.transactions import service as ledger
 from tests.compliance.conftest import Covered, World, open_beijing
 
 

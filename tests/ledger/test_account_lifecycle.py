@@ -7,18 +7,22 @@ from __future__ import annotations
 
 import pytest
 
-from carbon_market.auth.roles import Role
-from carbon_market.auth.service import actor_for
-from carbon_market.errors import (
+from carbon_market.kernel.auth.roles import Role
+from carbon_market.kernel.auth.service import actor_for
+from carbon_market.kernel.errors import (
     AccountNotUsable,
     FourEyesViolation,
     InvalidStatusTransition,
     PermissionDenied,
     RuleViolation,
 )
-from carbon_market.ledger import service as ledger
-from carbon_market.ledger.accounts import get_account, set_account_status, set_transfer_limit
+from carbon_market.ledger.accounts.service import (
+    get_account,
+    set_account_status,
+    set_transfer_limit,
+)
 from carbon_market.ledger.models import AccountStatus, TransactionStatus
+from carbon_market.ledger.transactions import service as ledger
 from tests.factories import make_user
 from tests.ledger.conftest import RESERVE, RETIREMENT
 from tests.ledger.helpers import complete_transfer, reload, snapshot

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from sqlalchemy import select, text
 
-from carbon_market.auth.roles import Actor
-from carbon_market.db import transactional
-from carbon_market.ledger import service as ledger
-from carbon_market.ledger.chain import CHAIN_STRIPES, GENESIS, STRIPE_SPAN, chain_of, stripe_of
+from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.db import transactional
 from carbon_market.ledger.models import ChainHead, LedgerTransaction
+from carbon_market.ledger.posting.chain import (
+    CHAIN_STRIPES,
+    GENESIS,
+    STRIPE_SPAN,
+    chain_of,
+    stripe_of,
+)
+from carbon_market.ledger.transactions import service as ledger
 from carbon_market.ledger.verify import verify_ledger
 from tests.ledger.conftest import RETIREMENT
 

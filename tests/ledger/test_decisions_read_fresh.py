@@ -16,9 +16,9 @@ import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from carbon_market.errors import Conflict
-from carbon_market.ledger import service as ledger
+from carbon_market.kernel.errors import Conflict
 from carbon_market.ledger.models import TransactionStatus
+from carbon_market.ledger.transactions import service as ledger
 from tests.ledger.helpers import reload
 
 

@@ -10,10 +10,10 @@ from dataclasses import replace
 
 import pytest
 
-from carbon_market.config import Config
-from carbon_market.db import config_of
-from carbon_market.ledger import service as ledger
+from carbon_market.kernel.config import Config
+from carbon_market.kernel.db import config_of
 from carbon_market.ledger.models import TransactionStatus
+from carbon_market.ledger.transactions import service as ledger
 
 
 @pytest.fixture

@@ -10,17 +10,17 @@ from datetime import timedelta
 
 import pytest
 
-from carbon_market.auth.roles import Role
-from carbon_market.auth.service import actor_for
-from carbon_market.errors import (
+from carbon_market.kernel.auth.roles import Role
+from carbon_market.kernel.auth.service import actor_for
+from carbon_market.kernel.errors import (
     Conflict,
     FourEyesViolation,
     InsufficientHolding,
     NotFound,
     PermissionDenied,
 )
-from carbon_market.ledger import service as ledger
 from carbon_market.ledger.models import LedgerTransaction, TransactionKind, TransactionStatus
+from carbon_market.ledger.transactions import service as ledger
 from tests.factories import make_user
 from tests.ledger.helpers import count, reload, snapshot
 

@@ -12,16 +12,20 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from carbon_market.errors import (
+from carbon_market.kernel.errors import (
     Conflict,
     IdempotencyMismatch,
     InsufficientHolding,
     ValidationFailed,
 )
-from carbon_market.ledger import idempotency
-from carbon_market.ledger import service as ledger
-from carbon_market.ledger.idempotency import STALE_CLAIM, request_fingerprint, run_idempotent
 from carbon_market.ledger.models import IdempotencyRecord, LedgerTransaction
+from carbon_market.ledger.transactions import idempotency
+from carbon_market.ledger.transactions import service as ledger
+from carbon_market.ledger.transactions.idempotency import (
+    STALE_CLAIM,
+    request_fingerprint,
+    run_idempotent,
+)
 from tests.ledger.helpers import count, snapshot
 
 OPERATION = "transfer"

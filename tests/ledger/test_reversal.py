@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from carbon_market.errors import (
+from carbon_market.kernel.errors import (
     AccountNotUsable,
     Conflict,
     FourEyesViolation,
@@ -17,9 +17,9 @@ from carbon_market.errors import (
     NotFound,
     PermissionDenied,
 )
-from carbon_market.ledger import service as ledger
-from carbon_market.ledger.accounts import set_account_status
+from carbon_market.ledger.accounts.service import set_account_status
 from carbon_market.ledger.models import AccountStatus, TransactionKind, TransactionStatus
+from carbon_market.ledger.transactions import service as ledger
 from tests.ledger.conftest import ISSUANCE, RESERVE, RETIREMENT
 from tests.ledger.helpers import complete_transfer, reload, snapshot
 

@@ -14,9 +14,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, make_url, text
 
-import carbon_market.models  # noqa: F401  (registers every table)
-from carbon_market import migrate
-from carbon_market.db import Base, make_engine
+import carbon_market.entrypoints.models  # noqa: F401  (registers every table)
+from carbon_market.kernel import migrate
+from carbon_market.kernel.db import Base, make_engine
 from tests.conftest import ON_POSTGRES, PG_URL
 
 
@@ -109,8 +109,8 @@ def test_every_revision_has_a_downgrade_that_runs(empty_database: str) -> None:
 
 def test_upgrade_seeds_the_packaged_cn_default_factor_set_exactly(empty_database: str) -> None:
     # The migration inlines the rows; a changed data file needs a new revision (a new version).
-    from carbon_market.mrv.factor_rows import SetHeader, read_factor_file, to_factor_set
-    from carbon_market.mrv.factors import default_library
+    from carbon_market.mrv.factors.rows import SetHeader, read_factor_file, to_factor_set
+    from carbon_market.mrv.factors.sets import default_library
 
     migrate.upgrade(empty_database)
     engine = make_engine(empty_database)

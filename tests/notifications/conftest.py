@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from carbon_market.db import make_session_factory
+from carbon_market.kernel.db import make_session_factory
 
 
 @dataclass

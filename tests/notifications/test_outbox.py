@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, func, select
 
-from carbon_market.auth.roles import Role
-from carbon_market.errors import NotFound, ValidationFailed
+from carbon_market.kernel.auth.roles import Role
+from carbon_market.kernel.errors import NotFound, ValidationFailed
 from carbon_market.notifications import service as outbox
 from carbon_market.notifications.models import DeliveryStatus, Notification
 from carbon_market.notifications.service import Message, enqueue, enqueue_many

@@ -14,15 +14,16 @@ from threading import Lock
 import pytest
 from sqlalchemy import func, select
 
-from allocation import auctions, decisions, entrants, service
-from allocation.inputs import BenchmarkInputs
+from allocation import auctions, service
 from allocation.models import AllocationAdjustment, AllocationPlan, Auction, AuctionBid, Stage
-from carbon_market.auth.roles import Actor, Role
-from carbon_market.auth.service import actor_for
+from allocation.reserve import decisions, entrants
+from allocation.rules.inputs import BenchmarkInputs
 from carbon_market.emitters import service as emitters
-from carbon_market.ledger import service as ledger
-from carbon_market.ledger.accounts import GOVERNMENT_ACCOUNTS
+from carbon_market.kernel.auth.roles import Actor, Role
+from carbon_market.kernel.auth.service import actor_for
+from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS
 from carbon_market.ledger.models import AccountKind, LedgerTransaction
+from carbon_market.ledger.transactions import service as ledger
 from carbon_market.ledger.verify import verify_ledger
 from tests.factories import make_enterprise, make_user
 from tests.postgres.test_concurrency import WORKERS, _race
@@ -204,7 +205,8 @@ def test_issuing_a_plan_whole_and_pre_allocating_it_at_once_never_do_both(app, s
     # Issuing checked "no pre-allocation" in its first unit of work, then moved results in
     # later ones without looking again: a pre-allocation started in between went ahead too,
     # and the kiln received its allocation and 70% of it again.
-    from allocation import issuing, stages
+    from allocation.issuing import stages
+    from allocation.issuing import whole as issuing
     from tests.api.allocation.test_plans import approved_reports
 
     kiln = make_enterprise(session, name="北京乙水泥有限公司", sector="cement")

@@ -10,9 +10,9 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from carbon_market.clock import FixedClock
 from carbon_market.compliance import service
 from carbon_market.compliance.models import ComplianceSurrender
+from carbon_market.kernel.clock import FixedClock
 from carbon_market.ledger.verify import verify_ledger
 from tests.compliance.conftest import World, build_world, open_beijing
 from tests.postgres.test_concurrency import _race

@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from carbon_market.auth.roles import Actor
-from carbon_market.errors import RuleViolation
+from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.errors import RuleViolation
 from finance.projects import financing, service
 from finance.projects.models import Disbursement, Instrument, ProjectCategory
 from tests.factories import credit_code

@@ -21,13 +21,11 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from carbon_market.auth.roles import Actor, Role
-from carbon_market.auth.service import actor_for
-from carbon_market.config import Config
-from carbon_market.errors import DomainError, InsufficientHolding
-from carbon_market.ledger import service as ledger
-from carbon_market.ledger.accounts import GOVERNMENT_ACCOUNTS
-from carbon_market.ledger.idempotency import run_idempotent
+from carbon_market.kernel.auth.roles import Actor, Role
+from carbon_market.kernel.auth.service import actor_for
+from carbon_market.kernel.config import Config
+from carbon_market.kernel.errors import DomainError, InsufficientHolding
+from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS
 from carbon_market.ledger.models import (
     Account,
     AccountKind,
@@ -36,6 +34,8 @@ from carbon_market.ledger.models import (
     Posting,
     TransactionStatus,
 )
+from carbon_market.ledger.transactions import service as ledger
+from carbon_market.ledger.transactions.idempotency import run_idempotent
 from carbon_market.ledger.verify import verify_ledger
 from tests.factories import make_enterprise, make_user
 

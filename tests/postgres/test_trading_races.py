@@ -14,11 +14,11 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from carbon_market.clock import FixedClock
-from carbon_market.ledger import service as ledger
+from carbon_market.kernel.clock import FixedClock
+from carbon_market.ledger.transactions import service as ledger
 from carbon_market.ledger.verify import verify_ledger
-from carbon_market.trading import bulk
 from carbon_market.trading import service as trading
+from carbon_market.trading.intake import trade_file as bulk
 from carbon_market.trading.models import Trade, TradeKind
 from tests.factories import make_enterprise
 from tests.postgres.test_concurrency import _race

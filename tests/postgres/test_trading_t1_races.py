@@ -15,8 +15,8 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from carbon_market.clock import FixedClock
-from carbon_market.config import Config
+from carbon_market.kernel.clock import FixedClock
+from carbon_market.kernel.config import Config
 from carbon_market.ledger.verify import verify_ledger
 from carbon_market.trading import service as trading
 from carbon_market.trading.models import Trade, TradeKind, TradeStatus

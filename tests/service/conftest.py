@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from carbon_market.audit.models import AuditEvent
-from carbon_market.auth.models import ApiToken, User
 from carbon_market.emitters.models import Enterprise, EnterpriseStatusChange, Facility, Sector
+from carbon_market.kernel.audit.models import AuditEvent
+from carbon_market.kernel.auth.models import ApiToken, User
 from carbon_market.ledger.models import Account
 
 COUNTED: dict[str, Any] = {

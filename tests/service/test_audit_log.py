@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
-from carbon_market.audit.models import AuditEvent
+from carbon_market.kernel.audit.models import AuditEvent
 from tests.factories import make_enterprise
 
 

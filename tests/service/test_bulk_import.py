@@ -11,9 +11,6 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from carbon_market.audit.models import AuditEvent
-from carbon_market.auth.roles import Role
-from carbon_market.auth.service import actor_for
 from carbon_market.emitters import bulk, importing
 from carbon_market.emitters import service as emitters
 from carbon_market.emitters.models import (
@@ -24,8 +21,11 @@ from carbon_market.emitters.models import (
     EnterpriseStatusChange,
     Facility,
 )
-from carbon_market.errors import PermissionDenied, ValidationFailed
-from carbon_market.ledger.account_numbers import is_valid_account_number
+from carbon_market.kernel.audit.models import AuditEvent
+from carbon_market.kernel.auth.roles import Role
+from carbon_market.kernel.auth.service import actor_for
+from carbon_market.kernel.errors import PermissionDenied, ValidationFailed
+from carbon_market.ledger.accounts.numbers import is_valid_account_number
 from carbon_market.ledger.models import Account, AccountKind
 from tests.factories import credit_code, make_enterprise, make_user
 

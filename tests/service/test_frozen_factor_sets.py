@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
-from carbon_market.mrv.models import EmissionFactor, EmissionFactorSet
+from carbon_market.mrv.factors.models import EmissionFactor, EmissionFactorSet
 
 
 def _frozen_set(session) -> EmissionFactorSet:

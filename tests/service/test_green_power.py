@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from carbon_market.auth.roles import Actor, Role
-from carbon_market.auth.service import actor_for
-from carbon_market.errors import Conflict, NotFound, RuleViolation, ValidationFailed
-from carbon_market.mrv import reports as report_service
-from carbon_market.pagination import PageRequest
+from carbon_market.kernel.auth.roles import Actor, Role
+from carbon_market.kernel.auth.service import actor_for
+from carbon_market.kernel.errors import Conflict, NotFound, RuleViolation, ValidationFailed
+from carbon_market.kernel.pagination import PageRequest
+from carbon_market.mrv.reports import workflow as report_service
 from finance.greenpower import certificates as certs
 from finance.greenpower import registry
 from finance.greenpower.models import (

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from carbon_market.auth.roles import Actor, Role
-from carbon_market.auth.service import actor_for
-from carbon_market.errors import FourEyesViolation
-from carbon_market.mrv import reports as svc
-from carbon_market.mrv.indicators import Output
-from carbon_market.mrv.reports_models import EmissionReport, ReportStatus
-from carbon_market.pagination import PageRequest
+from carbon_market.kernel.auth.roles import Actor, Role
+from carbon_market.kernel.auth.service import actor_for
+from carbon_market.kernel.errors import FourEyesViolation
+from carbon_market.kernel.pagination import PageRequest
+from carbon_market.mrv.reports import workflow as svc
+from carbon_market.mrv.reports.indicators import Output
+from carbon_market.mrv.reports.models import EmissionReport, ReportStatus
 from tests.factories import make_enterprise, make_user
 
 #: cn-default: electricity 400 MWh × 0.5366 = 214.64 t (January), 600 × 0.5366 = 321.96 t
@@ -181,7 +181,7 @@ def test_the_monthly_series_is_the_latest_versions_co2_by_month(
 
 
 def test_every_enterprises_months_are_read_at_once(session: Session, people: People) -> None:
-    from carbon_market.mrv.monthly import monthly_by_enterprise
+    from carbon_market.mrv.reports.monthly import monthly_by_enterprise
 
     other = make_enterprise(session, name="北京丁热力有限公司", sector="heat")
     other_user = actor_for(make_user(session, role=Role.ENTERPRISE, name="delta", enterprise=other))

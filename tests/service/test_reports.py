@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from carbon_market.audit.models import AuditEvent
-from carbon_market.auth.roles import Actor, Role
-from carbon_market.auth.service import actor_for
-from carbon_market.errors import (
+from carbon_market.kernel.audit.models import AuditEvent
+from carbon_market.kernel.auth.roles import Actor, Role
+from carbon_market.kernel.auth.service import actor_for
+from carbon_market.kernel.errors import (
     Conflict,
     DomainError,
     NotFound,
@@ -22,10 +22,10 @@ from carbon_market.errors import (
     RuleViolation,
     ValidationFailed,
 )
-from carbon_market.mrv import reports as svc
-from carbon_market.mrv.models import EmissionFactorSet
-from carbon_market.mrv.reports_models import EmissionReport, ReportStatus, ReportStream
-from carbon_market.pagination import PageRequest
+from carbon_market.kernel.pagination import PageRequest
+from carbon_market.mrv.factors.models import EmissionFactorSet
+from carbon_market.mrv.reports import workflow as svc
+from carbon_market.mrv.reports.models import EmissionReport, ReportStatus, ReportStream
 from tests.factories import make_enterprise, make_user
 
 YEAR = 2025

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from carbon_market.auth.roles import Actor, Role
-from carbon_market.auth.service import actor_for
-from carbon_market.errors import PermissionDenied, ValidationFailed
-from carbon_market.mrv.synergy_service import get_synergy_view
+from carbon_market.kernel.auth.roles import Actor, Role
+from carbon_market.kernel.auth.service import actor_for
+from carbon_market.kernel.errors import PermissionDenied, ValidationFailed
+from carbon_market.mrv.synergy.service import get_synergy_view
 from tests.factories import make_enterprise, make_user
 
 

@@ -7,10 +7,10 @@ import contextlib
 import pytest
 from sqlalchemy import func, select
 
-from carbon_market.audit.models import AuditEvent
-from carbon_market.db import transactional
 from carbon_market.emitters import service as emitters
 from carbon_market.emitters.models import Sector
+from carbon_market.kernel.audit.models import AuditEvent
+from carbon_market.kernel.db import transactional
 
 
 class Boom(Exception):

@@ -7,8 +7,8 @@ from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from carbon_market import db as db_module
-from carbon_market.db import transactional
+from carbon_market.kernel import db as db_module
+from carbon_market.kernel.db import transactional
 from tests.conftest import ON_POSTGRES
 
 

@@ -20,13 +20,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from carbon_market.audit.models import AuditEvent
-from carbon_market.config import Config
-from carbon_market.errors import Conflict, DomainError, ValidationFailed
+from carbon_market.kernel.audit.models import AuditEvent
+from carbon_market.kernel.config import Config
+from carbon_market.kernel.errors import Conflict, DomainError, ValidationFailed
 from carbon_market.ledger.models import LedgerTransaction, TransactionKind
 from carbon_market.ledger.verify import verify_ledger
-from carbon_market.trading import bulk
 from carbon_market.trading import service as trading
+from carbon_market.trading.intake import trade_file as bulk
 from carbon_market.trading.models import Trade, TradeKind, TradeStatus
 from tests.trading.conftest import ALPHA_ALLOCATION, BETA_ALLOCATION, Market, allocate
 

@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from carbon_market.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from carbon_market.kernel.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from carbon_market.ledger.models import Account
 from carbon_market.trading import groups
 from carbon_market.trading import market as market_service

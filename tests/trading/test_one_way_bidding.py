@@ -11,9 +11,10 @@ from decimal import Decimal as D
 
 import pytest
 
-from carbon_market.config import Config
-from carbon_market.errors import InsufficientHolding, RuleViolation, ValidationFailed
-from carbon_market.trading import bulk, checks
+from carbon_market.kernel.config import Config
+from carbon_market.kernel.errors import InsufficientHolding, RuleViolation, ValidationFailed
+from carbon_market.trading import checks
+from carbon_market.trading.intake import trade_file as bulk
 from carbon_market.trading.models import TradeKind, TradeStatus
 from tests.trading.conftest import ALPHA_ALLOCATION, DAY1, Market
 

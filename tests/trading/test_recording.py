@@ -7,14 +7,14 @@ from decimal import Decimal as D
 
 import pytest
 
-from carbon_market.errors import (
+from carbon_market.kernel.errors import (
     AccountNotUsable,
     Conflict,
     InsufficientHolding,
     RuleViolation,
     ValidationFailed,
 )
-from carbon_market.ledger import accounts
+from carbon_market.ledger.accounts import service as accounts
 from carbon_market.ledger.models import AccountStatus, LedgerTransaction, TransactionKind
 from carbon_market.ledger.verify import verify_ledger
 from carbon_market.trading.models import TradeKind, TradeStatus

@@ -12,14 +12,15 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from carbon_market.config import Config
-from carbon_market.errors import RuleViolation
-from carbon_market.ledger import accounts
+from carbon_market.kernel.config import Config
+from carbon_market.kernel.errors import RuleViolation
+from carbon_market.ledger.accounts import service as accounts
 from carbon_market.ledger.models import Account, AccountStatus
-from carbon_market.trading import bulk, stats
 from carbon_market.trading import market as market_service
 from carbon_market.trading import service as trading
+from carbon_market.trading.intake import trade_file as bulk
 from carbon_market.trading.models import Trade, TradeKind, TradeStatus
+from carbon_market.trading.rules import stats
 from tests.trading.conftest import (
     ALPHA_ALLOCATION,
     BETA_ALLOCATION,

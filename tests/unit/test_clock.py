@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from carbon_market.clock import SHANGHAI, FixedClock, SystemClock, local_date
+from carbon_market.kernel.clock import SHANGHAI, FixedClock, SystemClock, local_date
 
 START = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
 
@@ -82,7 +82,7 @@ def test_default_zone_is_asia_shanghai_when_none_is_passed():
 def test_local_date_refuses_a_naive_datetime_rather_than_guess_its_zone():
     from datetime import datetime
 
-    from carbon_market.clock import local_date
+    from carbon_market.kernel.clock import local_date
 
     with pytest.raises(ValueError, match="timezone-aware"):
         local_date(datetime(2026, 6, 1, 12, 0))  # noqa: DTZ001  (the naive input under test)

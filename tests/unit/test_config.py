@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from carbon_market.config import (
+from carbon_market.kernel.config import (
     DEFAULT_MAX_CONTENT_LENGTH,
     DEFAULT_MAX_UPLOAD_LENGTH,
     KNOWN_DEFAULT_SECRETS,
@@ -165,7 +165,7 @@ def test_with_overrides_returns_a_changed_copy_when_a_field_is_replaced():
 
 
 def test_production_mode_is_recognised_whatever_its_case(tmp_path):
-    from carbon_market.config import ConfigError, load_config
+    from carbon_market.kernel.config import ConfigError, load_config
 
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         load_config(
@@ -186,7 +186,7 @@ def test_production_mode_is_recognised_whatever_its_case(tmp_path):
     ],
 )
 def test_malformed_settings_are_a_configuration_error(tmp_path, name, value, message):
-    from carbon_market.config import ConfigError, load_config
+    from carbon_market.kernel.config import ConfigError, load_config
 
     with pytest.raises(ConfigError, match=message):
         load_config({"CARBON_MARKET_INSTANCE": str(tmp_path), name: value})

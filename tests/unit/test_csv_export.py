@@ -6,7 +6,7 @@ import csv
 import io
 from decimal import Decimal
 
-from carbon_market.csv_export import BOM, csv_text, safe_cell
+from carbon_market.kernel.csv_export import BOM, csv_text, safe_cell
 
 
 def test_text_a_spreadsheet_would_run_gets_a_leading_apostrophe():

@@ -6,7 +6,7 @@ import pytest
 from marshmallow import ValidationError
 
 from carbon_market.emitters.schemas import ContactsUpdateSchema
-from carbon_market.errors import (
+from carbon_market.kernel.errors import (
     HTTP_PROBLEMS,
     Conflict,
     DomainError,

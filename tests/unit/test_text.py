@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from carbon_market.text import ELLIPSIS, clip, clip_start
+from carbon_market.kernel.text import ELLIPSIS, clip, clip_start
 
 
 def test_text_that_fits_is_kept_whole():

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from carbon_market.types import Money, ScaledDecimal, UTCDateTime, round_half_up
+from carbon_market.kernel.types import Money, ScaledDecimal, UTCDateTime, round_half_up
 
 NO_DIALECT: Any = None
 BEIJING = timezone(timedelta(hours=8))

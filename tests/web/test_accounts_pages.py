@@ -5,11 +5,11 @@ from __future__ import annotations
 import csv
 import io
 
-from carbon_market.auth.roles import Actor
-from carbon_market.ledger import service as ledger
-from carbon_market.ledger.account_numbers import make_account_number
-from carbon_market.ledger.accounts import GOVERNMENT_ACCOUNTS
+from carbon_market.kernel.auth.roles import Actor
+from carbon_market.ledger.accounts.numbers import make_account_number
+from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS
 from carbon_market.ledger.models import AccountKind
+from carbon_market.ledger.transactions import service as ledger
 from tests.api.helpers import OWN_FUNDED, VINTAGE
 
 

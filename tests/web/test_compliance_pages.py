@@ -10,15 +10,15 @@ from decimal import Decimal as D
 import pytest
 from sqlalchemy.orm import Session
 
-from carbon_market.auth.roles import Actor
-from carbon_market.auth.service import actor_for
-from carbon_market.clock import FixedClock
 from carbon_market.compliance import penalties, service
-from carbon_market.ledger import accounts
-from carbon_market.mrv import reports
+from carbon_market.entrypoints.web import views
+from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.auth.service import actor_for
+from carbon_market.kernel.clock import FixedClock
+from carbon_market.ledger.accounts import service as accounts
+from carbon_market.mrv.reports import workflow as reports
 from carbon_market.trading import service as trading
 from carbon_market.trading.models import TradeKind
-from carbon_market.web import views
 from tests.api.helpers import Tenants
 from tests.factories import make_enterprise
 

@@ -120,7 +120,7 @@ def test_filters_narrow_the_list_and_the_totals_and_survive_the_pager(
 ):
     client.post(f"{PROJECTS}/{projects['other']['id']}/status", json={"status": "admitted"},
                 headers=headers_for("finance_officer"))  # fmt: skip
-    monkeypatch.setattr("carbon_market.web.views.PAGE_SIZE", 1)
+    monkeypatch.setattr("carbon_market.entrypoints.web.views.PAGE_SIZE", 1)
     sign_in("regulator")
 
     admitted = client.get("/projects?status=admitted").get_data(as_text=True)

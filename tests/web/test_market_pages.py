@@ -8,7 +8,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from carbon_market.auth.service import actor_for
+from carbon_market.kernel.auth.service import actor_for
 from carbon_market.trading import service as trading
 from carbon_market.trading.models import TradeKind
 from tests.api.helpers import VINTAGE

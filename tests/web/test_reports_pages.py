@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from carbon_market.auth.roles import Actor
-from carbon_market.mrv import reports
-from carbon_market.mrv.indicators import Output
-from carbon_market.web import views
+from carbon_market.entrypoints.web import views
+from carbon_market.kernel.auth.roles import Actor
+from carbon_market.mrv.reports import workflow as reports
+from carbon_market.mrv.reports.indicators import Output
 from tests.api.helpers import Tenants
 
 YEAR = 2025

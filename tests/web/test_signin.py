@@ -7,7 +7,7 @@ import dataclasses
 from sqlalchemy import select
 
 from carbon_market import create_app
-from carbon_market.auth.models import ApiToken
+from carbon_market.kernel.auth.models import ApiToken
 from tests.web.conftest import csrf_token
 
 
@@ -101,7 +101,7 @@ def test_web_and_api_failures_count_against_one_limit(config, clock, tenants):
 def test_a_failure_of_the_server_is_an_html_page_naming_the_logged_request(
     client, sign_in, tenants, monkeypatch, caplog
 ):
-    from carbon_market.ledger import accounts as ledger_accounts
+    from carbon_market.ledger.accounts import service as ledger_accounts
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("disk on fire")

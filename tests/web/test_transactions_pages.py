@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from carbon_market.ledger.account_numbers import make_account_number
-from carbon_market.ledger.accounts import GOVERNMENT_ACCOUNTS
+from carbon_market.ledger.accounts.numbers import make_account_number
+from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS
 from carbon_market.ledger.models import AccountKind
 from tests.api.helpers import (
     OWN_FUNDED,

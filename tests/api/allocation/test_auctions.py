@@ -7,10 +7,10 @@ from datetime import timedelta
 from typing import Any
 
 from allocation.models import AuctionBid
-from carbon_market.auth.roles import Actor
-from carbon_market.ledger import service as ledger
-from carbon_market.ledger.accounts import GOVERNMENT_ACCOUNTS
+from carbon_market.kernel.auth.roles import Actor
+from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS
 from carbon_market.ledger.models import AccountKind
+from carbon_market.ledger.transactions import service as ledger
 from tests.api.allocation.test_plans import PLAN
 from tests.api.helpers import (
     OTHER_FUNDED,

@@ -7,10 +7,12 @@ from datetime import date
 from decimal import Decimal as D
 from typing import Any
 
-from allocation import adjusting, decisions, reductions, stages
-from allocation.inputs import BenchmarkInputs
+from allocation.issuing import adjustments as adjusting
+from allocation.issuing import stages
 from allocation.models import Stage
-from carbon_market.audit.models import AuditEvent
+from allocation.reserve import decisions, reductions
+from allocation.rules.inputs import BenchmarkInputs
+from carbon_market.kernel.audit.models import AuditEvent
 from tests.api.allocation.test_true_up import P, report_with_output
 from tests.api.allocation.test_true_up import approved_plan as approved_plan
 from tests.api.helpers import OTHER_FUNDED, OWN_FUNDED, allowances, assert_problem, moves_nothing

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from allocation import issuing
+from allocation.issuing import whole as issuing
 from allocation.models import AllocationResult
-from carbon_market.auth.roles import Actor
-from carbon_market.mrv import reports
+from carbon_market.kernel.auth.roles import Actor
+from carbon_market.mrv.reports import workflow as reports
 from tests.api.helpers import OTHER_FUNDED, allowances, assert_problem, moves_nothing
 from tests.factories import make_enterprise
 

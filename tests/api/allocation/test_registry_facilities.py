@@ -13,14 +13,14 @@ import pytest
 from sqlalchemy import insert, text
 from sqlalchemy.exc import IntegrityError
 
-from allocation.engine import RESULT_COLUMNS, compute
 from allocation.files import read_facilities
-from allocation.plan import parse_plan
+from allocation.rules.engine import RESULT_COLUMNS, compute
+from allocation.rules.plan import parse_plan
 from allocation.service import compute_on_registry
-from carbon_market.auth.roles import Actor
 from carbon_market.emitters import service as emitters
-from carbon_market.mrv import reports
-from carbon_market.mrv.reports_models import ReportFacility, ReportStatus
+from carbon_market.kernel.auth.roles import Actor
+from carbon_market.mrv.reports import workflow as reports
+from carbon_market.mrv.reports.models import ReportFacility, ReportStatus
 from tests.api.allocation.test_plans import STREAMS
 from tests.api.helpers import assert_problem, moves_nothing
 

@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
-from allocation import adjusting, stages
+from allocation.issuing import adjustments as adjusting
+from allocation.issuing import stages
 from allocation.models import AllocationAdjustment, Stage
-from carbon_market.auth.roles import Actor
-from carbon_market.mrv import reports
-from carbon_market.mrv.indicators import Output
+from carbon_market.kernel.auth.roles import Actor
+from carbon_market.mrv.reports import workflow as reports
+from carbon_market.mrv.reports.indicators import Output
 from tests.api.allocation.test_plans import STREAMS, approved_reports
 from tests.api.helpers import OTHER_FUNDED, OWN_FUNDED, allowances, assert_problem, moves_nothing
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from allocation.auction import Bid, clear_auction
+from allocation.rules.clearing import Bid, clear_auction
 
 
 def bid(bidder: str, price: str, quantity: int, sequence: int) -> Bid:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from allocation.deductions import apply_deductions
+from allocation.rules.deductions import apply_deductions
 
 
 def _results() -> tuple[pd.DataFrame, np.ndarray]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 from decimal import Decimal as D
 
-from allocation.engine import BREAKDOWN, compute
 from allocation.files import read_facilities
-from allocation.plan import parse_plan
+from allocation.rules.engine import BREAKDOWN, compute
+from allocation.rules.plan import parse_plan
 
 PLAN = parse_plan(
     {

@@ -7,8 +7,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from allocation.entrant import allocate_entrant, months_operating
-from allocation.plan import SectorRule
+from allocation.rules.entrant_allocation import allocate_entrant, months_operating
+from allocation.rules.plan import SectorRule
 
 POWER = SectorRule(
     method="benchmark",

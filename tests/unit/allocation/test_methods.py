@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from allocation.methods import benchmark, historical_emissions, historical_intensity
-from allocation.methods.benchmark import load_rate_factor
-from allocation.rulebook import default_corrections
+from allocation.rules.methods import benchmark, historical_emissions, historical_intensity
+from allocation.rules.methods.benchmark import load_rate_factor
+from allocation.rules.rulebook import default_corrections
 
 RULES = default_corrections()
 

@@ -8,9 +8,9 @@ from importlib import resources
 
 import pytest
 
-from allocation.plan import copy_document, parse_plan, plan_document
-from allocation.rulebook import parse_corrections
-from carbon_market.errors import ValidationFailed
+from allocation.rules.plan import copy_document, parse_plan, plan_document
+from allocation.rules.rulebook import parse_corrections
+from carbon_market.kernel.errors import ValidationFailed
 
 EXAMPLE = {
     "year": 2025,

@@ -6,7 +6,7 @@ from decimal import Decimal as D
 
 import numpy as np
 
-from allocation.rounding import largest_remainder, scale_and_round, scale_factor
+from allocation.rules.rounding import largest_remainder, scale_and_round, scale_factor
 
 
 def objects(*values: str) -> np.ndarray:

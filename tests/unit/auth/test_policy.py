@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from carbon_market.auth.policy import PERMISSIONS, authorize, is_allowed, tenant_scope
-from carbon_market.auth.roles import Actor, Role
-from carbon_market.errors import NotFound, PermissionDenied
+from carbon_market.kernel.auth.policy import PERMISSIONS, authorize, is_allowed, tenant_scope
+from carbon_market.kernel.auth.roles import Actor, Role
+from carbon_market.kernel.errors import NotFound, PermissionDenied
 
 R, E, V, F, A, X = "R", "E", "V", "F", "A", "X"
 ROLE_OF = {

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from carbon_market.compliance.forecast import Position, Projection, outlook, project
-from carbon_market.compliance.rulebook import shipped
-from carbon_market.compliance.rules import Surrendered
+from carbon_market.compliance.rules.forecast import Position, Projection, outlook, project
+from carbon_market.compliance.rules.obligations import Surrendered
+from carbon_market.compliance.rules.rulebook import shipped
 
 D = Decimal
 NATIONAL, BEIJING = shipped("national"), shipped("beijing")

@@ -8,8 +8,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from carbon_market.compliance.rulebook import parse_rulebook, shipped
-from carbon_market.compliance.rules import (
+from carbon_market.compliance.rules.obligations import (
     ObligationInput,
     OffsetCaps,
     Surrendered,
@@ -22,6 +21,7 @@ from carbon_market.compliance.rules import (
     price_window,
     surrender_problems,
 )
+from carbon_market.compliance.rules.rulebook import parse_rulebook, shipped
 
 NATIONAL, BEIJING = shipped("national"), shipped("beijing")
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from carbon_market.compliance.status import Standing, standing
+from carbon_market.compliance.rules.status import Standing, standing
 
 DEADLINE = date(2026, 6, 30)
 BEFORE, AFTER = date(2026, 6, 1), date(2026, 7, 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from allocation.rulebook import default_corrections
+from allocation.rules.rulebook import default_corrections
 from carbon_market.emitters.schemas import power_categories
 
 
@@ -22,7 +22,11 @@ def test_allocation_can_be_imported_before_the_platform() -> None:
     # The benchmarks and the offline compute import allocation first; a cycle through the
     # registry's schemas once broke them.
     done = subprocess.run(
-        [sys.executable, "-c", "import allocation.engine, allocation.files, allocation.service"],
+        [
+            sys.executable,
+            "-c",
+            "import allocation.rules.engine, allocation.files, allocation.service",
+        ],
         capture_output=True,
         text=True,
         check=False,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from finance.projects import analytics as a
+from finance.projects.rules import analytics as a
 
 
 def _frames(**rows):

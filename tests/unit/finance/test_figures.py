@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal as D
 
-from finance.projects.figures import cost_per_tonne, expected_for_period, period_days, ratio
+from finance.projects.rules.figures import cost_per_tonne, expected_for_period, period_days, ratio
 
 
 def test_a_calendar_year_expects_exactly_the_annual_figure():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal as D
 
-from finance.projects.interest import (
+from finance.projects.rules.interest import (
     Drawdown,
     accrual_days,
     refinancing_amount,

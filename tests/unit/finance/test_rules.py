@@ -9,7 +9,11 @@ from decimal import Decimal as D
 import pytest
 
 from finance.projects.models import Instrument, ProjectStatus
-from finance.projects.rules import STATUS_TRANSITIONS, financing_errors, is_allowed_transition
+from finance.projects.rules.lifecycle import (
+    STATUS_TRANSITIONS,
+    financing_errors,
+    is_allowed_transition,
+)
 
 S = ProjectStatus
 LADDER = [S.PROPOSED, S.ADMITTED, S.FINANCED, S.UNDER_CONSTRUCTION, S.OPERATING, S.CLOSED]

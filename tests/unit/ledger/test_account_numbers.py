@@ -6,7 +6,7 @@ import string
 
 import pytest
 
-from carbon_market.ledger.account_numbers import (
+from carbon_market.ledger.accounts.numbers import (
     check_digits,
     is_valid_account_number,
     make_account_number,

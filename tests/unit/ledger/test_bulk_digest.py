@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from carbon_market.ledger.chain import (
+from carbon_market.ledger.posting.chain import (
     ChainedPosting,
     ChainEntry,
     digest,
@@ -16,7 +16,7 @@ from carbon_market.ledger.chain import (
     transfer_digest,
     transfer_postings_text,
 )
-from carbon_market.ledger.engine import _random_uuids
+from carbon_market.ledger.posting.engine import _random_uuids
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from carbon_market.ledger.chain import (
+from carbon_market.ledger.posting.chain import (
     CHAIN_STRIPES,
     GENESIS,
     STRIPE_SPAN,

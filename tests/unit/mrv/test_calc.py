@@ -6,8 +6,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from carbon_market.errors import ValidationFailed
-from carbon_market.mrv.calc import (
+from carbon_market.kernel.errors import ValidationFailed
+from carbon_market.mrv.calculator.emissions import (
     CalculationInputError,
     calculate_document,
     obligation,

@@ -6,7 +6,13 @@ from decimal import Decimal as D
 
 import pytest
 
-from carbon_market.mrv.indicators import Output, intensity, monthly_co2, monthly_document, per
+from carbon_market.mrv.reports.indicators import (
+    Output,
+    intensity,
+    monthly_co2,
+    monthly_document,
+    per,
+)
 
 
 @pytest.mark.parametrize(

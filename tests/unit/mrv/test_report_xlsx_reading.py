@@ -10,9 +10,9 @@ from typing import Any
 import openpyxl
 import pytest
 
-from carbon_market.errors import FieldError, UnreadableFile, ValidationFailed
-from carbon_market.mrv.factors import default_library
-from carbon_market.mrv.report_xlsx_layout import (
+from carbon_market.kernel.errors import FieldError, UnreadableFile, ValidationFailed
+from carbon_market.mrv.factors.sets import default_library
+from carbon_market.mrv.xlsx.layout import (
     COLUMNS,
     FacilityRef,
     WorkbookContext,
@@ -20,8 +20,8 @@ from carbon_market.mrv.report_xlsx_layout import (
     locate,
     merge,
 )
-from carbon_market.mrv.report_xlsx_reading import read_streams, read_workbook
-from carbon_market.mrv.report_xlsx_template import build_template
+from carbon_market.mrv.xlsx.reading import read_streams, read_workbook
+from carbon_market.mrv.xlsx.template import build_template
 
 CONTEXT = WorkbookContext(
     credit_code="91110000000000000X",

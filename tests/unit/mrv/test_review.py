@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from carbon_market.mrv import calc
-from carbon_market.mrv.factors import default_library
-from carbon_market.mrv.review import (
+from carbon_market.mrv.calculator import emissions as calc
+from carbon_market.mrv.factors.sets import default_library
+from carbon_market.mrv.reports.review import (
     FUEL_RANGE,
     MONTHLY_JUMP,
     FuelRange,

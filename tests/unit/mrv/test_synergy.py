@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from carbon_market.mrv.synergy import (
+from carbon_market.mrv.synergy.tables import (
     COLUMNS,
     INPUT_COLUMNS,
     group_keys,

@@ -6,7 +6,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from carbon_market.mrv.units import (
+from carbon_market.mrv.calculator.units import (
     Dimension,
     UnitError,
     convert,

@@ -1,0 +1,3 @@
+"""The reserve's records: new entrants, capacity changes and reductions, and the second regulator's
+decision.
+"""

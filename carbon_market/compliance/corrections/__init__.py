@@ -1,0 +1,1 @@
+"""The corrections cascade: what follows when a corrected report version is approved."""

@@ -1,0 +1,1 @@
+"""The entry points: the only code that imports every feature."""

@@ -1,0 +1,98 @@
+"""Recording and reading audit events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from carbon_market.kernel.audit.models import AuditEvent
+from carbon_market.kernel.auth.policy import authorize
+from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.db import clock_of
+from carbon_market.kernel.pagination import Page, PageRequest, paginate
+
+
+def jsonable(value: Any) -> Any:
+    """Snapshot values for the JSON before/after columns: exact decimals, ISO dates."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def snapshot(obj: Any, fields: list[str]) -> dict[str, Any]:
+    """The named attributes of ``obj`` as a JSON-ready dict."""
+    return {f: jsonable(getattr(obj, f)) for f in fields}
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    *,
+    action: str,
+    entity_type: str,
+    entity_id: int | str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    """Append an audit event to the caller's unit of work (it commits or rolls back with it)."""
+    session.add(
+        AuditEvent(
+            occurred_at=clock_of(session).now(),
+            actor_user_id=actor.user_id,
+            actor_name=actor.name,
+            actor_role=actor.role.value if actor.role else None,
+            action=action,
+            entity_type=entity_type,
+            entity_id=str(entity_id),
+            before=jsonable(before) if before is not None else None,
+            after=jsonable(after) if after is not None else None,
+            request_id=actor.request_id,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    entity_type: str | None = None
+    entity_id: str | None = None
+    actor: str | None = None
+    action: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def list_events(
+    session: Session, actor: Actor, *, filters: AuditFilter, page: PageRequest
+) -> Page[AuditEvent]:
+    """Audit events, newest first. Regulators and auditors only."""
+    authorize(actor, "audit.read")
+    query = select(AuditEvent)
+    if filters.entity_type:
+        query = query.where(AuditEvent.entity_type == filters.entity_type)
+    if filters.entity_id:
+        query = query.where(AuditEvent.entity_id == filters.entity_id)
+    if filters.actor:
+        query = query.where(AuditEvent.actor_name == filters.actor)
+    if filters.action:
+        query = query.where(AuditEvent.action == filters.action)
+    if filters.since:
+        query = query.where(AuditEvent.occurred_at >= filters.since)
+    if filters.until:
+        query = query.where(AuditEvent.occurred_at < filters.until)
+    return paginate(
+        session, query.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc()), page
+    )

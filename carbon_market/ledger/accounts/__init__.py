@@ -1,0 +1,1 @@
+"""Registry accounts: their numbers, opening, lifecycle and trusted lists."""

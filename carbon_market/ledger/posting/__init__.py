@@ -1,0 +1,1 @@
+"""Posting units: the engine's hot path and the hash chains over what it posts."""

@@ -1,0 +1,1 @@
+"""Ledger transactions: requested, decided (four eyes), delayed, reversed, expired."""

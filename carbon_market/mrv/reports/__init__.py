@@ -1,0 +1,1 @@
+"""Annual emission reports: their workflow, figures, review flags and indicators."""

@@ -1,0 +1,1 @@
+"""The synergy (协同) view: CO2 and co-pollutants together, per sector and district."""

@@ -1,0 +1,1 @@
+"""The all-or-nothing intake of the exchange's end-of-day trade file."""

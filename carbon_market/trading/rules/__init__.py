@@ -1,0 +1,1 @@
+"""The trading rules as pure code and data (no database): rulebooks, price limits, statistics."""
