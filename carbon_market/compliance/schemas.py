@@ -9,8 +9,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from carbon_market.compliance.models import MULTIPLE_SCALE, ComplianceStatusKind
 from carbon_market.compliance.rules.rulebook import RULEBOOKS
-from carbon_market.emitters.schemas import max_places
-from carbon_market.kernel.schemas import Schema
+from carbon_market.kernel.schemas import Schema, max_places
 from carbon_market.ledger.transactions.rules import MAX_VINTAGE, MIN_VINTAGE
 
 YEAR = {"validate": validate.Range(min=MIN_VINTAGE, max=MAX_VINTAGE), "strict": True}

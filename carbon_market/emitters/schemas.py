@@ -11,9 +11,8 @@ from marshmallow import ValidationError, fields, validate
 
 from carbon_market.emitters.credit_code import InvalidCreditCode, normalize_credit_code
 from carbon_market.emitters.models import CapacityUnit, Cooling, EnterpriseStatus
-from carbon_market.kernel.schemas import PageArgsSchema, Schema
+from carbon_market.kernel.schemas import CODE, PageArgsSchema, Schema, max_places
 
-CODE = validate.Regexp(r"^[a-z][a-z0-9_]{0,31}$", error="must be a lower-case code like 'power'")
 MAX_CONTACTS = 10
 #: A name of spaces only names nothing (the import trims cells, so there it is "missing").
 NOT_BLANK = validate.Regexp(r"^\s*\S", error="must not be blank")
@@ -24,17 +23,6 @@ MAX_CAPACITY = Decimal("1E12")
 
 def _name(max_length: int, **kwargs: Any) -> fields.String:
     return fields.String(validate=[validate.Length(min=1, max=max_length), NOT_BLANK], **kwargs)
-
-
-def max_places(places: int) -> Any:
-    """Refuse, rather than round, a decimal with more places than its column keeps."""
-
-    def check(value: Decimal) -> None:
-        exponent = value.as_tuple().exponent
-        if isinstance(exponent, int) and exponent < -places:
-            raise ValidationError(f"has more than {places} decimal places")
-
-    return check
 
 
 class CreditCodeField(fields.String):

@@ -1,4 +1,4 @@
-"""Schema building blocks shared by every feature: strict base, pages, problems.
+"""Schema building blocks shared by every feature: strict base, field checks, pages, problems.
 
 Every request schema derives from :class:`Schema`, which raises on unknown fields: a client
 that misspells ``sectr`` learns so at once instead of silently registering nothing.
@@ -6,15 +6,31 @@ that misspells ``sectr`` learns so at once instead of silently registering nothi
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import marshmallow as ma
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate
 
 
 class Schema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
+
+
+#: A catalogue code (a sector, a district, a sub-sector): lower case, as the catalogues keep it.
+CODE = validate.Regexp(r"^[a-z][a-z0-9_]{0,31}$", error="must be a lower-case code like 'power'")
+
+
+def max_places(places: int) -> Any:
+    """Refuse, rather than round, a decimal with more places than its column keeps."""
+
+    def check(value: Decimal) -> None:
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -places:
+            raise ValidationError(f"has more than {places} decimal places")
+
+    return check
 
 
 DEFAULT_PAGE_SIZE = 50

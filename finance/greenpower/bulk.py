@@ -21,19 +21,19 @@ from marshmallow import fields, validate
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carbon_market.emitters.importing import (
-    Table,
-    column_errors,
-    duplicate_rows,
-    load_rows,
-    read_single_table,
-)
 from carbon_market.emitters.schemas import CreditCodeField
 from carbon_market.kernel.auth.policy import authorize
 from carbon_market.kernel.auth.roles import Actor
 from carbon_market.kernel.db import transactional
 from carbon_market.kernel.errors import DomainError, FieldError, ValidationFailed
 from carbon_market.kernel.schemas import Schema
+from carbon_market.kernel.tabular import (
+    Table,
+    column_errors,
+    duplicate_rows,
+    load_rows,
+    read_single_table,
+)
 from finance.greenpower import certificates, registry
 from finance.greenpower.models import GreenPlant, GreenTrade
 from finance.greenpower.schemas import SERIAL, YEAR, TradeCreateSchema

@@ -7,8 +7,8 @@ from typing import Any
 
 from marshmallow import fields, validate
 
-from carbon_market.emitters.schemas import CreditCodeField, max_places
-from carbon_market.kernel.schemas import PageArgsSchema, Schema
+from carbon_market.emitters.schemas import CreditCodeField
+from carbon_market.kernel.schemas import PageArgsSchema, Schema, max_places
 from carbon_market.kernel.types import round_half_up
 from finance.greenpower.models import (
     ENERGY_SCALE,

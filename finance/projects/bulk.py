@@ -17,7 +17,6 @@ from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from carbon_market.emitters.bulk import audit_rows, chunks
-from carbon_market.emitters.importing import Table
 from carbon_market.emitters.models import District
 from carbon_market.kernel.audit.models import AuditEvent
 from carbon_market.kernel.audit.service import jsonable
@@ -26,6 +25,7 @@ from carbon_market.kernel.auth.roles import Actor
 from carbon_market.kernel.clock import local_date
 from carbon_market.kernel.db import clock_of, config_of, transactional
 from carbon_market.kernel.errors import FieldError, ValidationFailed
+from carbon_market.kernel.tabular import Table
 from finance.projects.importing import FINANCINGS, PROJECTS, check_table
 from finance.projects.models import (
     Disbursement,

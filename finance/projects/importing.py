@@ -13,16 +13,16 @@ from typing import IO, Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from carbon_market.emitters.importing import (
+from carbon_market.emitters.schemas import CreditCodeField
+from carbon_market.kernel.errors import FieldError
+from carbon_market.kernel.schemas import CODE, Schema
+from carbon_market.kernel.tabular import (
     Table,
     column_errors,
     duplicate_rows,
     load_rows,
     read_single_table,
 )
-from carbon_market.emitters.schemas import CODE, CreditCodeField
-from carbon_market.kernel.errors import FieldError
-from carbon_market.kernel.schemas import Schema
 from finance.projects.models import Instrument, ProjectCategory, ProjectStatus
 from finance.projects.schemas import fraction, money, tonnes
 

@@ -8,13 +8,8 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from carbon_market.emitters.schemas import (
-    CODE,
-    CatalogueEntrySchema,
-    CreditCodeField,
-    max_places,
-)
-from carbon_market.kernel.schemas import PageArgsSchema, Schema
+from carbon_market.emitters.schemas import CatalogueEntrySchema, CreditCodeField
+from carbon_market.kernel.schemas import CODE, PageArgsSchema, Schema, max_places
 from finance.projects.models import Instrument, ProjectCategory, ProjectStatus
 
 #: Ten trillion CNY, a trillion tonnes: beyond any project, well inside the integer columns.

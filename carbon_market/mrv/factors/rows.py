@@ -24,8 +24,8 @@ from typing import Any
 import pandas as pd
 from marshmallow import ValidationError
 
-from carbon_market.emitters.importing import MAX_ROWS
 from carbon_market.kernel.errors import FieldError, UnreadableFile
+from carbon_market.kernel.tabular import MAX_ROWS
 from carbon_market.mrv.calculator.units import BASE_UNITS
 from carbon_market.mrv.factors.schemas import FactorFileRowSchema
 from carbon_market.mrv.factors.sets import (

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from carbon_market.emitters.schemas import max_places
-from carbon_market.kernel.schemas import PageArgsSchema, Schema
+from carbon_market.kernel.schemas import PageArgsSchema, Schema, max_places
 from carbon_market.mrv.factors.models import FACTOR_SCALE, FactorCategory, FactorSetStatus
 
 SET_NAME = validate.Regexp(

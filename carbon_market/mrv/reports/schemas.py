@@ -11,8 +11,8 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
-from carbon_market.emitters.schemas import CreditCodeField, max_places
-from carbon_market.kernel.schemas import PageArgsSchema, Schema
+from carbon_market.emitters.schemas import CreditCodeField
+from carbon_market.kernel.schemas import PageArgsSchema, Schema, max_places
 from carbon_market.mrv.calculator.emissions import CODE_KEY, StreamKind
 from carbon_market.mrv.factors.schemas import YEAR
 from carbon_market.mrv.reports.indicators import Output, intensity, monthly_document

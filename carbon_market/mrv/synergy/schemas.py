@@ -6,8 +6,7 @@ from typing import Any
 
 from marshmallow import fields, post_load, validate
 
-from carbon_market.emitters.schemas import CODE
-from carbon_market.kernel.schemas import Schema
+from carbon_market.kernel.schemas import CODE, Schema
 from carbon_market.mrv.factors.schemas import YEAR
 from carbon_market.mrv.factors.sets import POLLUTANTS
 from carbon_market.mrv.synergy import tables as synergy

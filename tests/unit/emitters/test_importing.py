@@ -537,8 +537,9 @@ def test_a_sheet_longer_than_the_row_limit_is_refused_without_reading_it_all(mon
     import io
 
     from carbon_market.emitters import importing
+    from carbon_market.kernel import tabular
 
-    monkeypatch.setattr(importing, "MAX_ROWS", 3)
+    monkeypatch.setattr(tabular, "MAX_ROWS", 3)
     data = b"credit_code,name,sector,district\n" + b"\n" * 10
     with pytest.raises(importing.UnreadableFile, match="more than 3 rows"):
         importing.read_batch(io.BytesIO(data), "e.csv")
