@@ -51,7 +51,7 @@ from carbon_market.kernel.errors import (
     ValidationFailed,
 )
 from carbon_market.kernel.pagination import Page, PageRequest, paginate
-from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS
+from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS, compliance_account_of
 from carbon_market.ledger.models import (
     Account,
     AccountKind,
@@ -267,7 +267,7 @@ def _bidder_account(session: Session, actor: Actor) -> Account:
             "only covered enterprises that are not suspended or exited may bid",
             errors=[FieldError("#/", "not eligible")],
         )
-    account = enterprise.compliance_account
+    account = compliance_account_of(session, enterprise.id)
     if account is None or account.status is not AccountStatus.OPEN:
         raise RuleViolation(
             "the enterprise's compliance account is not open: it cannot receive units",

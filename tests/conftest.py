@@ -25,6 +25,7 @@ from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session
 
 from carbon_market import create_app
+from carbon_market.entrypoints.features import wire
 from carbon_market.kernel import migrate
 from carbon_market.kernel.auth import service as auth_service
 from carbon_market.kernel.auth.roles import Actor, Role
@@ -32,6 +33,10 @@ from carbon_market.kernel.clock import FixedClock
 from carbon_market.kernel.config import Config
 from carbon_market.kernel.db import Base
 from tests.factories import bind_factories, make_user
+
+# The features subscribe to each other's events once per process, as every entry point does
+# before its first unit of work: services called straight from a test publish them too.
+wire()
 
 PG_URL = os.environ.get("DATABASE_URL", "")
 ON_POSTGRES = PG_URL.startswith("postgresql")

@@ -47,7 +47,7 @@ from carbon_market.kernel.errors import (
     RuleViolation,
     ValidationFailed,
 )
-from carbon_market.ledger.models import Account, AccountKind
+from carbon_market.ledger.accounts.service import compliance_account_of
 
 
 def reserve_left(session: Session, plan: AllocationPlan, *, but: int | None = None) -> int:
@@ -122,15 +122,10 @@ def whole_units(computed: EntrantAllocation) -> int:
 
 def compliance_account(session: Session, enterprise_id: int) -> str:
     """The number of the enterprise's compliance account, where its allocation goes."""
-    number = session.scalar(
-        select(Account.number).where(
-            Account.enterprise_id == enterprise_id,
-            Account.kind == AccountKind.ENTERPRISE_COMPLIANCE,
-        )
-    )
-    if number is None:
+    account = compliance_account_of(session, enterprise_id)
+    if account is None:
         raise RuleViolation(f"enterprise {enterprise_id} has no compliance account")
-    return number
+    return account.number
 
 
 def check_inputs(

@@ -30,7 +30,7 @@ from carbon_market.compliance.sweep import sweep
 from carbon_market.kernel.audit.service import record
 from carbon_market.kernel.auth.policy import authorize, tenant_scope
 from carbon_market.kernel.auth.roles import Actor
-from carbon_market.kernel.db import clock_of, transactional
+from carbon_market.kernel.db import clock_of, each_in_own_unit, transactional
 from carbon_market.trading.market import average_price
 
 #: The unit kind whose market price sets penalties and prices the forecast's expected
@@ -162,8 +162,9 @@ def assess_due_years(session: Session, actor: Actor, today: date) -> list[dict[s
             .order_by(ComplianceYear.year)
         )
     )
-    session.rollback()  # end the read so each assessment starts its own unit of work
-    return [penalty_assessment(session, actor, year, today) for year in years]
+    return each_in_own_unit(
+        session, years, lambda year: penalty_assessment(session, actor, year, today)
+    )
 
 
 def list_penalties(

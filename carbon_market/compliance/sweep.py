@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import UTC, date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carbon_market.compliance import queries
@@ -28,7 +28,7 @@ from carbon_market.emitters.models import Enterprise
 from carbon_market.kernel.audit.service import record
 from carbon_market.kernel.auth.policy import authorize, tenant_scope
 from carbon_market.kernel.auth.roles import Actor
-from carbon_market.kernel.db import clock_of, transactional
+from carbon_market.kernel.db import clock_of, each_in_own_unit, transactional
 from carbon_market.kernel.errors import Conflict
 
 #: What the sweep writes for each row besides the keys.
@@ -181,8 +181,7 @@ def sweep_open_years(session: Session, actor: Actor, today: date) -> list[dict[s
     """Sweep every year open on ``today`` (:func:`queries.open_years`); one unit of work
     per year."""
     years = [found.year for found in queries.open_years(session, today)]
-    session.rollback()  # end the read so each sweep starts its own unit of work
-    return [sweep(session, actor, year, today) for year in years]
+    return each_in_own_unit(session, years, lambda year: sweep(session, actor, year, today))
 
 
 def list_status(
@@ -248,9 +247,3 @@ def _rows(
         if value is not None:
             query = query.where(column == value)
     return [dict(row._mapping) for row in session.execute(query)]
-
-
-def status_count(session: Session, year: int) -> int:
-    """Rows in the status table for ``year`` (tests and the benchmark)."""
-    query = select(func.count()).where(ComplianceStatus.year == year)
-    return int(session.scalar(query) or 0)

@@ -3,19 +3,21 @@
 Shape checks are pure (``importing.py``); this module adds the checks that need the
 database (catalogues, credit codes already registered, facility owners and names) and then
 writes everything in one unit of work with Core ``insert`` executemany statements: at 10,000
-rows the ORM's per-object bookkeeping would cost more than the database does.
+rows the ORM's per-object bookkeeping would cost more than the database does. Each chunk of
+enterprises is published as :class:`~carbon_market.emitters.events.EnterprisesRegistered`,
+on which the ledger opens their compliance accounts in the same unit of work.
 """
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
+from carbon_market.emitters.events import EnterprisesRegistered
 from carbon_market.emitters.importing import CheckedBatch, ImportBatch, check_batch, contacts_of
 from carbon_market.emitters.models import (
     District,
@@ -25,25 +27,17 @@ from carbon_market.emitters.models import (
     Facility,
     Sector,
 )
-from carbon_market.kernel.audit.models import AuditEvent
-from carbon_market.kernel.audit.service import jsonable
+from carbon_market.kernel.audit.service import record_many
 from carbon_market.kernel.auth.policy import authorize
 from carbon_market.kernel.auth.roles import Actor
 from carbon_market.kernel.clock import local_date
-from carbon_market.kernel.db import clock_of, transactional
+from carbon_market.kernel.db import CHUNK, chunks, clock_of, transactional
 from carbon_market.kernel.errors import FieldError, ValidationFailed
-from carbon_market.ledger.accounts.numbers import make_account_number
-from carbon_market.ledger.models import KIND_CODES, Account, AccountKind, AccountStatus
+from carbon_market.kernel.events import publish
 
-#: ``progress(stage, done, total)``: the CLI draws a bar with it; the API passes nothing.
+#: ``progress(stage, done, total)``, once per chunk of :data:`CHUNK` rows: the CLI draws a bar
+#: with it; the API passes nothing.
 Progress = Callable[[str, int, int], None]
-CHUNK = 1000
-T = TypeVar("T")
-
-
-def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _database_errors(session: Session, checked: CheckedBatch) -> list[FieldError]:
@@ -173,28 +167,9 @@ def import_enterprises(
     return {"enterprises_created": len(ids), "facilities_created": created_facilities}
 
 
-def audit_rows(
-    actor: Actor,
-    now: datetime,
-    action: str,
-    entity_type: str,
-    entities: list[tuple[int, dict[str, Any]]],
-) -> list[dict[str, Any]]:
-    return [
-        {
-            "occurred_at": now,
-            "actor_user_id": actor.user_id,
-            "actor_name": actor.name,
-            "actor_role": actor.role.value if actor.role else None,
-            "action": action,
-            "entity_type": entity_type,
-            "entity_id": str(entity_id),
-            "before": None,
-            "after": after,
-            "request_id": actor.request_id,
-        }
-        for entity_id, after in entities
-    ]
+def _audited(row: dict[str, Any]) -> dict[str, Any]:
+    """A written row as its audit event records it: what was registered, not when."""
+    return {k: v for k, v in row.items() if k not in ("created_at", "updated_at")}
 
 
 def _insert_enterprises(
@@ -217,8 +192,7 @@ def _insert_enterprises(
         for _, r in checked.enterprises
     ]
     ids: dict[str, int] = {}
-    numbers = _fresh_account_numbers(session, len(rows))
-    for chunk in chunks(rows):
+    for chunk in chunks(rows, CHUNK):
         returned = session.execute(
             insert(Enterprise).returning(
                 Enterprise.id, Enterprise.credit_code, sort_by_parameter_order=True
@@ -227,19 +201,7 @@ def _insert_enterprises(
         ).all()
         chunk_ids = [(eid, code) for eid, code in returned]
         ids.update({code: eid for eid, code in chunk_ids})
-        session.execute(
-            insert(Account),
-            [
-                {
-                    "number": numbers.pop(),
-                    "kind": AccountKind.ENTERPRISE_COMPLIANCE,
-                    "enterprise_id": eid,
-                    "status": AccountStatus.OPEN,
-                    "opened_at": now,
-                }
-                for eid, _ in chunk_ids
-            ],
-        )
+        publish(session, EnterprisesRegistered(actor, tuple(eid for eid, _ in chunk_ids)))
         session.execute(
             insert(EnterpriseStatusChange),
             [
@@ -255,42 +217,16 @@ def _insert_enterprises(
                 for (eid, _), row in zip(chunk_ids, chunk, strict=True)
             ],
         )
-        session.execute(
-            insert(AuditEvent),
-            audit_rows(
-                actor,
-                now,
-                "enterprise:register",
-                "enterprise",
-                [
-                    (
-                        eid,
-                        jsonable({k: row[k] for k in row if k not in ("created_at", "updated_at")}),
-                    )
-                    for (eid, _), row in zip(chunk_ids, chunk, strict=True)
-                ],
-            ),
+        record_many(
+            session,
+            actor,
+            action="enterprise:register",
+            entity_type="enterprise",
+            entities=[(eid, _audited(row)) for (eid, _), row in zip(chunk_ids, chunk, strict=True)],
         )
         if progress:
             progress("enterprises", len(ids), len(rows))
     return ids
-
-
-def _fresh_account_numbers(session: Session, count: int) -> list[str]:
-    """``count`` distinct account numbers not yet in use (random serials, as one at a time)."""
-    numbers: set[str] = set()
-    kind_code = KIND_CODES[AccountKind.ENTERPRISE_COMPLIANCE]
-    while len(numbers) < count:
-        wanted = count - len(numbers)
-        candidates = {
-            make_account_number(kind_code, secrets.randbelow(10**10)) for _ in range(wanted)
-        } - numbers
-        for chunk in chunks(sorted(candidates)):
-            candidates -= set(
-                session.scalars(select(Account.number).where(Account.number.in_(chunk)))
-            )
-        numbers |= candidates
-    return sorted(numbers)
 
 
 def _insert_facilities(
@@ -329,7 +265,7 @@ def _insert_facilities(
         for _, r in checked.facilities
     ]
     done = 0
-    for chunk in chunks(rows):
+    for chunk in chunks(rows, CHUNK):
         returned = (
             session.execute(
                 insert(Facility).returning(Facility.id, sort_by_parameter_order=True), chunk
@@ -337,21 +273,12 @@ def _insert_facilities(
             .scalars()
             .all()
         )
-        session.execute(
-            insert(AuditEvent),
-            audit_rows(
-                actor,
-                now,
-                "facility:create",
-                "facility",
-                [
-                    (
-                        fid,
-                        jsonable({k: row[k] for k in row if k not in ("created_at", "updated_at")}),
-                    )
-                    for fid, row in zip(returned, chunk, strict=True)
-                ],
-            ),
+        record_many(
+            session,
+            actor,
+            action="facility:create",
+            entity_type="facility",
+            entities=[(fid, _audited(row)) for fid, row in zip(returned, chunk, strict=True)],
         )
         done += len(chunk)
         if progress:

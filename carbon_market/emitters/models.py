@@ -5,16 +5,13 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from carbon_market.kernel.db import Base, enum_column_type
 from carbon_market.kernel.types import BigId, ScaledDecimal
-
-if TYPE_CHECKING:
-    from carbon_market.ledger.models import Account
 
 
 class EnterpriseStatus(enum.StrEnum):
@@ -67,15 +64,9 @@ class Enterprise(Base):
     facilities: Mapped[list[Facility]] = relationship(
         back_populates="enterprise", order_by="Facility.id", lazy="raise"
     )
-    #: Loaded with the enterprise (one extra query per list) because every response names it.
-    compliance_account: Mapped[Account | None] = relationship(
-        "Account",
-        primaryjoin="and_(Account.enterprise_id == Enterprise.id, "
-        "Account.kind == 'enterprise_compliance')",
-        viewonly=True,
-        uselist=False,
-        lazy="selectin",
-    )
+    # ``compliance_account``, the registry account the ledger opened for the enterprise, is a
+    # backref the ledger declares on its Account (carbon_market/ledger/models.py): the ledger
+    # sits above the registry, which names the account in its output without importing it.
 
 
 class EnterpriseStatusChange(Base):

@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from carbon_market.emitters.events import EnterprisesRegistered
 from carbon_market.emitters.models import (
     CapacityUnit,
     Cooling,
@@ -37,9 +38,8 @@ from carbon_market.kernel.errors import (
     NotFound,
     ValidationFailed,
 )
+from carbon_market.kernel.events import publish
 from carbon_market.kernel.pagination import Page, PageRequest, paginate
-from carbon_market.ledger.accounts.service import open_account
-from carbon_market.ledger.models import AccountKind
 
 ENTERPRISE_FIELDS = [
     "credit_code",
@@ -125,9 +125,15 @@ def catalogue_errors(
 # --- enterprises --------------------------------------------------------------------------
 
 
+def enterprise_id_for(session: Session, credit_code: str) -> int | None:
+    """The id of the enterprise registered with ``credit_code`` (normalised), if any.
+
+    Reads no further than the registry: callers that show the enterprise authorize first."""
+    return session.scalar(select(Enterprise.id).where(Enterprise.credit_code == credit_code))
+
+
 def _credit_code_taken(session: Session, credit_code: str) -> bool:
-    found = session.scalar(select(Enterprise.id).where(Enterprise.credit_code == credit_code))
-    return found is not None
+    return enterprise_id_for(session, credit_code) is not None
 
 
 def duplicate_credit_code(credit_code: str, pointer: str = "#/credit_code") -> Conflict:
@@ -180,7 +186,7 @@ def register_enterprise(
         session.flush()  # the id is needed for the account and the status history
     except IntegrityError as exc:  # a concurrent registration of the same code won the race
         raise duplicate_credit_code(credit_code) from exc
-    open_account(session, kind=AccountKind.ENTERPRISE_COMPLIANCE, enterprise_id=enterprise.id)
+    publish(session, EnterprisesRegistered(actor, (enterprise.id,)))
     session.add(
         EnterpriseStatusChange(
             enterprise_id=enterprise.id,

@@ -10,26 +10,13 @@ import swagger_ui_bundle
 from flask import Flask, send_from_directory
 from werkzeug.wrappers import Response
 
-from carbon_market.compliance import api as compliance_api
-from carbon_market.emitters import api as emitters_api
-from carbon_market.entrypoints import health, web
+from carbon_market.entrypoints import features, health, web
 from carbon_market.kernel import http, problems
-from carbon_market.kernel.audit import api as audit_api
-from carbon_market.kernel.auth import api as auth_api
 from carbon_market.kernel.auth import throttle
 from carbon_market.kernel.clock import Clock
 from carbon_market.kernel.config import Config, load_config
 from carbon_market.kernel.db import make_engine, make_session_factory
-from carbon_market.ledger import api as ledger_api
-from carbon_market.mrv.factors import api as mrv_api
-from carbon_market.mrv.reports import api as reports_api
-from carbon_market.mrv.synergy import api as synergy_api
-from carbon_market.mrv.xlsx import api as reports_xlsx_api
-from carbon_market.notifications import api as notifications_api
-from carbon_market.scheduler import api as jobs_api
-from carbon_market.trading import api as trading_api
-from finance.greenpower import api as greenpower_api
-from finance.projects import api as finance_api
+from carbon_market.kernel.features import resolve
 
 SWAGGER_UI_DIR = Path(swagger_ui_bundle.swagger_ui_path)
 
@@ -70,20 +57,13 @@ def create_app(
     app.extensions["carbon_market.engine"] = engine
     app.extensions["carbon_market.session_factory"] = make_session_factory(engine, clock, cfg)
 
-    # Imported here: allocation's pure modules import carbon_market.kernel.errors, which imports
-    # this package (and so this module) first; a module-level import would be circular
-    # whenever allocation is imported before carbon_market (the offline CLI, benchmarks).
-    from allocation import api as allocation_api
-
+    features.wire()
     api = http.Api(app)
     http.init_app(app)
     health.init_app(app)
     problems.init_app(app)
-    features = [auth_api, emitters_api, ledger_api, mrv_api, reports_api, reports_xlsx_api]
-    features = [*features, synergy_api, trading_api, finance_api, greenpower_api]
-    features = [*features, jobs_api, notifications_api]
-    for feature in [*features, allocation_api, audit_api, compliance_api]:
-        feature.init_app(app, api)
+    for path in features.paths("blueprints"):  # every feature's resources, in feature order
+        resolve(path).init_app(app, api)
     web.init_app(app, cfg)
     throttle.init_app(app, cfg)  # after the sign-in views are registered: it wraps them
 

@@ -17,7 +17,7 @@ import enum
 import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, Concatenate, ParamSpec, TypeVar
 
@@ -130,6 +130,29 @@ def clock_of(session: Session) -> Clock:
 
 P = ParamSpec("P")
 R = TypeVar("R")
+T = TypeVar("T")
+
+#: Rows per executemany statement and per IN list of the bulk paths.
+CHUNK = 1000
+
+
+def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    """``items`` in slices of at most ``size``: bounded statements for bulk reads and writes."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def each_in_own_unit(session: Session, items: Sequence[T], unit: Callable[[T], R]) -> list[R]:
+    """``unit(item)`` for every item, each in a unit of work of its own, in order.
+
+    The caller has just read ``items`` (ids, years) in the session's read transaction; that
+    read ends here, so that each ``unit`` (a :func:`transactional` service) begins and
+    commits its own unit of work: a day's sweep of ten years is ten commits, and a unit that
+    fails leaves the ones before it done (the error propagates; the jobs record it).
+    """
+    session.rollback()
+    return [unit(item) for item in items]
+
 
 _DEPTH = "carbon_market.uow_depth"
 

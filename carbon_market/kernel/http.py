@@ -12,6 +12,7 @@ import logging
 import re
 import threading
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import marshmallow as ma
@@ -26,7 +27,6 @@ from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 from werkzeug.routing import IntegerConverter
 
 from carbon_market.kernel.auth.roles import Actor
-from carbon_market.kernel.auth.service import authenticate
 from carbon_market.kernel.errors import (
     HTTP_PROBLEMS,
     DomainError,
@@ -308,6 +308,13 @@ def _close_session(_exc: BaseException | None) -> None:
         session.close()
 
 
+#: ``(session, token, request id) -> Actor``, raising NotAuthenticated: how a bearer token
+#: becomes an actor. The auth blueprint installs it (``kernel/auth/api.py``), so this module,
+#: below the services, does not import how tokens are stored.
+Authenticator = Callable[[Session, str, str | None], Actor]
+AUTHENTICATOR = "carbon_market.authenticate"
+
+
 def current_actor() -> Actor:
     """The authenticated actor, or 401. Bearer tokens only (the API keeps no cookies)."""
     if "actor" not in g:
@@ -315,6 +322,7 @@ def current_actor() -> Actor:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise NotAuthenticated("send 'Authorization: Bearer <token>'")
+        authenticate: Authenticator = current_app.extensions[AUTHENTICATOR]
         g.actor = authenticate(db_session(), token.strip(), g.get("request_id"))
     actor: Actor = g.actor
     return actor

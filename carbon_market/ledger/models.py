@@ -17,7 +17,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from carbon_market.kernel.db import Base, enum_column_type
 from carbon_market.kernel.types import BigId
@@ -86,6 +86,18 @@ class Account(Base):
     #: Loaded with the account because every response names the owner.
     enterprise: Mapped[Enterprise | None] = relationship(
         "Enterprise", foreign_keys=[enterprise_id], viewonly=True, lazy="selectin"
+    )
+    #: The same owner, for compliance accounts only; its backref ``Enterprise.
+    #: compliance_account`` (loaded with the enterprise, one extra query per list, because
+    #: every enterprise response names its account) is how the registry, which sits below
+    #: the ledger and cannot import it, shows the account the ledger opened for it.
+    compliance_owner: Mapped[Enterprise | None] = relationship(
+        "Enterprise",
+        primaryjoin="and_(Account.enterprise_id == Enterprise.id, "
+        "Account.kind == 'enterprise_compliance')",
+        foreign_keys=[enterprise_id],
+        viewonly=True,
+        backref=backref("compliance_account", uselist=False, viewonly=True, lazy="selectin"),
     )
 
     @property

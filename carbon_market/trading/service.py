@@ -27,7 +27,7 @@ from carbon_market.kernel.audit.service import record, snapshot
 from carbon_market.kernel.auth.policy import authorize, tenant_scope
 from carbon_market.kernel.auth.roles import Actor
 from carbon_market.kernel.clock import local_date
-from carbon_market.kernel.db import clock_of, config_of, transactional
+from carbon_market.kernel.db import clock_of, config_of, each_in_own_unit, transactional
 from carbon_market.kernel.errors import (
     Conflict,
     DomainError,
@@ -256,8 +256,9 @@ def settle_due(session: Session, actor: Actor, *, through: date | None = None) -
             .order_by(Trade.traded_at, Trade.id)
         )
     )
-    session.rollback()  # end the read so each unit below starts its own transaction
-    outcomes = [_settle_one(session, actor, trade_id) for trade_id in due]
+    outcomes = each_in_own_unit(
+        session, due, lambda trade_id: _settle_one(session, actor, trade_id)
+    )
     return {
         "settled": outcomes.count(TradeStatus.SETTLED),
         "rejected": outcomes.count(TradeStatus.REJECTED),

@@ -13,8 +13,10 @@ Rules:
 * A claim's year must be the certificates' generation year or the next one (green
   certificates are valid for two years: 国家发展改革委等《关于做好可再生能源绿色电力证书全覆盖
   工作 促进可再生能源电力消费的通知》, 2023).
-* Claiming recomputes the enterprise's open (draft or returned) report of that year, so its
-  purchased-electricity emissions drop at once; submitted reports keep what was filed.
+* A claim is published as :class:`~finance.greenpower.events.GreenPowerClaimed`, on which MRV
+  (above green power) recomputes the enterprise's open (draft or returned) report of that
+  year in the same unit of work, so its purchased-electricity emissions drop at once;
+  submitted reports keep what was filed.
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ from carbon_market.kernel.auth.policy import authorize, tenant_scope
 from carbon_market.kernel.auth.roles import Actor, Role
 from carbon_market.kernel.db import clock_of, transactional
 from carbon_market.kernel.errors import Conflict, FieldError, RuleViolation, ValidationFailed
+from carbon_market.kernel.events import publish
 from carbon_market.kernel.pagination import Page, PageRequest, paginate
-from carbon_market.mrv.reports.workflow import recompute_open_report
+from finance.greenpower.events import GreenPowerClaimed
 from finance.greenpower.models import (
     CertificateBlock,
     CertificateStatus,
@@ -329,7 +332,7 @@ def claim_certificates(
             "mwh": wanted.count,
         },
     )
-    recompute_open_report(session, actor, consumer.id, year)
+    publish(session, GreenPowerClaimed(actor, consumer.id, year))
     return claim
 
 

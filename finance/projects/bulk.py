@@ -16,14 +16,12 @@ from typing import Any
 from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
-from carbon_market.emitters.bulk import audit_rows, chunks
 from carbon_market.emitters.models import District
-from carbon_market.kernel.audit.models import AuditEvent
-from carbon_market.kernel.audit.service import jsonable
+from carbon_market.kernel.audit.service import jsonable, record_many
 from carbon_market.kernel.auth.policy import authorize
 from carbon_market.kernel.auth.roles import Actor
 from carbon_market.kernel.clock import local_date
-from carbon_market.kernel.db import clock_of, config_of, transactional
+from carbon_market.kernel.db import chunks, clock_of, config_of, transactional
 from carbon_market.kernel.errors import FieldError, ValidationFailed
 from carbon_market.kernel.tabular import Table
 from finance.projects.importing import FINANCINGS, PROJECTS, check_table
@@ -120,15 +118,12 @@ def import_projects(
             .all()
         )
         session.execute(insert(ProjectStatusChange), _history_rows(actor, now, ids, chunk))
-        session.execute(
-            insert(AuditEvent),
-            audit_rows(
-                actor,
-                now,
-                "finance_project:create",
-                "finance_project",
-                [(pid, _after(row)) for pid, row in zip(ids, chunk, strict=True)],
-            ),
+        record_many(
+            session,
+            actor,
+            action="finance_project:create",
+            entity_type="finance_project",
+            entities=[(pid, _after(row)) for pid, row in zip(ids, chunk, strict=True)],
         )
         done += len(chunk)
         if progress:
@@ -299,15 +294,12 @@ def import_financings(
         ]
         if payments:
             session.execute(insert(Disbursement), payments)
-        session.execute(
-            insert(AuditEvent),
-            audit_rows(
-                actor,
-                now,
-                "financing:create",
-                "financing",
-                [(fid, _after(row)) for fid, row in zip(ids, chunk, strict=True)],
-            ),
+        record_many(
+            session,
+            actor,
+            action="financing:create",
+            entity_type="financing",
+            entities=[(fid, _after(row)) for fid, row in zip(ids, chunk, strict=True)],
         )
         created += len(chunk)
         disbursed += len(payments)

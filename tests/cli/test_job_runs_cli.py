@@ -42,7 +42,7 @@ def test_cli_run_is_recorded_as_triggered_by_the_cli(run_cli, fresh_session, cli
 
 
 def test_cli_run_of_a_failing_job_exits_1_with_one_line(run_cli, fresh_session, monkeypatch):
-    from carbon_market.scheduler import platform_jobs
+    from carbon_market.ledger import jobs as platform_jobs
 
     def boom(session):
         raise RuntimeError("database said no")

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from carbon_market.entrypoints.jobs import JOBS, find_job
+from carbon_market.entrypoints.scheduling import build_scheduler
 from carbon_market.kernel.auth.roles import Actor
-from carbon_market.scheduler.runner import build_scheduler
 from finance.projects import monitoring
 from finance.projects.models import Milestone
 from tests.cli.test_finance_cli import _project

@@ -14,10 +14,11 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select, text, update
 
-from carbon_market.entrypoints.jobs import find_job, run_job
+from carbon_market.entrypoints.jobs import find_job
 from carbon_market.ledger.models import LedgerTransaction, TransactionKind, UnitKind
 from carbon_market.ledger.transactions.expiry import last_valid_vintage
 from carbon_market.notifications.models import Notification
+from carbon_market.scheduler.jobs import run_job
 from carbon_market.scheduler.models import RunOutcome
 from tests.ledger.conftest import RETIREMENT
 

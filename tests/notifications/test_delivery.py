@@ -13,10 +13,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from carbon_market.entrypoints.jobs import find_job, run_job
+from carbon_market.entrypoints.jobs import find_job
 from carbon_market.notifications.delivery import deliver_due, retry_delay
 from carbon_market.notifications.models import DeliveryStatus, Notification
 from carbon_market.notifications.service import enqueue
+from carbon_market.scheduler.jobs import run_job
 from carbon_market.scheduler.models import JobRun, RunOutcome
 from tests.factories import make_enterprise
 

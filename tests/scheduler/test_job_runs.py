@@ -13,13 +13,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from carbon_market.entrypoints.jobs import Job, run_job
+from carbon_market.entrypoints.scheduling import _runner
 from carbon_market.kernel.auth.roles import Actor
 from carbon_market.notifications.models import Notification
 from carbon_market.notifications.service import enqueue
+from carbon_market.scheduler.jobs import Job, run_job
 from carbon_market.scheduler.models import JobRun, RunOutcome
 from carbon_market.scheduler.result import JobResult
-from carbon_market.scheduler.runner import _runner
 from carbon_market.scheduler.runs import MAX_ERROR_CHARS
 from tests.api.helpers import assert_problem
 from tests.factories import make_enterprise

@@ -10,10 +10,10 @@ import pytest
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import func, select
 
-from carbon_market.entrypoints.jobs import Job
+from carbon_market.entrypoints.scheduling import _runner, _still_holds
+from carbon_market.scheduler.jobs import Job
 from carbon_market.scheduler.lock import LeaseLock, lock_for, wait_for_lock
 from carbon_market.scheduler.models import JobRun, SchedulerLease
-from carbon_market.scheduler.runner import _runner, _still_holds
 
 TTL = timedelta(seconds=90)
 

@@ -31,7 +31,7 @@ from carbon_market.kernel.auth.roles import Actor
 from carbon_market.kernel.db import clock_of
 from carbon_market.kernel.errors import NotFound
 from carbon_market.kernel.text import clip
-from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS
+from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS, compliance_account_of
 from carbon_market.ledger.models import (
     Account,
     AccountKind,
@@ -59,11 +59,7 @@ class Returned:
 def lock_compliance_account(session: Session, owner: int) -> Account:
     """The enterprise's compliance account, locked: corrections and surrenders of one
     enterprise are serialised on it (as surrenders are among themselves)."""
-    account = session.scalar(
-        select(Account)
-        .where(Account.enterprise_id == owner, Account.kind == AccountKind.ENTERPRISE_COMPLIANCE)
-        .with_for_update()
-    )
+    account = compliance_account_of(session, owner, for_update=True)
     if account is None:
         raise NotFound(f"enterprise {owner} has no compliance account")
     return account

@@ -53,7 +53,7 @@ from carbon_market.emitters.models import Enterprise
 from carbon_market.kernel.audit.service import record
 from carbon_market.kernel.auth.policy import authorize, tenant_scope
 from carbon_market.kernel.auth.roles import Actor
-from carbon_market.kernel.db import clock_of, transactional
+from carbon_market.kernel.db import clock_of, each_in_own_unit, transactional
 from carbon_market.kernel.errors import Conflict, NotFound
 from carbon_market.ledger.models import Account
 from carbon_market.mrv.reports import workflow as reports
@@ -294,7 +294,12 @@ def _cascade(
 @transactional
 def approve_and_apply(session: Session, actor: Actor, report_id: int) -> EmissionReport:
     """Approve a verified report and, when it corrects an approved version, apply the
-    cascade in the same unit of work: the approval and its consequences commit together."""
+    cascade in the same unit of work: the approval and its consequences commit together.
+
+    What the API and the web UI do through MRV's ``approve_and_publish`` and compliance's
+    subscription to ``ReportApproved`` (``wiring.py``), for a caller that holds compliance
+    already (a script, a test) and wants the cascade whether or not the features are wired.
+    """
     report = reports.approve_report(session, actor, report_id)
     apply_correction(session, actor, report_id)
     return report
@@ -329,8 +334,9 @@ def apply_pending(session: Session, actor: Actor) -> list[ComplianceCorrection]:
             .order_by(EmissionReport.id)
         )
     )
-    session.rollback()  # end the read so each correction starts its own unit of work
-    applied = [apply_correction(session, actor, report_id) for report_id in pending]
+    applied = each_in_own_unit(
+        session, pending, lambda report_id: apply_correction(session, actor, report_id)
+    )
     return [found for found in applied if found is not None]
 
 

@@ -98,8 +98,10 @@ def _config() -> Config:
 def _session() -> Iterator[Session]:
     # Every model, so that any relationship a command's queries reach can be configured:
     # the CLI does not import the web app, which would otherwise have registered them.
-    import carbon_market.entrypoints.models  # noqa: F401
+    from carbon_market.entrypoints.features import load_models, wire
 
+    load_models()
+    wire()
     config = _config()
     engine = make_engine(config.database_url)
     try:
@@ -487,8 +489,8 @@ def scheduler() -> None:
 )
 @reports_errors
 def scheduler_run(poll_seconds: float) -> None:
+    from carbon_market.entrypoints.scheduling import build_scheduler
     from carbon_market.scheduler.lock import lock_for, wait_for_lock
-    from carbon_market.scheduler.runner import build_scheduler
 
     config = _config()
     logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(message)s")
@@ -537,7 +539,8 @@ def jobs_list() -> None:
 @click.option("--date", "day_text", help="The day to run it for, YYYY-MM-DD (Asia/Shanghai).")
 @reports_errors
 def jobs_run(name: str, day_text: str | None) -> None:
-    from carbon_market.entrypoints.jobs import find_job, run_job
+    from carbon_market.entrypoints.jobs import find_job
+    from carbon_market.scheduler.jobs import run_job
     from carbon_market.scheduler.models import RunOutcome
 
     try:

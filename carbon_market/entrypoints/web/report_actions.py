@@ -17,7 +17,6 @@ from typing import Any
 from flask import flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
-from carbon_market.compliance.corrections import cascade as corrections
 from carbon_market.entrypoints.web.reports_pages import Refusal, report_page
 from carbon_market.entrypoints.web.signin import web_actor
 from carbon_market.entrypoints.web.views import bp, load_form
@@ -117,7 +116,7 @@ def approve(report_id: int) -> ResponseReturnValue:
     (``POST /api/v1/reports/<id>/approve``)."""
 
     def act() -> str:
-        report = corrections.approve_and_apply(db_session(), web_actor(), report_id)
+        report = reports.approve_and_publish(db_session(), web_actor(), report_id)
         return f"Report #{report_id} approved: obligation {report.obligation_t:,} t."
 
     return _step(report_id, "approve", act)

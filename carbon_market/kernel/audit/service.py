@@ -8,13 +8,13 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from carbon_market.kernel.audit.models import AuditEvent
 from carbon_market.kernel.auth.policy import authorize
 from carbon_market.kernel.auth.roles import Actor
-from carbon_market.kernel.db import clock_of
+from carbon_market.kernel.db import chunks, clock_of
 from carbon_market.kernel.pagination import Page, PageRequest, paginate
 
 
@@ -63,6 +63,37 @@ def record(
             request_id=actor.request_id,
         )
     )
+
+
+def record_many(
+    session: Session,
+    actor: Actor,
+    *,
+    action: str,
+    entity_type: str,
+    entities: list[tuple[int | str, dict[str, Any]]],
+) -> None:
+    """:func:`record` for many entities at once, ``(entity_id, after)`` each: one Core
+    executemany per thousand rows, for the bulk imports (at 100,000 rows the ORM's
+    per-object bookkeeping would cost more than the database does)."""
+    now = clock_of(session).now()
+    rows = [
+        {
+            "occurred_at": now,
+            "actor_user_id": actor.user_id,
+            "actor_name": actor.name,
+            "actor_role": actor.role.value if actor.role else None,
+            "action": action,
+            "entity_type": entity_type,
+            "entity_id": str(entity_id),
+            "before": None,
+            "after": jsonable(after),
+            "request_id": actor.request_id,
+        }
+        for entity_id, after in entities
+    ]
+    for chunk in chunks(rows):
+        session.execute(insert(AuditEvent), chunk)
 
 
 @dataclass(frozen=True)

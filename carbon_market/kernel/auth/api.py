@@ -16,7 +16,14 @@ from carbon_market.kernel.auth.schemas import (
     UserCreateSchema,
     UserSchema,
 )
-from carbon_market.kernel.http import Api, Blueprint, current_actor, db_session, page_request
+from carbon_market.kernel.http import (
+    AUTHENTICATOR,
+    Api,
+    Blueprint,
+    current_actor,
+    db_session,
+    page_request,
+)
 from carbon_market.kernel.schemas import PageArgsSchema, dump_page, page_of
 
 blp = Blueprint(
@@ -99,3 +106,5 @@ class Users(MethodView):
 
 def init_app(app: Flask, api: Api) -> None:
     api.register_blueprint(blp)
+    # Every resource's current_actor() turns its bearer token into an actor with this.
+    app.extensions[AUTHENTICATOR] = svc.authenticate

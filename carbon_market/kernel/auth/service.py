@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carbon_market.emitters.models import Enterprise
 from carbon_market.kernel.audit.service import record
+from carbon_market.kernel.auth import tenants
 from carbon_market.kernel.auth.models import ApiToken, User
 from carbon_market.kernel.auth.passwords import (
     MIN_PASSWORD_LENGTH,
@@ -59,9 +59,7 @@ def _enterprise_id_for(session: Session, role: Role, credit_code: str | None) ->
             "an enterprise user must name an enterprise",
             errors=[FieldError("#/enterprise", "required for role enterprise")],
         )
-    enterprise_id = session.scalar(
-        select(Enterprise.id).where(Enterprise.credit_code == credit_code.strip().upper())
-    )
+    enterprise_id = tenants.enterprise_by_credit_code.get()(session, credit_code.strip().upper())
     if enterprise_id is None:
         raise ValidationFailed(
             f"no enterprise has credit code {credit_code}",

@@ -28,7 +28,7 @@ from sqlalchemy.orm.instrumentation import manager_of_class
 from carbon_market.kernel.audit.service import record
 from carbon_market.kernel.auth.policy import authorize
 from carbon_market.kernel.auth.roles import Actor, Role
-from carbon_market.kernel.db import clock_of, config_of, transactional
+from carbon_market.kernel.db import clock_of, config_of, each_in_own_unit, transactional
 from carbon_market.kernel.errors import (
     AccountNotUsable,
     Conflict,
@@ -706,7 +706,10 @@ def run_due(session: Session, actor: Actor) -> dict[str, int]:
             .order_by(LedgerTransaction.id)
         )
     )
-    session.rollback()  # end the read so each unit below starts its own transaction
-    released = sum(_release_one(session, actor, tx_id) for tx_id in due)
-    expired = sum(_expire_one(session, actor, tx_id) for tx_id in lapsed)
+    released = sum(
+        each_in_own_unit(session, due, lambda tx_id: _release_one(session, actor, tx_id))
+    )
+    expired = sum(
+        each_in_own_unit(session, lapsed, lambda tx_id: _expire_one(session, actor, tx_id))
+    )
     return {"released": released, "expired": expired}

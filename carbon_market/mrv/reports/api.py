@@ -7,7 +7,6 @@ from typing import Any
 from flask import Flask
 from flask.views import MethodView
 
-from carbon_market.compliance.corrections import cascade as corrections
 from carbon_market.kernel.http import Api, Blueprint, current_actor, db_session, page_request
 from carbon_market.kernel.schemas import dump_page, page_of
 from carbon_market.mrv.reports import workflow as svc
@@ -109,7 +108,7 @@ class ReportApprove(MethodView):
         """Approve a verified report; sets ``obligation_t`` (regulators). A corrected
         version (an earlier one was approved) recomputes the compliance year in the same
         unit of work: obligation, surrenders, status, penalty, notice (docs/compliance.md)."""
-        return corrections.approve_and_apply(db_session(), current_actor(), report_id)
+        return svc.approve_and_publish(db_session(), current_actor(), report_id)
 
 
 @blp.route("/<int:report_id>/return")

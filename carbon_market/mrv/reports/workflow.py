@@ -50,10 +50,12 @@ from carbon_market.kernel.errors import (
     RuleViolation,
     ValidationFailed,
 )
+from carbon_market.kernel.events import publish
 from carbon_market.kernel.pagination import Page, PageRequest, paginate
 from carbon_market.mrv.calculator import emissions as calc
 from carbon_market.mrv.factors.library import mark_frozen
 from carbon_market.mrv.factors.models import EmissionFactorSet
+from carbon_market.mrv.reports.events import ReportApproved
 from carbon_market.mrv.reports.figures import (
     apply,
     apply_output,
@@ -470,6 +472,19 @@ def approve_report(session: Session, actor: Actor, report_id: int) -> EmissionRe
     report.obligation_t = calc.obligation(report.verified_co2_t)
     report.approved_at = report.updated_at = now
     _audit(session, actor, report, "approve", before=before)
+    return report
+
+
+@transactional
+def approve_and_publish(session: Session, actor: Actor, report_id: int) -> EmissionReport:
+    """Approve the report (:func:`approve_report`, same rules and errors) and publish
+    :class:`~carbon_market.mrv.reports.events.ReportApproved` in the same unit of work: the
+    features above MRV act on it there (compliance applies a corrected version's cascade),
+    so the approval and its consequences commit together. The API and the web UI approve
+    through this; :func:`approve_report` alone leaves the consequences to the daily sweep.
+    """
+    report = approve_report(session, actor, report_id)
+    publish(session, ReportApproved(actor, report.id))
     return report
 
 

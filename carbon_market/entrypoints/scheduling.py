@@ -1,4 +1,5 @@
-"""Put the jobs on an APScheduler scheduler, behind the one-scheduler lock.
+"""``carbon-market scheduler run``: every job of the registry on an APScheduler scheduler,
+behind the one-scheduler lock.
 
 One job never overlaps itself (``max_instances=1``); runs missed while the process was down
 collapse into one (``coalesce``) if they are less than an hour late, else wait for the next
@@ -22,7 +23,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
-from carbon_market.entrypoints.jobs import JOBS, Job, run_job
+from carbon_market.entrypoints.jobs import JOBS
+from carbon_market.scheduler.jobs import Job, run_job
 from carbon_market.scheduler.lock import SchedulerLock
 
 log = logging.getLogger(__name__)

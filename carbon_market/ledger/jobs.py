@@ -1,4 +1,5 @@
-"""The platform-wide jobs: ledger verification, unit expiry, approval notices, delivery.
+"""The ledger's scheduled jobs: releasing and expiring transfers, verifying the ledger,
+expiring units, and telling approvers what waits for them.
 
 Each is a thin caller of services; what it sends goes through the notifications outbox
 with a dedupe key, so running a job twice for the same day sends nothing twice.
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,13 +24,24 @@ from carbon_market.ledger.models import (
 )
 from carbon_market.ledger.transactions.expiry import Expired, expire_units
 from carbon_market.ledger.verify import verify_ledger
-from carbon_market.notifications import delivery
 from carbon_market.notifications.models import Notification
 from carbon_market.notifications.service import enqueue
+from carbon_market.scheduler.jobs import Job
 from carbon_market.scheduler.result import JobResult
 
 #: Problems listed in the regulators' message at most (the CLI shows them all).
 LISTED_PROBLEMS = 20
+
+
+def _ledger_run_due(session: Session, actor: Actor, day: date) -> JobResult:
+    """Acts on what is due now, whatever the day: a delay ends at an instant, not a date."""
+    from carbon_market.ledger.transactions.service import run_due
+
+    result = run_due(session, actor)
+    return JobResult(
+        f"released {result['released']} delayed and expired {result['expired']} pending",
+        dict(result),
+    )
 
 
 def ledger_verify(session: Session, actor: Actor, day: date) -> JobResult:
@@ -125,8 +139,31 @@ def approvals_notify(session: Session, actor: Actor, day: date) -> JobResult:
     return JobResult(f"{sent} approval notice(s) enqueued", {"enqueued": sent})
 
 
-def notifications_deliver(session: Session, actor: Actor, day: date) -> JobResult:
-    """Send what is due; a failed delivery is counted and retried, never raised."""
-    counts = delivery.deliver_due(session)
-    summary = ", ".join(f"{n} {what}" for what, n in counts.items())
-    return JobResult(summary, counts)
+JOBS: tuple[Job, ...] = (
+    Job(
+        "ledger_run_due",
+        "Complete delayed transfers whose delay is over; expire pending ones nobody approved",
+        lambda tz: IntervalTrigger(minutes=5, timezone=tz),
+        _ledger_run_due,
+    ),
+    Job(
+        "ledger_verify",
+        "Verify the whole ledger nightly (as `carbon-market ledger verify`); tell the "
+        "regulators when a check fails",
+        lambda tz: CronTrigger(hour=2, minute=30, timezone=tz),
+        ledger_verify,
+    ),
+    Job(
+        "unit_expiry",
+        "Cancel units whose validity ended (unit kinds with validity_years) into the "
+        "retirement account",
+        lambda tz: CronTrigger(hour=0, minute=10, timezone=tz),
+        unit_expiry,
+    ),
+    Job(
+        "approvals_notify",
+        "Tell the enterprise (or the regulators) about transactions waiting for approval",
+        lambda tz: IntervalTrigger(minutes=5, timezone=tz),
+        approvals_notify,
+    ),
+)

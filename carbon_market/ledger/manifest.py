@@ -1,0 +1,11 @@
+"""The registry ledger."""
+
+from carbon_market.kernel.features import Feature
+
+FEATURE = Feature(
+    name="ledger",
+    models=("carbon_market.ledger.models",),
+    blueprints=("carbon_market.ledger.api",),
+    jobs="carbon_market.ledger.jobs:JOBS",
+    wiring="carbon_market.ledger.wiring:wire",
+)
