@@ -6,4 +6,5 @@ FEATURE = Feature(
     name="allocation",
     models=("allocation.models",),
     blueprints=("allocation.api",),
+    commands=("allocation.cli:allocation",),
 )

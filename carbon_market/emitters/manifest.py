@@ -6,5 +6,6 @@ FEATURE = Feature(
     name="emitters",
     models=("carbon_market.emitters.models",),
     blueprints=("carbon_market.emitters.api",),
+    commands=("carbon_market.emitters.cli:import_",),
     wiring="carbon_market.emitters.wiring:wire",
 )

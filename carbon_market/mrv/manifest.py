@@ -14,5 +14,6 @@ FEATURE = Feature(
         "carbon_market.mrv.xlsx.api",
         "carbon_market.mrv.synergy.api",
     ),
+    commands=("carbon_market.mrv.cli:mrv",),
     wiring="carbon_market.mrv.wiring:wire",
 )

@@ -6,5 +6,6 @@ FEATURE = Feature(
     name="trading",
     models=("carbon_market.trading.models",),
     blueprints=("carbon_market.trading.api",),
+    commands=("carbon_market.trading.cli:trades",),
     jobs="carbon_market.trading.jobs:JOBS",
 )

@@ -6,5 +6,6 @@ FEATURE = Feature(
     name="projects",
     models=("finance.projects.models",),
     blueprints=("finance.projects.api",),
+    commands=("finance.projects.cli:finance",),
     jobs="finance.projects.jobs:JOBS",
 )

@@ -91,8 +91,8 @@ def test_a_command_in_its_own_process_has_every_model_mapped(script_env):
     from carbon_market.kernel.db import Base
 
     probe = (
-        "from sqlalchemy.orm import configure_mappers; "
-        "from carbon_market.entrypoints.cli import _session; "
+        "from sqlalchemy.orm import configure_mappers; import carbon_market.entrypoints.cli; "
+        "from carbon_market.kernel.cli import session as _session; "
         "from carbon_market.kernel.db import Base\n"
         "with _session():\n    configure_mappers(); print(len(Base.metadata.tables))"
     )
