@@ -21,7 +21,6 @@ from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from carbon_market.kernel.db import Base, enum_column_type
 from carbon_market.kernel.types import BigId
-from carbon_market.ledger.posting.chain import CHAIN_STRIPES
 
 if TYPE_CHECKING:
     from carbon_market.emitters.models import Enterprise
@@ -257,13 +256,19 @@ class Posting(Base):
     quantity: Mapped[int] = mapped_column(BigInteger)
 
 
+#: The rows of ``ledger_chain_head`` that migration 0009 seeds: the hash chain's
+#: ``CHAIN_STRIPES`` (``posting/chain.py``, pure, which models do not import; a unit test
+#: holds the two equal).
+CHAIN_HEADS = 8
+
+
 class ChainHead(Base):
-    """The head of one of the hash chains (``id`` 1..CHAIN_STRIPES): the row that serialises
+    """The head of one of the hash chains (``id`` 1..CHAIN_HEADS): the row that serialises
     appends to that chain. ``seq`` is its last sequence number (its block's base while
     empty) and ``hash`` the last entry's hash."""
 
     __tablename__ = "ledger_chain_head"
-    __table_args__ = (CheckConstraint(f"id BETWEEN 1 AND {CHAIN_STRIPES}", name="stripe_in_range"),)
+    __table_args__ = (CheckConstraint(f"id BETWEEN 1 AND {CHAIN_HEADS}", name="stripe_in_range"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, default=0)

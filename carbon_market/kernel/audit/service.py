@@ -16,6 +16,7 @@ from carbon_market.kernel.auth.policy import authorize
 from carbon_market.kernel.auth.roles import Actor
 from carbon_market.kernel.db import chunks, clock_of
 from carbon_market.kernel.pagination import Page, PageRequest, paginate
+from carbon_market.kernel.rawsql import Cursor
 
 
 def jsonable(value: Any) -> Any:
@@ -94,6 +95,26 @@ def record_many(
     ]
     for chunk in chunks(rows):
         session.execute(insert(AuditEvent), chunk)
+
+
+def audit_insert_sql(dialect: str) -> str:
+    """The INSERT of one audit row for the raw cursor of the hot and bulk paths (the ledger's
+    postings, the trade file): parameters (occurred_at, actor_user_id, actor_name,
+    actor_role, action, entity_type, entity_id, after as JSON text, request_id), the values
+    :func:`record` would write (``rawsql.Cursor.time`` for the time)."""
+    p = "%s" if dialect == "postgresql" else "?"
+    after = f"CAST({p} AS JSON)" if dialect == "postgresql" else p
+    return (
+        "INSERT INTO audit_event (occurred_at, actor_user_id, actor_name, "
+        "actor_role, action, entity_type, entity_id, before, after, request_id) "
+        f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, NULL, {after}, {p})"
+    )
+
+
+def record_raw(cursor: Cursor, rows: list[tuple[Any, ...]]) -> None:
+    """Append audit rows (:func:`audit_insert_sql`'s parameters each) on the raw cursor of
+    the caller's unit of work."""
+    cursor.execute_many(audit_insert_sql(cursor.dialect), rows)
 
 
 @dataclass(frozen=True)

@@ -17,13 +17,13 @@ first chain's numbers are those of the single chain that came before (migration 
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+
+from carbon_market.kernel.text import json_name, json_text
 
 GENESIS = "0" * 64
 #: How many chains there are (rows of ``ledger_chain_head``, seeded by migration 0009).
@@ -81,19 +81,6 @@ def canonical(entry: ChainEntry, prev_hash: str) -> bytes:
 
 def digest(entry: ChainEntry, prev_hash: str) -> str:
     return hashlib.sha256(canonical(entry, prev_hash)).hexdigest()
-
-
-_PLAIN = re.compile(r"[A-Za-z0-9_.:+ -]*")
-
-
-def json_text(value: str) -> str:
-    """``json.dumps(value)`` of a string, without the encoder for plain ones."""
-    return f'"{value}"' if _PLAIN.fullmatch(value) else json.dumps(value)
-
-
-#: :func:`json_text` of the names a bulk intake repeats (account numbers, unit kinds,
-#: transaction kinds): a few hundred distinct values across 100,000 transfers.
-json_name = functools.lru_cache(maxsize=4096)(json_text)
 
 
 def transfer_digest(

@@ -19,21 +19,22 @@ from __future__ import annotations
 import json
 import os
 import uuid as uuid_module
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
+from carbon_market.kernel import rawsql
+from carbon_market.kernel.audit.service import audit_insert_sql
 from carbon_market.kernel.errors import FieldError, InsufficientHolding
+from carbon_market.kernel.text import json_text
 from carbon_market.ledger.models import TransactionKind, TransactionStatus
 from carbon_market.ledger.posting.chain import (
     ChainedPosting,
     ChainEntry,
     chain_of,
     digest,
-    json_text,
     stripe_of,
     transfer_digest,
     transfer_postings_text,
@@ -89,7 +90,6 @@ class Statements:
     @classmethod
     def for_dialect(cls, dialect: str) -> Statements:
         p = "%s" if dialect == "postgresql" else "?"
-        json_param = f"CAST({p} AS JSON)" if dialect == "postgresql" else p
         holding = f"account_id = {p} AND unit_kind = {p} AND vintage = {p}"
         return cls(
             reserve=f"UPDATE holding SET reserved = reserved + {p} "
@@ -111,7 +111,7 @@ class Statements:
             f"seq = {p}, prev_hash = {p}, hash = {p} WHERE id = {p}",
             insert_posting="INSERT INTO posting (transaction_id, account_id, unit_kind, "
             f"vintage, quantity) VALUES ({p}, {p}, {p}, {p}, {p})",
-            insert_audit=cls._insert_audit(p, json_param),
+            insert_audit=audit_insert_sql(dialect),
             debit_net=f"UPDATE holding SET quantity = quantity - {p} "
             f"WHERE {holding} AND quantity - reserved >= {p}",
             chain_take=f"UPDATE ledger_chain_head SET seq = seq + {p} WHERE id = {p} "
@@ -131,7 +131,7 @@ class Statements:
             else (
                 "WITH legs AS (INSERT INTO posting (transaction_id, account_id, unit_kind, "
                 f"vintage, quantity) VALUES ({p}, {p}, {p}, {p}, {p}), "
-                f"({p}, {p}, {p}, {p}, {p})) " + cls._insert_audit(p, json_param)
+                f"({p}, {p}, {p}, {p}, {p})) " + audit_insert_sql(dialect)
             ),
         )
 
@@ -144,85 +144,26 @@ class Statements:
             f"prev_hash, hash) VALUES ({', '.join([p] * 18)}) RETURNING id"
         )
 
-    @staticmethod
-    def _insert_audit(p: str, json_param: str) -> str:
-        return (
-            "INSERT INTO audit_event (occurred_at, actor_user_id, actor_name, "
-            "actor_role, action, entity_type, entity_id, before, after, request_id) "
-            f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, NULL, {json_param}, {p})"
-        )
-
 
 _STATEMENTS = {d: Statements.for_dialect(d) for d in ("sqlite", "postgresql")}
 
 
-class Cursor:
-    """The session connection's DB-API cursor, with the dialect's SQL and time format."""
+class Cursor(rawsql.Cursor):
+    """The kernel's raw cursor with the ledger's SQL for its dialect, and the chain stripe
+    its database transaction appends to."""
 
     def __init__(self, session: Session) -> None:
-        connection = session.connection()
-        self.dialect = connection.dialect.name
+        super().__init__(session)
         self.sql = _STATEMENTS[self.dialect]
-        self._cursor: Any = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         #: The chain this database transaction appends to once it has taken one: a unit of
         #: work posting several transactions keeps to one chain head, so two such units
         #: never wait for each other's heads in opposite orders.
         self.stripe: int | None = None
 
-    def time(self, at: datetime) -> Any:
-        """A time as the ORM's UTCDateTime column stores it (naive UTC; text on SQLite)."""
-        naive = at.astimezone(UTC).replace(tzinfo=None)
-        return naive.strftime("%Y-%m-%d %H:%M:%S.%f") if self.dialect == "sqlite" else naive
-
-    def execute(self, statement: str, params: tuple[Any, ...]) -> int:
-        self._cursor.execute(statement, params)
-        return int(self._cursor.rowcount)
-
-    def fetch_one(self, statement: str, params: tuple[Any, ...]) -> tuple[Any, ...]:
-        self._cursor.execute(statement, params)
-        row: tuple[Any, ...] = self._cursor.fetchone()
-        return row
-
-    def fetch_all(self, statement: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        self._cursor.execute(statement, params)
-        return list(self._cursor.fetchall())
-
-    def execute_many(self, statement: str, rows: list[tuple[Any, ...]]) -> None:
-        self._cursor.executemany(statement, rows)
-
-
-def appended_ids(cursor: Cursor, table: str, n: int) -> Callable[[], list[int] | None]:
-    """Call before inserting ``n`` rows into ``table`` (an INTEGER PRIMARY KEY ``id``) with
-    one executemany; the returned function, called after, gives their ids in insertion
-    order without reading the rows back, or None where that cannot be known (PostgreSQL:
-    a sequence is shared with concurrent inserts). On SQLite the write unit holds the
-    database's write lock (BEGIN IMMEDIATE) and a new row's id is one more than the
-    largest, so the rows are ``max + 1 … max + n``; a count over the range confirms it."""
-    if cursor.dialect != "sqlite":
-        return lambda: None
-    (before,) = cursor.fetch_one(f"SELECT COALESCE(MAX(id), 0) FROM {table}", ())
-
-    def ids() -> list[int] | None:
-        found = cursor.fetch_one(
-            f"SELECT COUNT(*), COALESCE(MAX(id), 0) FROM {table} WHERE id > ?",
-            (before,),
-        )
-        return list(range(before + 1, before + n + 1)) if found == (n, before + n) else None
-
-    return ids
-
 
 def cursor_for(session: Session) -> Cursor:
-    """The cursor of the session's current transaction, made once per transaction: asking
-    the session for its connection costs more than most of the statements sent on it."""
-    transaction = session.get_transaction()
-    cached = session.info.get("ledger.cursor")
-    if transaction is not None and cached is not None and cached[0] is transaction:
-        cursor: Cursor = cached[1]
-        return cursor
-    cursor = Cursor(session)
-    session.info["ledger.cursor"] = (session.get_transaction(), cursor)
-    return cursor
+    """The ledger's cursor of the session's current transaction, made once per transaction."""
+    return rawsql.cursor_for(session, Cursor)
 
 
 def account_rows(session: Session, first: str, second: str) -> list[tuple[Any, ...]]:
@@ -536,7 +477,7 @@ def post_many(
         )  # fmt: skip
         prev_hash = new_hash
     cursor.execute(cursor.sql.chain_set, (prev_hash, chain_of(last)))
-    appended = appended_ids(cursor, "ledger_transaction", len(tx_rows))
+    appended = rawsql.appended_ids(cursor, "ledger_transaction", len(tx_rows))
     cursor.execute_many(cursor.sql.insert_tx_many, tx_rows)
     in_order = appended()
     if in_order is not None:

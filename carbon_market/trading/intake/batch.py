@@ -4,7 +4,7 @@ and write the accepted trades (and under T+0 their settlements) in multi-row sta
 What is written is what ``service.record_trade`` writes one trade at a time: the trade
 rows, a ``trade:record`` audit event each, and under T+0 a completed ``trade_settlement``
 ledger transaction each (postings, hash chain, ``transaction:post`` audit) posted by the
-ledger engine's bulk path (``engine.post_many``) as the system actor
+ledger's public bulk posting (``ledger.posting.post_many``) as the system actor
 ``system:trade-settlement``. The holdings the file may touch are locked (PostgreSQL) when
 the book is loaded, so nothing sells the same units meanwhile.
 """
@@ -20,8 +20,12 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
+from carbon_market.kernel import rawsql
+from carbon_market.kernel.audit.service import record_raw
 from carbon_market.kernel.auth.roles import Actor
 from carbon_market.kernel.db import clock_of
+from carbon_market.kernel.text import json_name, json_text
+from carbon_market.ledger import posting
 from carbon_market.ledger.models import (
     Account,
     Holding,
@@ -30,8 +34,6 @@ from carbon_market.ledger.models import (
     TransactionStatus,
     UnitKind,
 )
-from carbon_market.ledger.posting import engine
-from carbon_market.ledger.posting.chain import json_name, json_text
 from carbon_market.trading.checks import LIVE, PRICE_FEN, lock_positions
 from carbon_market.trading.intake.replay import Accepted, Book, Party, Row
 from carbon_market.trading.models import ReferencePrice, Trade, TradeKind, TradeStatus
@@ -72,8 +74,8 @@ def _recorded_refs(session: Session, refs: list[str]) -> list[str]:
     """Which of ``refs`` are recorded, asked on the DB-API cursor: a new file's 100,000
     references cost 0.05 s so, 0.3 s through the ORM, which then loads only the content
     of those found."""
-    cursor = engine.cursor_for(session)
-    p = "%s" if cursor.dialect == "postgresql" else "?"
+    cursor = rawsql.cursor_for(session)
+    p = cursor.placeholder
     found: list[str] = []
     for chunk in _chunks(refs):
         query = (
@@ -197,22 +199,22 @@ def _fen(value: Decimal) -> int:
     return int(value * 100)
 
 
-def _settle(session: Session, actor: Actor, accepted: list[Accepted]) -> list[engine.Posted]:
+def _settle(session: Session, actor: Actor, accepted: list[Accepted]) -> list[posting.Posted]:
     """Post every trade's settlement in one go (T+0)."""
     kind = TransactionKind.TRADE_SETTLEMENT
     opening = '{"kind": "' + kind.value + '", "status": "completed", "from_account": '
     movements, memos, afters = [], [], []
-    legs: dict[int, engine.Leg] = {}  # one per account, not two per trade
+    legs: dict[int, posting.Leg] = {}  # one per account, not two per trade
     for trade in accepted:
         row, seller, buyer = trade.row, trade.seller, trade.buyer
         source = legs.get(seller.id) or legs.setdefault(
-            seller.id, engine.Leg(seller.id, seller.number)
+            seller.id, posting.Leg(seller.id, seller.number)
         )
         destination = legs.get(buyer.id) or legs.setdefault(
-            buyer.id, engine.Leg(buyer.id, buyer.number)
+            buyer.id, posting.Leg(buyer.id, buyer.number)
         )
         movements.append(
-            engine.Movement(source, destination, row.unit_kind, row.vintage, row.quantity)
+            posting.Movement(source, destination, row.unit_kind, row.vintage, row.quantity)
         )
         memo = f"trade {row.external_ref}"
         memos.append(memo)
@@ -221,10 +223,10 @@ def _settle(session: Session, actor: Actor, accepted: list[Accepted]) -> list[en
             f'{json_name(row.unit_kind)}, "vintage": {row.vintage}, "quantity": '
             f'{row.quantity}, "memo": {json_text(memo)}}}'
         )
-    return engine.post_many(
+    return posting.post_many(
         session, kind=kind, movements=movements, memos=memos, audit_afters=afters,
         at=clock_of(session).now(),
-        initiator=engine.Initiator(SETTLEMENT_ACTOR, None, None, actor.request_id),
+        initiator=posting.Initiator(SETTLEMENT_ACTOR, None, None, actor.request_id),
     )  # fmt: skip
 
 
@@ -246,7 +248,7 @@ SQLITE_CACHE_KIB = 65536
 
 
 @contextlib.contextmanager
-def _large_cache(cursor: engine.Cursor) -> Iterator[None]:
+def _large_cache(cursor: rawsql.Cursor) -> Iterator[None]:
     if cursor.dialect != "sqlite":
         yield
         return
@@ -262,13 +264,13 @@ def write(session: Session, actor: Actor, rulebook: Rulebook, accepted: list[Acc
     """Record the accepted trades in their order (and under T+0 settle them)."""
     if not accepted:
         return
-    cursor = engine.cursor_for(session)
+    cursor = rawsql.cursor_for(session)
     with _large_cache(cursor):
         _write(session, cursor, actor, rulebook, accepted)
 
 
 def _write(
-    session: Session, cursor: engine.Cursor, actor: Actor, rulebook: Rulebook,
+    session: Session, cursor: rawsql.Cursor, actor: Actor, rulebook: Rulebook,
     accepted: list[Accepted],
 ) -> None:  # fmt: skip
     now = clock_of(session).now()
@@ -294,14 +296,14 @@ def _write(
             actor.request_id,
         ))  # fmt: skip
     (before,) = cursor.fetch_one("SELECT COALESCE(MAX(id), 0) FROM trade", ())
-    appended = engine.appended_ids(cursor, "trade", len(rows))
+    appended = rawsql.appended_ids(cursor, "trade", len(rows))
     cursor.execute_many(_trade_sql(cursor.dialect), rows)
     in_order = appended()
     if in_order is not None:  # SQLite: no read-back of 100,000 rows just written
         ids = dict(zip((t.row.external_ref for t in accepted), in_order, strict=True))
     else:
         mine = {row.external_ref for row in (t.row for t in accepted)}
-        p = "%s" if cursor.dialect == "postgresql" else "?"
+        p = cursor.placeholder
         ids = {
             ref: trade_id
             for trade_id, ref in cursor.fetch_all(
@@ -323,7 +325,7 @@ def _write(
             when, actor.user_id, actor.name, role, "trade:record", "trade",
             str(ids[row.external_ref]), after, actor.request_id,
         ))  # fmt: skip
-    cursor.execute_many(cursor.sql.insert_audit, audits)
+    record_raw(cursor, audits)
 
 
 def _amount_text(fen: int) -> str:

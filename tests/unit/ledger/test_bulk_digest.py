@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from carbon_market.kernel.text import json_text
 from carbon_market.ledger.posting.chain import (
     ChainedPosting,
     ChainEntry,
     digest,
-    json_text,
     postings_text,
     transfer_digest,
     transfer_postings_text,

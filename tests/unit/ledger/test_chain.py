@@ -122,3 +122,15 @@ def test_a_later_chain_is_walked_from_its_own_first_number():
     broken = first_break(rows[1:], start=start)  # its first entry is missing
     assert broken is not None
     assert "gap" in broken.reason
+
+
+def test_the_schema_has_a_head_row_for_every_chain():
+    # The models may not import the pure chain module, so the head table's CHECK states the
+    # number itself; the migration seeds that many rows. Both must be the chain's count.
+    from carbon_market.ledger.models import CHAIN_HEADS, ChainHead
+
+    (check,) = [
+        c for c in ChainHead.__table__.constraints if str(c.name).endswith("stripe_in_range")
+    ]
+    assert CHAIN_HEADS == CHAIN_STRIPES == 8
+    assert str(check.sqltext) == f"id BETWEEN 1 AND {CHAIN_STRIPES}"
