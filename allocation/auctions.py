@@ -36,9 +36,9 @@ from allocation.models import (
 )
 from allocation.rules.clearing import Bid, clear_auction
 from carbon_market.emitters.models import Enterprise, EnterpriseStatus
+from carbon_market.kernel.access.policy import authorize, tenant_scope
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.audit.service import record, snapshot
-from carbon_market.kernel.auth.policy import authorize, tenant_scope
-from carbon_market.kernel.auth.roles import Actor
 from carbon_market.kernel.clock import SHANGHAI
 from carbon_market.kernel.db import clock_of, transactional
 from carbon_market.kernel.errors import (
@@ -52,14 +52,8 @@ from carbon_market.kernel.errors import (
 )
 from carbon_market.kernel.pagination import Page, PageRequest, paginate
 from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS, compliance_account_of
-from carbon_market.ledger.models import (
-    Account,
-    AccountKind,
-    AccountStatus,
-    Holding,
-    TransactionKind,
-    UnitKind,
-)
+from carbon_market.ledger.enums import AccountKind, AccountStatus, TransactionKind
+from carbon_market.ledger.models import Account, Holding, UnitKind
 from carbon_market.ledger.transactions import service as ledger
 
 AUCTION_ACCOUNT = GOVERNMENT_ACCOUNTS[AccountKind.AUCTION]

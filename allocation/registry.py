@@ -31,7 +31,8 @@ from sqlalchemy import Executable, Select, func, select
 from sqlalchemy.orm import Session
 
 from carbon_market.emitters.models import Enterprise, EnterpriseStatus, Facility
-from carbon_market.mrv.reports.models import EmissionReport, ReportFacility, ReportStatus
+from carbon_market.mrv.reports.enums import ReportStatus
+from carbon_market.mrv.reports.models import EmissionReport, ReportFacility
 
 #: The power corrections' yearly inputs, as the file and the benchmark method name them.
 YEARLY_INPUTS = ["heat_supply_ratio", "load_rate", "heat_supplied_gj"]

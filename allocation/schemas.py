@@ -28,7 +28,7 @@ from allocation.models import (
 from allocation.rules.inputs import BenchmarkInputs
 from carbon_market.kernel.schemas import PageArgsSchema, Schema, max_places
 from carbon_market.kernel.types import MAX_ID
-from carbon_market.ledger.transactions.rules import MAX_VINTAGE, MIN_VINTAGE
+from carbon_market.ledger.rules import MAX_VINTAGE, MIN_VINTAGE
 from carbon_market.mrv.reports.schemas import MAX_STORED
 
 YEAR = validate.Range(min=2001, max=2100)

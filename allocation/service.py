@@ -34,9 +34,9 @@ from allocation.rules.engine import BREAKDOWN, Outcome, compute
 from allocation.rules.plan import Plan, copy_document, parse_plan, plan_document
 from carbon_market.compliance.penalties import uncorrected_deductions
 from carbon_market.emitters.models import Sector
+from carbon_market.kernel.access.policy import authorize, tenant_scope
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.audit.service import record, snapshot
-from carbon_market.kernel.auth.policy import authorize, tenant_scope
-from carbon_market.kernel.auth.roles import Actor
 from carbon_market.kernel.db import clock_of, transactional
 from carbon_market.kernel.errors import (
     Conflict,

@@ -105,7 +105,7 @@ def bench_issue(count: int) -> None:
     from carbon_market.emitters import bulk, importing
     from carbon_market.emitters.models import Facility
     from carbon_market.kernel import migrate
-    from carbon_market.kernel.auth.roles import Actor
+    from carbon_market.kernel.access.roles import Actor
     from carbon_market.kernel.db import make_engine, make_session_factory
     from carbon_market.ledger.transactions import service as ledger
 
@@ -173,10 +173,10 @@ def bench_auction(bidders: int, bids_each: int = 5) -> None:
     from carbon_market.emitters import bulk, importing
     from carbon_market.emitters.models import Enterprise
     from carbon_market.kernel import migrate
-    from carbon_market.kernel.auth.roles import Actor, Role
+    from carbon_market.kernel.access.roles import Actor, Role
     from carbon_market.kernel.db import make_engine, make_session_factory
     from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS
-    from carbon_market.ledger.models import AccountKind
+    from carbon_market.ledger.enums import AccountKind
     from carbon_market.ledger.transactions import service as ledger
 
     sys.path.append(str(Path(__file__).parent))
@@ -297,7 +297,7 @@ def _seed_registry(session: Any, enterprises: int, base_years: Sequence[int]) ->
 
     from carbon_market.emitters import bulk, importing
     from carbon_market.emitters.models import Facility
-    from carbon_market.kernel.auth.roles import Actor
+    from carbon_market.kernel.access.roles import Actor
     from carbon_market.mrv.factors.models import EmissionFactorSet
     from carbon_market.mrv.reports.models import EmissionReport, ReportFacility
 

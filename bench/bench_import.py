@@ -42,9 +42,9 @@ from carbon_market.emitters import bulk, importing
 from carbon_market.emitters.credit_code import make_credit_code
 from carbon_market.emitters.models import Enterprise
 from carbon_market.kernel import migrate
+from carbon_market.kernel.access.roles import Actor, Role
 from carbon_market.kernel.auth import service as auth_service
 from carbon_market.kernel.auth.models import User
-from carbon_market.kernel.auth.roles import Actor, Role
 from carbon_market.kernel.db import make_engine, make_session_factory
 
 SECTORS = ["power", "heat", "cement", "petrochemical", "other_industry", "services", "transport"]

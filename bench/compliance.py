@@ -35,7 +35,7 @@ from carbon_market.compliance import service, sweep  # noqa: E402
 from carbon_market.compliance.models import ComplianceSurrender  # noqa: E402
 from carbon_market.emitters.models import Enterprise  # noqa: E402
 from carbon_market.kernel import migrate  # noqa: E402
-from carbon_market.kernel.auth.roles import Actor  # noqa: E402
+from carbon_market.kernel.access.roles import Actor  # noqa: E402
 from carbon_market.kernel.config import Config  # noqa: E402
 from carbon_market.kernel.db import make_engine, make_session_factory  # noqa: E402
 from carbon_market.ledger.models import Account, LedgerTransaction  # noqa: E402

@@ -36,11 +36,12 @@ from sqlalchemy import make_url, select  # noqa: E402  (after the path fix above
 from carbon_market.emitters import service as emitters  # noqa: E402
 from carbon_market.emitters.credit_code import make_credit_code  # noqa: E402
 from carbon_market.kernel import migrate  # noqa: E402
-from carbon_market.kernel.auth.roles import Actor  # noqa: E402
+from carbon_market.kernel.access.roles import Actor  # noqa: E402
 from carbon_market.kernel.config import Config  # noqa: E402
 from carbon_market.kernel.db import make_engine, make_session_factory  # noqa: E402
 from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS  # noqa: E402
-from carbon_market.ledger.models import Account, AccountKind  # noqa: E402
+from carbon_market.ledger.enums import AccountKind  # noqa: E402
+from carbon_market.ledger.models import Account  # noqa: E402
 from carbon_market.ledger.transactions import service as ledger  # noqa: E402
 
 ACCOUNTS = 50

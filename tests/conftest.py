@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 from carbon_market import create_app
 from carbon_market.entrypoints.features import wire
 from carbon_market.kernel import migrate
+from carbon_market.kernel.access.roles import Actor, Role
 from carbon_market.kernel.auth import service as auth_service
-from carbon_market.kernel.auth.roles import Actor, Role
 from carbon_market.kernel.clock import FixedClock
 from carbon_market.kernel.config import Config
 from carbon_market.kernel.db import Base

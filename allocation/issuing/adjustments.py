@@ -19,12 +19,13 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from allocation.models import AllocationAdjustment, AllocationPlan, RecordStatus, Stage
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.audit.service import record
-from carbon_market.kernel.auth.roles import Actor
 from carbon_market.kernel.db import transactional
 from carbon_market.kernel.errors import FieldError, InsufficientHolding
 from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS
-from carbon_market.ledger.models import Account, AccountKind, Holding, TransactionKind
+from carbon_market.ledger.enums import AccountKind, TransactionKind
+from carbon_market.ledger.models import Account, Holding
 from carbon_market.ledger.transactions import service as ledger
 
 UNIT_KIND = "allowance"

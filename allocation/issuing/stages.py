@@ -45,9 +45,9 @@ from allocation.models import (
 from allocation.registry import registry_facilities
 from allocation.rules.engine import compute
 from allocation.service import plan_of, with_deductions
+from carbon_market.kernel.access.policy import authorize
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.audit.service import record
-from carbon_market.kernel.auth.policy import authorize
-from carbon_market.kernel.auth.roles import Actor
 from carbon_market.kernel.db import clock_of, transactional
 from carbon_market.kernel.errors import Conflict, NotFound
 from carbon_market.kernel.text import clip

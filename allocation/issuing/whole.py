@@ -23,13 +23,14 @@ from allocation.models import (
     PlanStatus,
     Stage,
 )
+from carbon_market.kernel.access.policy import authorize
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.audit.service import record
-from carbon_market.kernel.auth.policy import authorize
-from carbon_market.kernel.auth.roles import Actor
 from carbon_market.kernel.db import clock_of, transactional
 from carbon_market.kernel.errors import Conflict, FieldError, InsufficientHolding, NotFound
 from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS
-from carbon_market.ledger.models import Account, AccountKind, Holding, TransactionKind
+from carbon_market.ledger.enums import AccountKind, TransactionKind
+from carbon_market.ledger.models import Account, Holding
 from carbon_market.ledger.transactions import service as ledger
 
 UNIT_KIND = "allowance"

@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 from allocation.issuing.adjustments import available, post
 from allocation.models import AllocationAdjustment, AllocationPlan, RecordStatus, Stage
 from allocation.reserve.entrants import compliance_account, exhausted, open_plan, reserve_left
+from carbon_market.kernel.access.policy import authorize
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.audit.service import record
-from carbon_market.kernel.auth.policy import authorize
-from carbon_market.kernel.auth.roles import Actor
 from carbon_market.kernel.db import clock_of, transactional
 from carbon_market.kernel.errors import (
     Conflict,

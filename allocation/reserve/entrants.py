@@ -36,9 +36,9 @@ from allocation.rules.inputs import BenchmarkInputs
 from allocation.rules.plan import BENCHMARK, SectorRule
 from allocation.service import plan_of
 from carbon_market.emitters.models import Enterprise, EnterpriseStatus, Facility
+from carbon_market.kernel.access.policy import authorize
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.audit.service import record
-from carbon_market.kernel.auth.policy import authorize
-from carbon_market.kernel.auth.roles import Actor
 from carbon_market.kernel.db import clock_of, transactional
 from carbon_market.kernel.errors import (
     Conflict,

@@ -47,9 +47,9 @@ from allocation.reserve.entrants import (
 )
 from allocation.reserve.entrants import whole_units as _whole_units
 from allocation.rules.inputs import BenchmarkInputs
+from carbon_market.kernel.access.policy import authorize
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.audit.service import record
-from carbon_market.kernel.auth.policy import authorize
-from carbon_market.kernel.auth.roles import Actor
 from carbon_market.kernel.db import transactional
 from carbon_market.kernel.errors import Conflict
 

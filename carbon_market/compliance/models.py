@@ -6,7 +6,6 @@ penalty multiple is ``ScaledDecimal(2)``. Deadlines are calendar dates in Asia/S
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -23,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from carbon_market.compliance.enums import ComplianceStatusKind, PenaltyStatus
 from carbon_market.emitters.models import Enterprise
 from carbon_market.kernel.db import Base, enum_column_type
 from carbon_market.kernel.types import BigId, Money, ScaledDecimal
@@ -30,27 +30,6 @@ from carbon_market.ledger.models import LedgerTransaction
 
 #: Decimal places of a penalty multiple (e.g. 5, 7.5).
 MULTIPLE_SCALE = 2
-
-
-class ComplianceStatusKind(enum.StrEnum):
-    NOT_REPORTED = "not_reported"
-    REPORTED = "reported"
-    VERIFIED = "verified"
-    IN_PROGRESS = "in_progress"
-    COMPLIANT = "compliant"
-    SHORTFALL = "shortfall"
-    LATE = "late"
-    EXEMPT = "exempt"
-
-
-class PenaltyStatus(enum.StrEnum):
-    """A penalty stands (``current``) until a correction replaces it with a recomputed one
-    (``superseded``) or its shortfall drops to nothing (``cancelled``); rows are never
-    deleted and their figures never edited."""
-
-    CURRENT = "current"
-    SUPERSEDED = "superseded"
-    CANCELLED = "cancelled"
 
 
 class ComplianceYear(Base):

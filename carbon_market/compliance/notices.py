@@ -23,19 +23,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carbon_market.compliance import queries
-from carbon_market.compliance.models import (
-    CompliancePenalty,
-    ComplianceStatus,
-    ComplianceStatusKind,
-    ComplianceYear,
-    PenaltyStatus,
-)
+from carbon_market.compliance.enums import ComplianceStatusKind, PenaltyStatus
+from carbon_market.compliance.models import CompliancePenalty, ComplianceStatus, ComplianceYear
 from carbon_market.compliance.projections import compute as compute_forecast
 from carbon_market.emitters.models import Enterprise
-from carbon_market.kernel.auth.policy import authorize
-from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.access.policy import authorize
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.db import transactional
-from carbon_market.mrv.reports.models import ReportStatus
+from carbon_market.mrv.reports.enums import ReportStatus
 from carbon_market.notifications.service import Message, enqueue, enqueue_many
 
 #: Days before a deadline on which its reminder goes out.

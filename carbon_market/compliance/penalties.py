@@ -18,18 +18,13 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from carbon_market.compliance import queries
-from carbon_market.compliance.models import (
-    CompliancePenalty,
-    ComplianceStatus,
-    ComplianceStatusKind,
-    ComplianceYear,
-    PenaltyStatus,
-)
+from carbon_market.compliance.enums import ComplianceStatusKind, PenaltyStatus
+from carbon_market.compliance.models import CompliancePenalty, ComplianceStatus, ComplianceYear
 from carbon_market.compliance.rules.obligations import MAX_AMOUNT, penalty, price_window
 from carbon_market.compliance.sweep import sweep
+from carbon_market.kernel.access.policy import authorize, tenant_scope
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.audit.service import record
-from carbon_market.kernel.auth.policy import authorize, tenant_scope
-from carbon_market.kernel.auth.roles import Actor
 from carbon_market.kernel.db import clock_of, each_in_own_unit, transactional
 from carbon_market.trading.market import average_price
 

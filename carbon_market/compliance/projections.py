@@ -27,9 +27,10 @@ from carbon_market.compliance.rules.forecast import Outlook, Position, Projectio
 from carbon_market.compliance.rules.obligations import Surrendered
 from carbon_market.compliance.rules.rulebook import Rulebook
 from carbon_market.emitters.models import Enterprise
-from carbon_market.kernel.auth.policy import authorize, tenant_scope
-from carbon_market.kernel.auth.roles import Actor
-from carbon_market.ledger.models import Account, AccountKind, Holding
+from carbon_market.kernel.access.policy import authorize, tenant_scope
+from carbon_market.kernel.access.roles import Actor
+from carbon_market.ledger.enums import AccountKind
+from carbon_market.ledger.models import Account, Holding
 from carbon_market.mrv.reports.monthly import monthly_by_enterprise
 from carbon_market.trading.market import average_price
 

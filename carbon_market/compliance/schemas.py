@@ -7,10 +7,11 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from carbon_market.compliance.models import MULTIPLE_SCALE, ComplianceStatusKind
+from carbon_market.compliance.enums import ComplianceStatusKind
+from carbon_market.compliance.models import MULTIPLE_SCALE
 from carbon_market.compliance.rules.rulebook import RULEBOOKS
 from carbon_market.kernel.schemas import Schema, max_places
-from carbon_market.ledger.transactions.rules import MAX_VINTAGE, MIN_VINTAGE
+from carbon_market.ledger.rules import MAX_VINTAGE, MIN_VINTAGE
 
 YEAR = {"validate": validate.Range(min=MIN_VINTAGE, max=MAX_VINTAGE), "strict": True}
 CREDIT_CODE = {"description": "The enterprise's unified social credit code"}

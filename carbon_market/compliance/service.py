@@ -33,9 +33,9 @@ from carbon_market.compliance.rules.obligations import (
 )
 from carbon_market.compliance.rules.rulebook import RULEBOOKS, parse_rulebook, shipped_document
 from carbon_market.emitters.models import Enterprise
+from carbon_market.kernel.access.policy import authorize, tenant_scope
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.audit.service import record, snapshot
-from carbon_market.kernel.auth.policy import authorize, tenant_scope
-from carbon_market.kernel.auth.roles import Actor
 from carbon_market.kernel.db import clock_of, transactional
 from carbon_market.kernel.errors import (
     Conflict,
@@ -45,9 +45,10 @@ from carbon_market.kernel.errors import (
     ValidationFailed,
 )
 from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS
-from carbon_market.ledger.models import Account, AccountKind, TransactionKind
+from carbon_market.ledger.enums import AccountKind, TransactionKind
+from carbon_market.ledger.models import Account
+from carbon_market.ledger.rules import check_quantity_and_vintage
 from carbon_market.ledger.transactions import service as ledger
-from carbon_market.ledger.transactions.rules import check_quantity_and_vintage
 
 DEADLINES = ("reporting", "verification", "surrender")
 #: How many years after the compliance year a deadline (or an extension) may fall. Generous:

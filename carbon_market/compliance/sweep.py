@@ -17,17 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carbon_market.compliance import queries
-from carbon_market.compliance.models import (
-    ComplianceStatus,
-    ComplianceStatusKind,
-    ComplianceYear,
-)
+from carbon_market.compliance.enums import ComplianceStatusKind
+from carbon_market.compliance.models import ComplianceStatus, ComplianceYear
 from carbon_market.compliance.rules.obligations import ObligationInput, obligation
 from carbon_market.compliance.rules.status import standing
 from carbon_market.emitters.models import Enterprise
+from carbon_market.kernel.access.policy import authorize, tenant_scope
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.audit.service import record
-from carbon_market.kernel.auth.policy import authorize, tenant_scope
-from carbon_market.kernel.auth.roles import Actor
 from carbon_market.kernel.db import clock_of, each_in_own_unit, transactional
 from carbon_market.kernel.errors import Conflict
 

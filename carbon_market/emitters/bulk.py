@@ -27,9 +27,9 @@ from carbon_market.emitters.models import (
     Facility,
     Sector,
 )
+from carbon_market.kernel.access.policy import authorize
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.audit.service import record_many
-from carbon_market.kernel.auth.policy import authorize
-from carbon_market.kernel.auth.roles import Actor
 from carbon_market.kernel.clock import local_date
 from carbon_market.kernel.db import CHUNK, chunks, clock_of, transactional
 from carbon_market.kernel.errors import FieldError, ValidationFailed

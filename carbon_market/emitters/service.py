@@ -26,9 +26,9 @@ from carbon_market.emitters.models import (
     Facility,
     Sector,
 )
+from carbon_market.kernel.access.policy import authorize, tenant_scope
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.audit.service import record, snapshot
-from carbon_market.kernel.auth.policy import authorize, tenant_scope
-from carbon_market.kernel.auth.roles import Actor
 from carbon_market.kernel.clock import local_date
 from carbon_market.kernel.db import clock_of, transactional
 from carbon_market.kernel.errors import (

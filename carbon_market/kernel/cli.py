@@ -28,7 +28,7 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.config import Config, ConfigError, load_config
 from carbon_market.kernel.db import make_engine, make_session_factory
 from carbon_market.kernel.errors import DomainError, NotFound

@@ -12,8 +12,4 @@ FEATURE = Feature(
         "carbon_market.kernel.auth.api",
         "carbon_market.kernel.audit.api",
     ),
-    commands=(
-        "carbon_market.kernel.auth.cli:users",
-        "carbon_market.kernel.auth.cli:tokens",
-    ),
 )

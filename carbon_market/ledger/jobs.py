@@ -14,14 +14,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.db import transactional
-from carbon_market.ledger.models import (
-    GOVERNMENT_KINDS,
-    Account,
-    LedgerTransaction,
-    TransactionStatus,
-)
+from carbon_market.ledger.enums import GOVERNMENT_KINDS, TransactionStatus
+from carbon_market.ledger.models import Account, LedgerTransaction
 from carbon_market.ledger.transactions.expiry import Expired, expire_units
 from carbon_market.ledger.verify import verify_ledger
 from carbon_market.notifications.models import Notification

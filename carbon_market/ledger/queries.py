@@ -8,19 +8,14 @@ from datetime import datetime
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from carbon_market.kernel.auth.policy import authorize, tenant_scope
-from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.access.policy import authorize, tenant_scope
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.csv_export import csv_text
 from carbon_market.kernel.errors import NotFound
 from carbon_market.kernel.pagination import Page, PageRequest, paginate
 from carbon_market.ledger.accounts.service import find_account, get_account
-from carbon_market.ledger.models import (
-    Account,
-    LedgerTransaction,
-    Posting,
-    TransactionKind,
-    TransactionStatus,
-)
+from carbon_market.ledger.enums import TransactionKind, TransactionStatus
+from carbon_market.ledger.models import Account, LedgerTransaction, Posting
 
 
 def _visible(query: Select[LedgerTransaction], actor: Actor) -> Select[LedgerTransaction]:

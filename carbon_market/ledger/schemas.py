@@ -5,15 +5,15 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from carbon_market.kernel.schemas import PageArgsSchema, Schema
-from carbon_market.ledger.models import (
+from carbon_market.ledger.enums import (
     AccountKind,
     AccountStatus,
     TransactionKind,
     TransactionStatus,
-    TrustStatus,
 )
+from carbon_market.ledger.models import TrustStatus
 from carbon_market.ledger.posting.chain import chain_of
-from carbon_market.ledger.transactions.rules import MAX_QUANTITY, MAX_VINTAGE, MIN_VINTAGE
+from carbon_market.ledger.rules import MAX_QUANTITY, MAX_VINTAGE, MIN_VINTAGE
 
 ACCOUNT_NUMBER = {
     "example": "BJ10920852613507",

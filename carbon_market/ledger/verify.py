@@ -17,16 +17,8 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from carbon_market.ledger.models import (
-    OPEN_STATUSES,
-    Account,
-    AccountKind,
-    ChainHead,
-    Holding,
-    LedgerTransaction,
-    Posting,
-    TransactionStatus,
-)
+from carbon_market.ledger.enums import OPEN_STATUSES, AccountKind, TransactionStatus
+from carbon_market.ledger.models import Account, ChainHead, Holding, LedgerTransaction, Posting
 from carbon_market.ledger.posting.chain import (
     CHAIN_STRIPES,
     GENESIS,

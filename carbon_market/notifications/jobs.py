@@ -7,7 +7,7 @@ from datetime import date
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import Session
 
-from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.notifications import delivery
 from carbon_market.scheduler.jobs import Job
 from carbon_market.scheduler.result import JobResult

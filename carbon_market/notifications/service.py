@@ -19,8 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from carbon_market.emitters.models import Enterprise
-from carbon_market.kernel.auth.policy import authorize, tenant_scope
-from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.access.policy import authorize, tenant_scope
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.db import clock_of, config_of, transactional
 from carbon_market.kernel.errors import FieldError, NotFound, ValidationFailed
 from carbon_market.kernel.pagination import Page, PageRequest, paginate

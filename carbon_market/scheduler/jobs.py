@@ -29,7 +29,7 @@ from datetime import date, tzinfo
 from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
-from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.db import clock_of, config_of
 from carbon_market.scheduler import runs
 from carbon_market.scheduler.models import RunOutcome

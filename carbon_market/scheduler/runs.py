@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carbon_market.kernel.auth.policy import authorize
-from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.access.policy import authorize
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.db import clock_of, config_of, transactional
 from carbon_market.kernel.pagination import Page, PageRequest, paginate
 from carbon_market.kernel.text import clip, clip_start

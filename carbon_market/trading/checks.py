@@ -13,16 +13,9 @@ from sqlalchemy import BigInteger, ColumnElement, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from carbon_market.kernel.db import config_of
-from carbon_market.ledger.models import (
-    Account,
-    AccountKind,
-    Holding,
-    LedgerTransaction,
-    TransactionKind,
-    TransactionStatus,
-    UnitKind,
-)
-from carbon_market.trading.intake import replay
+from carbon_market.ledger.enums import AccountKind, TransactionKind, TransactionStatus
+from carbon_market.ledger.models import Account, Holding, LedgerTransaction, UnitKind
+from carbon_market.trading import replay
 from carbon_market.trading.models import ReferencePrice, Trade, TradeKind, TradeStatus
 from carbon_market.trading.rules.price_limits import vwap_fen
 from carbon_market.trading.rules.rulebook import Rulebook, load_rulebook

@@ -15,16 +15,10 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
-from carbon_market.kernel.auth.policy import authorize
-from carbon_market.kernel.auth.roles import Actor
-from carbon_market.ledger.models import (
-    Account,
-    AccountKind,
-    Holding,
-    LedgerTransaction,
-    TransactionKind,
-    TransactionStatus,
-)
+from carbon_market.kernel.access.policy import authorize
+from carbon_market.kernel.access.roles import Actor
+from carbon_market.ledger.enums import AccountKind, TransactionKind, TransactionStatus
+from carbon_market.ledger.models import Account, Holding, LedgerTransaction
 from carbon_market.trading import checks
 from carbon_market.trading.models import Trade, TradeStatus
 

@@ -17,8 +17,8 @@ import pandas as pd
 from sqlalchemy import BigInteger, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from carbon_market.kernel.auth.policy import authorize
-from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.access.policy import authorize
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.csv_export import schema_csv
 from carbon_market.kernel.errors import FieldError, ValidationFailed
 from carbon_market.ledger.models import Account

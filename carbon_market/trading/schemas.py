@@ -7,8 +7,8 @@ from decimal import Decimal
 from marshmallow import fields, validate
 
 from carbon_market.kernel.schemas import PageArgsSchema, Schema, max_places
+from carbon_market.ledger.rules import MAX_VINTAGE, MIN_VINTAGE
 from carbon_market.ledger.schemas import ACCOUNT_NUMBER
-from carbon_market.ledger.transactions.rules import MAX_VINTAGE, MIN_VINTAGE
 from carbon_market.trading.models import TradeKind, TradeStatus
 
 #: Prices above this are typing errors, not carbon prices (CNY per tonne).

@@ -23,9 +23,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from carbon_market.kernel.access.policy import authorize, tenant_scope
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.audit.service import record, snapshot
-from carbon_market.kernel.auth.policy import authorize, tenant_scope
-from carbon_market.kernel.auth.roles import Actor
 from carbon_market.kernel.clock import local_date
 from carbon_market.kernel.db import clock_of, config_of, each_in_own_unit, transactional
 from carbon_market.kernel.errors import (
@@ -38,11 +38,11 @@ from carbon_market.kernel.errors import (
 from carbon_market.kernel.pagination import Page, PageRequest, paginate
 from carbon_market.kernel.text import clip
 from carbon_market.ledger.accounts.service import parse_account_number
-from carbon_market.ledger.models import Account, TransactionKind
+from carbon_market.ledger.enums import TransactionKind
+from carbon_market.ledger.models import Account
+from carbon_market.ledger.rules import check_quantity_and_vintage
 from carbon_market.ledger.transactions import service as ledger
-from carbon_market.ledger.transactions.rules import check_quantity_and_vintage
-from carbon_market.trading import checks
-from carbon_market.trading.intake import replay
+from carbon_market.trading import checks, replay
 from carbon_market.trading.models import ReferencePrice, Trade, TradeKind, TradeStatus
 from carbon_market.trading.rules.price_limits import cash_amount, check_price, mode_for
 from carbon_market.trading.rules.rulebook import Settlement

@@ -17,23 +17,16 @@ from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from carbon_market.emitters.models import District
+from carbon_market.kernel.access.policy import authorize
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.audit.service import jsonable, record_many
-from carbon_market.kernel.auth.policy import authorize
-from carbon_market.kernel.auth.roles import Actor
 from carbon_market.kernel.clock import local_date
 from carbon_market.kernel.db import chunks, clock_of, config_of, transactional
 from carbon_market.kernel.errors import FieldError, ValidationFailed
 from carbon_market.kernel.tabular import Table
+from finance.projects.enums import Instrument, ProjectStatus
 from finance.projects.importing import FINANCINGS, PROJECTS, check_table
-from finance.projects.models import (
-    Disbursement,
-    Financing,
-    Instrument,
-    Project,
-    ProjectStatus,
-    ProjectStatusChange,
-    Subsector,
-)
+from finance.projects.models import Disbursement, Financing, Project, ProjectStatusChange, Subsector
 from finance.projects.rules.lifecycle import FINAL, financing_errors
 
 #: ``progress(stage, done, total)``: the CLI draws a bar with it; the API passes nothing.

@@ -20,8 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.audit.service import record, snapshot
-from carbon_market.kernel.auth.roles import Actor
 from carbon_market.kernel.db import clock_of, config_of, transactional
 from carbon_market.kernel.errors import (
     Conflict,
@@ -30,7 +30,8 @@ from carbon_market.kernel.errors import (
     RuleViolation,
     ValidationFailed,
 )
-from finance.projects.models import Disbursement, Financing, Instrument
+from finance.projects.enums import Instrument
+from finance.projects.models import Disbursement, Financing
 from finance.projects.rules.interest import (
     Drawdown,
     refinancing_amount,

@@ -23,7 +23,7 @@ from carbon_market.kernel.tabular import (
     load_rows,
     read_single_table,
 )
-from finance.projects.models import Instrument, ProjectCategory, ProjectStatus
+from finance.projects.enums import Instrument, ProjectCategory, ProjectStatus
 from finance.projects.schemas import fraction, money, tonnes
 
 PROJECTS = "projects"

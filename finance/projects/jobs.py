@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.orm import Session
 
-from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.db import config_of
 from carbon_market.scheduler.jobs import Job
 from carbon_market.scheduler.result import JobResult

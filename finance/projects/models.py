@@ -7,7 +7,6 @@ Money is ``Money`` (integer fen); tonnes and kilograms are ``ScaledDecimal(3)`` 
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -16,45 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from carbon_market.kernel.db import Base, enum_column_type
 from carbon_market.kernel.types import BigId, Money, ScaledDecimal
-
-
-class ProjectCategory(enum.StrEnum):
-    MITIGATION = "mitigation"
-    ADAPTATION = "adaptation"
-    BOTH = "both"
-
-
-class ProjectStatus(enum.StrEnum):
-    PROPOSED = "proposed"
-    ADMITTED = "admitted"
-    FINANCED = "financed"
-    UNDER_CONSTRUCTION = "under_construction"
-    OPERATING = "operating"
-    CLOSED = "closed"
-    WITHDRAWN = "withdrawn"
-
-
-class Instrument(enum.StrEnum):
-    GREEN_LOAN = "green_loan"
-    GREEN_BOND = "green_bond"
-    TRANSITION_LOAN = "transition_loan"
-    EQUITY = "equity"
-    GRANT = "grant"
-    GREEN_INSURANCE = "green_insurance"
-    CARBON_REDUCTION_SUPPORT_TOOL = "carbon_reduction_support_tool"
-    OTHER = "other"
-
-
-#: Instruments that bear interest: only these take a ``rate``.
-INTEREST_BEARING = frozenset(
-    {
-        Instrument.GREEN_LOAN,
-        Instrument.GREEN_BOND,
-        Instrument.TRANSITION_LOAN,
-        Instrument.CARBON_REDUCTION_SUPPORT_TOOL,
-        Instrument.OTHER,
-    }
-)
+from finance.projects.enums import Instrument, ProjectCategory, ProjectStatus
 
 
 class Subsector(Base):

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.audit.service import record, snapshot
-from carbon_market.kernel.auth.roles import Actor
 from carbon_market.kernel.clock import local_date
 from carbon_market.kernel.db import clock_of, transactional
 from carbon_market.kernel.errors import (

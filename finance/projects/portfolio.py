@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carbon_market.kernel.auth.policy import authorize
-from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.access.policy import authorize
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.csv_export import csv_text
 from finance.projects.models import Disbursement, Financing, Project, ReductionReport
 from finance.projects.rules import analytics

@@ -10,7 +10,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from carbon_market.emitters.schemas import CatalogueEntrySchema, CreditCodeField
 from carbon_market.kernel.schemas import CODE, PageArgsSchema, Schema, max_places
-from finance.projects.models import Instrument, ProjectCategory, ProjectStatus
+from finance.projects.enums import Instrument, ProjectCategory, ProjectStatus
 
 #: Ten trillion CNY, a trillion tonnes: beyond any project, well inside the integer columns.
 MAX_MONEY = Decimal("1e13")

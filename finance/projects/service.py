@@ -16,9 +16,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from carbon_market.emitters.models import Enterprise
+from carbon_market.kernel.access.policy import authorize
+from carbon_market.kernel.access.roles import Actor, Role
 from carbon_market.kernel.audit.service import record, snapshot
-from carbon_market.kernel.auth.policy import authorize
-from carbon_market.kernel.auth.roles import Actor, Role
 from carbon_market.kernel.clock import local_date
 from carbon_market.kernel.db import clock_of, transactional
 from carbon_market.kernel.errors import (
@@ -31,14 +31,8 @@ from carbon_market.kernel.errors import (
 )
 from carbon_market.kernel.pagination import Page, PageRequest, paginate
 from finance.projects.catalogue import catalogue_errors
-from finance.projects.models import (
-    Milestone,
-    Project,
-    ProjectCategory,
-    ProjectStatus,
-    ProjectStatusChange,
-    ReductionReport,
-)
+from finance.projects.enums import ProjectCategory, ProjectStatus
+from finance.projects.models import Milestone, Project, ProjectStatusChange, ReductionReport
 from finance.projects.rules.lifecycle import FINAL, is_allowed_transition
 
 PROJECT_FIELDS = [

@@ -43,11 +43,12 @@ from allocation.models import (
     Stage,
 )
 from carbon_market.compliance import service as compliance_service
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.auth import service as auth_service
-from carbon_market.kernel.auth.roles import Actor
 from carbon_market.ledger.accounts import service as ledger_accounts
 from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS
-from carbon_market.ledger.models import Account, AccountKind
+from carbon_market.ledger.enums import AccountKind
+from carbon_market.ledger.models import Account
 from carbon_market.ledger.transactions import service as ledger_service
 from carbon_market.mrv.factors import library as factor_library
 from carbon_market.mrv.factors.models import EmissionFactorSet, FactorSetStatus
@@ -63,7 +64,7 @@ from finance.greenpower.models import PlantKind
 from finance.projects import financing as finance_financing
 from finance.projects import monitoring as finance_monitoring
 from finance.projects import service as finance_service
-from finance.projects.models import Instrument, ProjectCategory
+from finance.projects.enums import Instrument, ProjectCategory
 from tests.api.helpers import (
     ROLES,
     Tenants,

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from carbon_market import create_app
+from carbon_market.kernel.access.roles import Role
 from carbon_market.kernel.auth.models import ApiToken
-from carbon_market.kernel.auth.roles import Role
 from carbon_market.kernel.config import ConfigError, load_config
 from tests.api.helpers import assert_problem
 from tests.factories import PASSWORD, make_user

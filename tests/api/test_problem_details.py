@@ -13,8 +13,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.auth import service as auth_service
-from carbon_market.kernel.auth.roles import Actor
 from carbon_market.kernel.clock import FixedClock
 from tests.api.helpers import PROBLEM_JSON, assert_problem, writes_nothing
 from tests.conftest import AuthActions

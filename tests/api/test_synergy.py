@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.auth.service import actor_for
 from carbon_market.mrv.reports import workflow as reports
 from tests.api.helpers import Tenants, assert_problem, writes_nothing

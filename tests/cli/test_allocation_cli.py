@@ -77,7 +77,7 @@ def test_auction_commands_open_refuse_an_early_clear_then_clear_and_settle(
     from datetime import UTC, datetime, timedelta
 
     from allocation.models import Auction, AuctionStatus
-    from carbon_market.kernel.auth.roles import Role
+    from carbon_market.kernel.access.roles import Role
     from tests.factories import make_user
 
     make_user(session, role=Role.REGULATOR, name="reg")
@@ -120,7 +120,7 @@ def test_auction_commands_open_refuse_an_early_clear_then_clear_and_settle(
 
 def test_pre_allocate_and_true_up_commands_report_what_moved(run_cli, session):
     from allocation import service
-    from carbon_market.kernel.auth.roles import Actor, Role
+    from carbon_market.kernel.access.roles import Actor, Role
     from tests.factories import make_user
 
     make_user(session, role=Role.REGULATOR, name="reg")
@@ -145,7 +145,7 @@ def _reserve_plan(session, *, facility_type):
     facility of ``facility_type`` and two regulators, ``reg`` and ``reg2``."""
     from allocation import service
     from carbon_market.emitters import service as emitters
-    from carbon_market.kernel.auth.roles import Actor, Role
+    from carbon_market.kernel.access.roles import Actor, Role
     from carbon_market.ledger.transactions import service as ledger
     from tests.factories import make_enterprise, make_user
 
@@ -253,7 +253,7 @@ def test_auction_open_refuses_a_reserve_price_of_nan_or_past_the_bound(run_cli, 
     from datetime import UTC, datetime, timedelta
 
     from allocation.models import Auction
-    from carbon_market.kernel.auth.roles import Role
+    from carbon_market.kernel.access.roles import Role
     from tests.factories import make_user
 
     make_user(session, role=Role.REGULATOR, name="reg")
@@ -271,7 +271,7 @@ def test_auction_open_refuses_a_reserve_price_of_nan_or_past_the_bound(run_cli, 
 
 
 def test_an_id_or_year_beyond_what_is_stored_is_a_usage_error_not_a_crash(run_cli, session):
-    from carbon_market.kernel.auth.roles import Role
+    from carbon_market.kernel.access.roles import Role
     from tests.factories import make_user
 
     make_user(session, role=Role.REGULATOR, name="reg")

@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 
 from carbon_market.emitters.models import Enterprise, Facility
 from carbon_market.entrypoints.cli import main
+from carbon_market.kernel.access.roles import Role
 from carbon_market.kernel.auth import service as auth_service
 from carbon_market.kernel.auth.models import User
 from carbon_market.kernel.auth.passwords import verify_password
-from carbon_market.kernel.auth.roles import Role
 from carbon_market.kernel.errors import NotAuthenticated
 from tests.factories import credit_code, make_enterprise, make_user
 

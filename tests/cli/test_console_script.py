@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select
 
+from carbon_market.kernel.access.roles import Role
 from carbon_market.kernel.auth.models import User
 from carbon_market.kernel.auth.passwords import verify_password
-from carbon_market.kernel.auth.roles import Role
 
 SCRIPT = Path(sys.executable).parent / "carbon-market"
 

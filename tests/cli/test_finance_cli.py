@@ -7,10 +7,11 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from carbon_market.kernel.auth.roles import Actor, Role
+from carbon_market.kernel.access.roles import Actor, Role
 from finance.projects import monitoring
 from finance.projects import service as projects
-from finance.projects.models import Milestone, Project, ProjectCategory
+from finance.projects.enums import ProjectCategory
+from finance.projects.models import Milestone, Project
 from tests.factories import credit_code, make_user
 
 SYSTEM = Actor.system(name="system:test")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from carbon_market.entrypoints.jobs import JOBS, find_job
 from carbon_market.entrypoints.scheduling import build_scheduler
-from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.access.roles import Actor
 from finance.projects import monitoring
 from finance.projects.models import Milestone
 from tests.cli.test_finance_cli import _project

@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from carbon_market.compliance import service as compliance
 from carbon_market.emitters.models import Enterprise
-from carbon_market.kernel.auth.roles import Actor, Role
+from carbon_market.kernel.access.roles import Actor, Role
 from carbon_market.kernel.auth.service import actor_for
 from carbon_market.kernel.clock import FixedClock
 from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS
-from carbon_market.ledger.models import AccountKind
+from carbon_market.ledger.enums import AccountKind
 from carbon_market.ledger.transactions import service as ledger
 from carbon_market.mrv.reports import workflow as reports
 from tests.factories import make_enterprise, make_user

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from carbon_market.compliance import notices, penalties, projections, service, sweep
-from carbon_market.kernel.auth.roles import Actor, Role
+from carbon_market.kernel.access.roles import Actor, Role
 from carbon_market.kernel.auth.service import actor_for
 from carbon_market.ledger.accounts import service as accounts
 from carbon_market.mrv.reports import workflow as reports

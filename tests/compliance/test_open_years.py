@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from carbon_market.compliance import notices, queries, sweep
-from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.notifications.models import Notification
 from tests.compliance.conftest import World, open_beijing
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from carbon_market.compliance import penalties, service
 from carbon_market.compliance.models import CompliancePenalty
 from carbon_market.entrypoints.jobs import find_job
-from carbon_market.kernel.auth.roles import Role
+from carbon_market.kernel.access.roles import Role
 from carbon_market.kernel.auth.service import actor_for
 from carbon_market.ledger.accounts import service as accounts
 from carbon_market.scheduler.result import JobResult

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from carbon_market.emitters import service as emitters
 from carbon_market.emitters.credit_code import make_credit_code
 from carbon_market.emitters.models import Enterprise
+from carbon_market.kernel.access.roles import Actor, Role
 from carbon_market.kernel.auth.models import User
-from carbon_market.kernel.auth.roles import Actor, Role
 
 PASSWORD = "correct-horse-battery"
 CHEAP_HASH = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)

@@ -15,7 +15,7 @@ import time
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.config import Config
 from carbon_market.kernel.db import make_engine, make_session_factory
 from carbon_market.ledger.transactions import service as ledger

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from carbon_market.kernel.auth.roles import Role
+from carbon_market.kernel.access.roles import Role
 from carbon_market.kernel.auth.service import actor_for
 from carbon_market.kernel.errors import (
     AccountNotUsable,
@@ -21,7 +21,7 @@ from carbon_market.ledger.accounts.service import (
     set_account_status,
     set_transfer_limit,
 )
-from carbon_market.ledger.models import AccountStatus, TransactionStatus
+from carbon_market.ledger.enums import AccountStatus, TransactionStatus
 from carbon_market.ledger.transactions import service as ledger
 from tests.factories import make_user
 from tests.ledger.conftest import RESERVE, RETIREMENT

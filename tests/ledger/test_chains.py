@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, text
 
-from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.db import transactional
 from carbon_market.ledger.models import ChainHead, LedgerTransaction
 from carbon_market.ledger.posting.chain import (

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from carbon_market.ledger.models import LedgerTransaction, Posting, TransactionStatus
+from carbon_market.ledger.enums import TransactionStatus
+from carbon_market.ledger.models import LedgerTransaction, Posting
 from carbon_market.ledger.verify import verify_ledger
 
 ROOT = Path(__file__).resolve().parents[2]

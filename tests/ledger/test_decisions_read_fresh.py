@@ -17,7 +17,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from carbon_market.kernel.errors import Conflict
-from carbon_market.ledger.models import TransactionStatus
+from carbon_market.ledger.enums import TransactionStatus
 from carbon_market.ledger.transactions import service as ledger
 from tests.ledger.helpers import reload
 

@@ -12,7 +12,7 @@ import pytest
 
 from carbon_market.kernel.config import Config
 from carbon_market.kernel.db import config_of
-from carbon_market.ledger.models import TransactionStatus
+from carbon_market.ledger.enums import TransactionStatus
 from carbon_market.ledger.transactions import service as ledger
 
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from carbon_market.kernel.auth.roles import Role
+from carbon_market.kernel.access.roles import Role
 from carbon_market.kernel.auth.service import actor_for
 from carbon_market.kernel.errors import (
     Conflict,
@@ -19,7 +19,8 @@ from carbon_market.kernel.errors import (
     NotFound,
     PermissionDenied,
 )
-from carbon_market.ledger.models import LedgerTransaction, TransactionKind, TransactionStatus
+from carbon_market.ledger.enums import TransactionKind, TransactionStatus
+from carbon_market.ledger.models import LedgerTransaction
 from carbon_market.ledger.transactions import service as ledger
 from tests.factories import make_user
 from tests.ledger.helpers import count, reload, snapshot

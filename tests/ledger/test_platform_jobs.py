@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import func, select, text, update
 
 from carbon_market.entrypoints.jobs import find_job
-from carbon_market.ledger.models import LedgerTransaction, TransactionKind, UnitKind
+from carbon_market.ledger.enums import TransactionKind
+from carbon_market.ledger.models import LedgerTransaction, UnitKind
 from carbon_market.ledger.transactions.expiry import last_valid_vintage
 from carbon_market.notifications.models import Notification
 from carbon_market.scheduler.jobs import run_job

@@ -109,8 +109,8 @@ def test_every_revision_has_a_downgrade_that_runs(empty_database: str) -> None:
 
 def test_upgrade_seeds_the_packaged_cn_default_factor_set_exactly(empty_database: str) -> None:
     # The migration inlines the rows; a changed data file needs a new revision (a new version).
+    from carbon_market.mrv.calculator.factor_sets import default_library
     from carbon_market.mrv.factors.rows import SetHeader, read_factor_file, to_factor_set
-    from carbon_market.mrv.factors.sets import default_library
 
     migrate.upgrade(empty_database)
     engine = make_engine(empty_database)

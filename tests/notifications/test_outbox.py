@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, func, select
 
-from carbon_market.kernel.auth.roles import Role
+from carbon_market.kernel.access.roles import Role
 from carbon_market.kernel.errors import NotFound, ValidationFailed
 from carbon_market.notifications import service as outbox
 from carbon_market.notifications.models import DeliveryStatus, Notification

@@ -19,10 +19,11 @@ from allocation.models import AllocationAdjustment, AllocationPlan, Auction, Auc
 from allocation.reserve import decisions, entrants
 from allocation.rules.inputs import BenchmarkInputs
 from carbon_market.emitters import service as emitters
-from carbon_market.kernel.auth.roles import Actor, Role
+from carbon_market.kernel.access.roles import Actor, Role
 from carbon_market.kernel.auth.service import actor_for
 from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS
-from carbon_market.ledger.models import AccountKind, LedgerTransaction
+from carbon_market.ledger.enums import AccountKind
+from carbon_market.ledger.models import LedgerTransaction
 from carbon_market.ledger.transactions import service as ledger
 from carbon_market.ledger.verify import verify_ledger
 from tests.factories import make_enterprise, make_user

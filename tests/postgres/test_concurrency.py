@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from carbon_market.emitters import service as emitters
 from carbon_market.emitters.models import Enterprise, EnterpriseStatus
-from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.errors import Conflict, InvalidStatusTransition
 from carbon_market.ledger.models import Account
 from tests.factories import credit_code, make_enterprise

@@ -9,10 +9,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.errors import RuleViolation
 from finance.projects import financing, service
-from finance.projects.models import Disbursement, Instrument, ProjectCategory
+from finance.projects.enums import Instrument, ProjectCategory
+from finance.projects.models import Disbursement
 from tests.factories import credit_code
 from tests.postgres.test_concurrency import WORKERS, _race
 

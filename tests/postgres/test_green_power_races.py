@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.access.roles import Actor
 from finance.greenpower import certificates, registry
 from finance.greenpower.models import CertificateBlock, GreenClaim, PlantKind
 from tests.factories import make_enterprise

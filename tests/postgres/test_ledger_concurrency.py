@@ -21,19 +21,13 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from carbon_market.kernel.auth.roles import Actor, Role
+from carbon_market.kernel.access.roles import Actor, Role
 from carbon_market.kernel.auth.service import actor_for
 from carbon_market.kernel.config import Config
 from carbon_market.kernel.errors import DomainError, InsufficientHolding
 from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS
-from carbon_market.ledger.models import (
-    Account,
-    AccountKind,
-    Holding,
-    LedgerTransaction,
-    Posting,
-    TransactionStatus,
-)
+from carbon_market.ledger.enums import AccountKind, TransactionStatus
+from carbon_market.ledger.models import Account, Holding, LedgerTransaction, Posting
 from carbon_market.ledger.transactions import service as ledger
 from carbon_market.ledger.transactions.idempotency import run_idempotent
 from carbon_market.ledger.verify import verify_ledger

@@ -16,11 +16,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from carbon_market.kernel.auth.roles import Actor, Role
+from carbon_market.kernel.access.roles import Actor, Role
 from carbon_market.kernel.auth.service import actor_for
 from carbon_market.kernel.errors import Conflict
 from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS
-from carbon_market.ledger.models import AccountKind, Holding, LedgerTransaction
+from carbon_market.ledger.enums import AccountKind
+from carbon_market.ledger.models import Holding, LedgerTransaction
 from carbon_market.ledger.transactions import service as ledger
 from carbon_market.ledger.verify import verify_ledger
 from tests.factories import make_enterprise, make_user

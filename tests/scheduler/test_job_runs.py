@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from carbon_market.entrypoints.scheduling import _runner
-from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.notifications.models import Notification
 from carbon_market.notifications.service import enqueue
 from carbon_market.scheduler.jobs import Job, run_job

@@ -21,12 +21,13 @@ from carbon_market.emitters.models import (
     EnterpriseStatusChange,
     Facility,
 )
+from carbon_market.kernel.access.roles import Role
 from carbon_market.kernel.audit.models import AuditEvent
-from carbon_market.kernel.auth.roles import Role
 from carbon_market.kernel.auth.service import actor_for
 from carbon_market.kernel.errors import PermissionDenied, ValidationFailed
 from carbon_market.ledger.accounts.numbers import is_valid_account_number
-from carbon_market.ledger.models import Account, AccountKind
+from carbon_market.ledger.enums import AccountKind
+from carbon_market.ledger.models import Account
 from tests.factories import credit_code, make_enterprise, make_user
 
 ENTERPRISE_HEADER = ["credit_code", "name", "name_en", "sector", "district", "contact_name"]

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from carbon_market.emitters import service as emitters
 from carbon_market.emitters.models import EnterpriseStatus, Sector
+from carbon_market.kernel.access.roles import Role
 from carbon_market.kernel.audit.models import AuditEvent
-from carbon_market.kernel.auth.roles import Role
 from carbon_market.kernel.auth.service import actor_for
 from carbon_market.kernel.errors import (
     Conflict,
@@ -20,7 +20,8 @@ from carbon_market.kernel.errors import (
     ValidationFailed,
 )
 from carbon_market.ledger.accounts.numbers import is_valid_account_number
-from carbon_market.ledger.models import Account, AccountKind, AccountStatus
+from carbon_market.ledger.enums import AccountKind, AccountStatus
+from carbon_market.ledger.models import Account
 from tests.factories import credit_code, make_enterprise, make_user
 
 A, R, S, X = (

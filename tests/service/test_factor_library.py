@@ -10,16 +10,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from carbon_market.emitters.importing import UnreadableFile
+from carbon_market.kernel.access.roles import Actor, Role
 from carbon_market.kernel.audit.models import AuditEvent
-from carbon_market.kernel.auth.roles import Actor, Role
 from carbon_market.kernel.auth.service import actor_for
 from carbon_market.kernel.errors import PermissionDenied, RuleViolation, ValidationFailed
 from carbon_market.kernel.pagination import PageRequest
 from carbon_market.mrv.calculator.emissions import calculate, parse_request, result_as_json
+from carbon_market.mrv.calculator.factor_sets import FactorLibrary, default_library
 from carbon_market.mrv.factors import library as lib
 from carbon_market.mrv.factors.models import EmissionFactor, EmissionFactorSet, FactorSetStatus
 from carbon_market.mrv.factors.schemas import FactorRowSchema
-from carbon_market.mrv.factors.sets import FactorLibrary, default_library
 from tests.factories import make_enterprise, make_user
 from tests.factories.factors import small_rows, small_set
 

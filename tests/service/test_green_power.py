@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from carbon_market.kernel.auth.roles import Actor, Role
+from carbon_market.kernel.access.roles import Actor, Role
 from carbon_market.kernel.auth.service import actor_for
 from carbon_market.kernel.errors import Conflict, NotFound, RuleViolation, ValidationFailed
 from carbon_market.kernel.pagination import PageRequest

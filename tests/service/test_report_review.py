@@ -10,13 +10,14 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from carbon_market.kernel.auth.roles import Actor, Role
+from carbon_market.kernel.access.roles import Actor, Role
 from carbon_market.kernel.auth.service import actor_for
 from carbon_market.kernel.errors import FourEyesViolation
 from carbon_market.kernel.pagination import PageRequest
 from carbon_market.mrv.reports import workflow as svc
+from carbon_market.mrv.reports.enums import ReportStatus
 from carbon_market.mrv.reports.indicators import Output
-from carbon_market.mrv.reports.models import EmissionReport, ReportStatus
+from carbon_market.mrv.reports.models import EmissionReport
 from tests.factories import make_enterprise, make_user
 
 #: cn-default: electricity 400 MWh × 0.5366 = 214.64 t (January), 600 × 0.5366 = 321.96 t

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from carbon_market.kernel.access.roles import Actor, Role
 from carbon_market.kernel.audit.models import AuditEvent
-from carbon_market.kernel.auth.roles import Actor, Role
 from carbon_market.kernel.auth.service import actor_for
 from carbon_market.kernel.errors import (
     Conflict,
@@ -25,7 +25,8 @@ from carbon_market.kernel.errors import (
 from carbon_market.kernel.pagination import PageRequest
 from carbon_market.mrv.factors.models import EmissionFactorSet
 from carbon_market.mrv.reports import workflow as svc
-from carbon_market.mrv.reports.models import EmissionReport, ReportStatus, ReportStream
+from carbon_market.mrv.reports.enums import ReportStatus
+from carbon_market.mrv.reports.models import EmissionReport, ReportStream
 from tests.factories import make_enterprise, make_user
 
 YEAR = 2025

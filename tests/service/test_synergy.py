@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from carbon_market.kernel.auth.roles import Actor, Role
+from carbon_market.kernel.access.roles import Actor, Role
 from carbon_market.kernel.auth.service import actor_for
 from carbon_market.kernel.errors import PermissionDenied, ValidationFailed
 from carbon_market.mrv.synergy.service import get_synergy_view

@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from carbon_market.kernel.access.roles import Role
 from carbon_market.kernel.audit.models import AuditEvent
 from carbon_market.kernel.auth import service as auth_service
 from carbon_market.kernel.auth.passwords import MIN_PASSWORD_LENGTH, dummy_hash, verify_password
-from carbon_market.kernel.auth.roles import Role
 from carbon_market.kernel.auth.service import actor_for
 from carbon_market.kernel.errors import (
     Conflict,

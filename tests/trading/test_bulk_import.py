@@ -23,7 +23,8 @@ from sqlalchemy import select
 from carbon_market.kernel.audit.models import AuditEvent
 from carbon_market.kernel.config import Config
 from carbon_market.kernel.errors import Conflict, DomainError, ValidationFailed
-from carbon_market.ledger.models import LedgerTransaction, TransactionKind
+from carbon_market.ledger.enums import TransactionKind
+from carbon_market.ledger.models import LedgerTransaction
 from carbon_market.ledger.verify import verify_ledger
 from carbon_market.trading import service as trading
 from carbon_market.trading.intake import trade_file as bulk

@@ -15,7 +15,8 @@ from carbon_market.kernel.errors import (
     ValidationFailed,
 )
 from carbon_market.ledger.accounts import service as accounts
-from carbon_market.ledger.models import AccountStatus, LedgerTransaction, TransactionKind
+from carbon_market.ledger.enums import AccountStatus, TransactionKind
+from carbon_market.ledger.models import LedgerTransaction
 from carbon_market.ledger.verify import verify_ledger
 from carbon_market.trading.models import TradeKind, TradeStatus
 from tests.trading.conftest import (

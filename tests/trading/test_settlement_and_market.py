@@ -15,7 +15,8 @@ from sqlalchemy import select
 from carbon_market.kernel.config import Config
 from carbon_market.kernel.errors import RuleViolation
 from carbon_market.ledger.accounts import service as accounts
-from carbon_market.ledger.models import Account, AccountStatus
+from carbon_market.ledger.enums import AccountStatus
+from carbon_market.ledger.models import Account
 from carbon_market.trading import market as market_service
 from carbon_market.trading import service as trading
 from carbon_market.trading.intake import trade_file as bulk

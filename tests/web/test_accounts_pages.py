@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 import io
 
-from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.ledger.accounts.numbers import make_account_number
 from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS
-from carbon_market.ledger.models import AccountKind
+from carbon_market.ledger.enums import AccountKind
 from carbon_market.ledger.transactions import service as ledger
 from tests.api.helpers import OWN_FUNDED, VINTAGE
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from carbon_market.compliance import penalties, service
 from carbon_market.entrypoints.web import views
-from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.auth.service import actor_for
 from carbon_market.kernel.clock import FixedClock
 from carbon_market.ledger.accounts import service as accounts

@@ -12,8 +12,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from carbon_market.kernel.access.roles import Actor, Role
 from carbon_market.kernel.auth import service as auth_service
-from carbon_market.kernel.auth.roles import Actor, Role
 from carbon_market.kernel.errors import PermissionDenied
 from carbon_market.mrv.reports import workflow as reports
 from tests.api.helpers import Tenants, moves_nothing

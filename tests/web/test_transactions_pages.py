@@ -9,7 +9,7 @@ import pytest
 
 from carbon_market.ledger.accounts.numbers import make_account_number
 from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS
-from carbon_market.ledger.models import AccountKind
+from carbon_market.ledger.enums import AccountKind
 from tests.api.helpers import (
     OWN_FUNDED,
     PENDING_QUANTITY,

@@ -50,14 +50,15 @@ from carbon_market.compliance.rules.obligations import (
 )
 from carbon_market.compliance.sweep import COLUMNS, STATUS, sweep_one
 from carbon_market.emitters.models import Enterprise
+from carbon_market.kernel.access.policy import authorize, tenant_scope
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.audit.service import record
-from carbon_market.kernel.auth.policy import authorize, tenant_scope
-from carbon_market.kernel.auth.roles import Actor
 from carbon_market.kernel.db import clock_of, each_in_own_unit, transactional
 from carbon_market.kernel.errors import Conflict, NotFound
 from carbon_market.ledger.models import Account
 from carbon_market.mrv.reports import workflow as reports
-from carbon_market.mrv.reports.models import EmissionReport, ReportStatus
+from carbon_market.mrv.reports.enums import ReportStatus
+from carbon_market.mrv.reports.models import EmissionReport
 from carbon_market.notifications.service import enqueue
 
 SHORTFALL = COLUMNS.index("shortfall_t")

@@ -21,15 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carbon_market.compliance import queries
-from carbon_market.compliance.models import (
-    ComplianceCorrection,
-    CompliancePenalty,
-    ComplianceYear,
-    PenaltyStatus,
-)
+from carbon_market.compliance.enums import PenaltyStatus
+from carbon_market.compliance.models import ComplianceCorrection, CompliancePenalty, ComplianceYear
 from carbon_market.compliance.rules.obligations import MAX_AMOUNT, penalty
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.audit.service import record
-from carbon_market.kernel.auth.roles import Actor
 from carbon_market.kernel.db import clock_of
 
 

@@ -21,8 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from carbon_market.compliance.models import ComplianceStatusKind as S
-from carbon_market.mrv.reports.models import ReportStatus
+from carbon_market.compliance.enums import ComplianceStatusKind as S
+from carbon_market.mrv.reports.enums import ReportStatus
 
 BEFORE_APPROVAL: dict[str, S] = {
     ReportStatus.SUBMITTED.value: S.REPORTED,

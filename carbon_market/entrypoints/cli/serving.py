@@ -7,9 +7,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carbon_market.kernel import cli
+from carbon_market.kernel.access.roles import Role
 from carbon_market.kernel.auth import service as auth_service
 from carbon_market.kernel.auth.models import User
-from carbon_market.kernel.auth.roles import Role
 from carbon_market.kernel.db import make_engine
 
 

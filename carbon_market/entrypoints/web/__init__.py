@@ -3,7 +3,7 @@
 Regulators, enterprises, verifiers, finance officers and auditors read the platform in a
 browser: their accounts and statements, reports, the market, compliance and the project
 library. Every page calls the service functions the API calls, with the signed-in user's
-:class:`~carbon_market.kernel.auth.roles.Actor`, so the same authorization and tenancy hold (an
+:class:`~carbon_market.kernel.access.roles.Actor`, so the same authorization and tenancy hold (an
 enterprise user sees its own enterprise only). The actions so far: requesting a transfer and
 deciding on a transaction (``ledger_pages.py``) and the emission report's workflow steps
 (``report_actions.py``), through the same service functions, four-eyes rules and

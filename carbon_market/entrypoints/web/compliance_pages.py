@@ -10,14 +10,14 @@ from __future__ import annotations
 from flask import request
 
 from carbon_market.compliance import penalties, service, sweep
-from carbon_market.compliance.models import ComplianceStatusKind
+from carbon_market.compliance.enums import ComplianceStatusKind
 from carbon_market.compliance.schemas import (
     PenaltySchema,
     StatusArgsSchema,
     StatusRowSchema,
     YearSchema,
 )
-from carbon_market.entrypoints.web.signin import web_actor
+from carbon_market.entrypoints.web.actor import web_actor
 from carbon_market.entrypoints.web.views import (
     bp,
     page_of_rows,

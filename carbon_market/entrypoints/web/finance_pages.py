@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from carbon_market.entrypoints.web.signin import web_actor
+from carbon_market.entrypoints.web.actor import web_actor
 from carbon_market.entrypoints.web.views import bp, query_args, render, requested_page
-from carbon_market.kernel.auth.policy import is_allowed
+from carbon_market.kernel.access.policy import is_allowed
 from carbon_market.kernel.http import db_session
 from finance.projects import financing, monitoring, portfolio
 from finance.projects import service as svc
-from finance.projects.models import ProjectCategory, ProjectStatus
+from finance.projects.enums import ProjectCategory, ProjectStatus
 from finance.projects.schemas import (
     DisbursementSchema,
     FinancingSchema,

@@ -21,20 +21,16 @@ from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 
-from carbon_market.entrypoints.web.signin import web_actor
+from carbon_market.entrypoints.web.actor import web_actor
 from carbon_market.entrypoints.web.views import bp, load_form, query_args, render, requested_page
-from carbon_market.kernel.auth.policy import is_allowed
-from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.access.policy import is_allowed
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.errors import DomainError, FieldError, ValidationFailed
 from carbon_market.kernel.http import db_session
 from carbon_market.ledger import queries
 from carbon_market.ledger.accounts import service as accounts
-from carbon_market.ledger.models import (
-    OPEN_STATUSES,
-    LedgerTransaction,
-    TransactionKind,
-    TransactionStatus,
-)
+from carbon_market.ledger.enums import OPEN_STATUSES, TransactionKind, TransactionStatus
+from carbon_market.ledger.models import LedgerTransaction
 from carbon_market.ledger.schemas import (
     TransactionQueryArgsSchema,
     TransactionSchema,

@@ -8,8 +8,8 @@ from typing import Any
 
 from flask import Response, url_for
 
+from carbon_market.entrypoints.web.actor import web_actor
 from carbon_market.entrypoints.web.charts import market_charts
-from carbon_market.entrypoints.web.signin import web_actor
 from carbon_market.entrypoints.web.views import bp, csp_nonce, query_args, render
 from carbon_market.kernel.clock import local_date
 from carbon_market.kernel.db import clock_of, config_of

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Response
 
-from carbon_market.entrypoints.web.signin import web_actor
+from carbon_market.entrypoints.web.actor import web_actor
 from carbon_market.entrypoints.web.views import bp, render, requested_page
-from carbon_market.kernel.auth.policy import is_allowed
+from carbon_market.kernel.access.policy import is_allowed
 from carbon_market.kernel.http import csv_response, db_session
 from carbon_market.kernel.pagination import PageRequest
 from carbon_market.ledger import queries

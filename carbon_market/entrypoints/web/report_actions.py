@@ -17,8 +17,8 @@ from typing import Any
 from flask import flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
+from carbon_market.entrypoints.web.actor import web_actor
 from carbon_market.entrypoints.web.reports_pages import Refusal, report_page
-from carbon_market.entrypoints.web.signin import web_actor
 from carbon_market.entrypoints.web.views import bp, load_form
 from carbon_market.kernel.errors import DomainError
 from carbon_market.kernel.http import db_session

@@ -11,16 +11,16 @@ from dataclasses import dataclass
 
 from flask import request
 
-from carbon_market.entrypoints.web.signin import web_actor
+from carbon_market.entrypoints.web.actor import web_actor
 from carbon_market.entrypoints.web.views import bp, query_filters, render, requested_page
+from carbon_market.kernel.access.policy import is_allowed
 from carbon_market.kernel.auth import service as auth_service
-from carbon_market.kernel.auth.policy import is_allowed
 from carbon_market.kernel.db import config_of
 from carbon_market.kernel.errors import DomainError
 from carbon_market.kernel.http import db_session
 from carbon_market.kernel.pagination import PageRequest
 from carbon_market.mrv.reports import workflow as reports
-from carbon_market.mrv.reports.models import ReportStatus
+from carbon_market.mrv.reports.enums import ReportStatus
 from carbon_market.mrv.reports.schemas import (
     ReportQueryArgsSchema,
     ReportSchema,

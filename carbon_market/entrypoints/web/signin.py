@@ -16,31 +16,16 @@ from werkzeug.wrappers import Response as BaseResponse
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from carbon_market.entrypoints.web.actor import TOKEN, TOKEN_ID, web_actor
 from carbon_market.entrypoints.web.views import bp
 from carbon_market.kernel.auth import service as auth_service
-from carbon_market.kernel.auth.roles import Actor
 from carbon_market.kernel.errors import NotAuthenticated
 from carbon_market.kernel.http import db_session
-
-#: The session keys of a sign-in.
-TOKEN, TOKEN_ID = "web_token", "web_token_id"
 
 
 class SignInForm(FlaskForm):
     name = StringField("User name", validators=[DataRequired(), Length(max=64)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
-
-
-def web_actor() -> Actor:
-    """The signed-in user; NotAuthenticated (→ the sign-in page) when there is none or the
-    token expired or was revoked."""
-    if "web_actor" not in g:
-        token = session.get(TOKEN)
-        if not token:
-            raise NotAuthenticated("sign in first")
-        g.web_actor = auth_service.authenticate(db_session(), token, g.get("request_id"))
-    actor: Actor = g.web_actor
-    return actor
 
 
 def _safe_next(target: str | None) -> str:

@@ -13,8 +13,9 @@ from flask_wtf.csrf import CSRFProtect
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import HTTPException
 
-from carbon_market.kernel.auth.policy import is_allowed
-from carbon_market.kernel.auth.roles import Actor
+from carbon_market.entrypoints.web.actor import web_actor
+from carbon_market.kernel.access.policy import is_allowed
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.errors import (
     DomainError,
     FieldError,
@@ -189,8 +190,6 @@ def _error_page(
 
 def render(template: str, **context: Any) -> str:
     """A page of the web UI, with the signed-in user (``actor``) for the navigation."""
-    from carbon_market.entrypoints.web.signin import web_actor
-
     return render_template(f"web/{template}", actor=web_actor(), **context)
 
 

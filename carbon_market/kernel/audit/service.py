@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from carbon_market.kernel.access.policy import authorize
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.audit.models import AuditEvent
-from carbon_market.kernel.auth.policy import authorize
-from carbon_market.kernel.auth.roles import Actor
 from carbon_market.kernel.db import chunks, clock_of
 from carbon_market.kernel.pagination import Page, PageRequest, paginate
 from carbon_market.kernel.rawsql import Cursor

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from carbon_market.kernel.auth.roles import Role
+from carbon_market.kernel.access.roles import Role
 from carbon_market.kernel.db import Base, enum_column_type
 from carbon_market.kernel.types import BigId
 

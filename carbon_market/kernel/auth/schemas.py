@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from carbon_market.kernel.auth.roles import Role
+from carbon_market.kernel.access.roles import Role
 from carbon_market.kernel.schemas import Schema
 
 NAME = validate.Regexp(r"^[A-Za-z0-9._@-]{2,64}$", error="2-64 letters, digits or . _ @ -")

@@ -7,6 +7,8 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from carbon_market.kernel.access.policy import authorize
+from carbon_market.kernel.access.roles import Actor, Role
 from carbon_market.kernel.audit.service import record
 from carbon_market.kernel.auth import tenants
 from carbon_market.kernel.auth.models import ApiToken, User
@@ -16,8 +18,6 @@ from carbon_market.kernel.auth.passwords import (
     hash_password,
     verify_password,
 )
-from carbon_market.kernel.auth.policy import authorize
-from carbon_market.kernel.auth.roles import Actor, Role
 from carbon_market.kernel.auth.tokens import display_prefix, generate_token, hash_token
 from carbon_market.kernel.db import clock_of, transactional
 from carbon_market.kernel.errors import (

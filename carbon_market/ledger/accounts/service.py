@@ -10,9 +10,9 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from carbon_market.emitters.models import Enterprise
+from carbon_market.kernel.access.policy import authorize, tenant_scope
+from carbon_market.kernel.access.roles import Actor, Role
 from carbon_market.kernel.audit.service import record
-from carbon_market.kernel.auth.policy import authorize, tenant_scope
-from carbon_market.kernel.auth.roles import Actor, Role
 from carbon_market.kernel.db import chunks, clock_of, transactional
 from carbon_market.kernel.errors import (
     Conflict,
@@ -29,15 +29,9 @@ from carbon_market.ledger.accounts.numbers import (
     make_account_number,
     normalize_account_number,
 )
-from carbon_market.ledger.models import (
-    KIND_CODES,
-    Account,
-    AccountKind,
-    AccountStatus,
-    Holding,
-    UnitKind,
-)
-from carbon_market.ledger.transactions.rules import MAX_QUANTITY
+from carbon_market.ledger.enums import KIND_CODES, AccountKind, AccountStatus
+from carbon_market.ledger.models import Account, Holding, UnitKind
+from carbon_market.ledger.rules import MAX_QUANTITY
 
 #: The accounts a regulator moves units out of; other accounts are corrected by reversal.
 REGULATOR_SOURCES = frozenset({AccountKind.GOVERNMENT_RESERVE, AccountKind.AUCTION})

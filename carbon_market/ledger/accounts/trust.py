@@ -10,9 +10,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from carbon_market.kernel.access.policy import authorize
+from carbon_market.kernel.access.roles import Actor, Role
 from carbon_market.kernel.audit.service import record
-from carbon_market.kernel.auth.policy import authorize
-from carbon_market.kernel.auth.roles import Actor, Role
 from carbon_market.kernel.db import clock_of, transactional
 from carbon_market.kernel.errors import Conflict, FieldError, FourEyesViolation, NotFound
 from carbon_market.ledger.accounts.service import can_see, find_account, get_account

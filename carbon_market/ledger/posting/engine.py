@@ -29,7 +29,7 @@ from carbon_market.kernel import rawsql
 from carbon_market.kernel.audit.service import audit_insert_sql
 from carbon_market.kernel.errors import FieldError, InsufficientHolding
 from carbon_market.kernel.text import json_text
-from carbon_market.ledger.models import TransactionKind, TransactionStatus
+from carbon_market.ledger.enums import TransactionKind, TransactionStatus
 from carbon_market.ledger.posting.chain import (
     ChainedPosting,
     ChainEntry,

@@ -20,18 +20,12 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.db import clock_of, transactional
 from carbon_market.kernel.errors import PermissionDenied
 from carbon_market.ledger.accounts.service import government_account
-from carbon_market.ledger.models import (
-    Account,
-    AccountKind,
-    Holding,
-    TransactionKind,
-    TransactionStatus,
-    UnitKind,
-)
+from carbon_market.ledger.enums import AccountKind, TransactionKind, TransactionStatus
+from carbon_market.ledger.models import Account, Holding, UnitKind
 from carbon_market.ledger.posting import engine
 
 

@@ -29,7 +29,7 @@ from sqlalchemy import ColumnElement, and_, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.db import clock_of, transactional
 from carbon_market.kernel.errors import Conflict, FieldError, IdempotencyMismatch, ValidationFailed
 from carbon_market.ledger.models import IdempotencyRecord

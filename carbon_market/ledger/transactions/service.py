@@ -25,9 +25,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.instrumentation import manager_of_class
 
+from carbon_market.kernel.access.policy import authorize
+from carbon_market.kernel.access.roles import Actor, Role
 from carbon_market.kernel.audit.service import record
-from carbon_market.kernel.auth.policy import authorize
-from carbon_market.kernel.auth.roles import Actor, Role
 from carbon_market.kernel.db import clock_of, config_of, each_in_own_unit, transactional
 from carbon_market.kernel.errors import (
     AccountNotUsable,
@@ -46,25 +46,23 @@ from carbon_market.ledger.accounts.service import (
     government_account,
     parse_account_number,
 )
-from carbon_market.ledger.models import (
+from carbon_market.ledger.enums import (
     GOVERNMENT_KINDS,
     OPEN_STATUSES,
-    Account,
     AccountKind,
     AccountStatus,
-    LedgerTransaction,
     TransactionKind,
     TransactionStatus,
+)
+from carbon_market.ledger.models import (
+    Account,
+    LedgerTransaction,
     TrustedAccount,
     TrustStatus,
     UnitKind,
 )
 from carbon_market.ledger.posting import engine
-from carbon_market.ledger.transactions.rules import (
-    check_quantity_and_vintage,
-    needs_delay,
-    transfer_kind,
-)
+from carbon_market.ledger.rules import check_quantity_and_vintage, needs_delay, transfer_kind
 
 #: The transfer path reads accounts as plain rows; the decision paths load ORM objects.
 AnyAccount = Account | AccountRef

@@ -50,6 +50,13 @@ from decimal import (
 from types import MappingProxyType
 from typing import Any
 
+from carbon_market.mrv.calculator.factor_sets import (
+    POLLUTANTS,
+    ZERO_POLLUTANTS,
+    FactorLibrary,
+    FactorSet,
+    PollutantFactors,
+)
 from carbon_market.mrv.calculator.streams import (
     CODE_KEY,
     COMMON_KEYS,
@@ -66,13 +73,6 @@ from carbon_market.mrv.calculator.streams import (
     validate,
 )
 from carbon_market.mrv.calculator.units import EXACT
-from carbon_market.mrv.factors.sets import (
-    POLLUTANTS,
-    ZERO_POLLUTANTS,
-    FactorLibrary,
-    FactorSet,
-    PollutantFactors,
-)
 
 __all__ = [
     "CODE_KEY",

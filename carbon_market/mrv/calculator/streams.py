@@ -19,6 +19,13 @@ from types import MappingProxyType
 from typing import Any
 
 from carbon_market.kernel.errors import FieldError, ValidationFailed
+from carbon_market.mrv.calculator.factor_sets import (
+    POLLUTANTS,
+    FactorLibrary,
+    FactorSet,
+    UnknownFactorSet,
+    default_library,
+)
 from carbon_market.mrv.calculator.units import (
     BASE_UNITS,
     Dimension,
@@ -26,13 +33,6 @@ from carbon_market.mrv.calculator.units import (
     get_unit,
     require_dimension,
     to_base,
-)
-from carbon_market.mrv.factors.sets import (
-    POLLUTANTS,
-    FactorLibrary,
-    FactorSet,
-    UnknownFactorSet,
-    default_library,
 )
 
 #: Largest accepted quantity or factor (exclusive) and most significant digits (and decimal

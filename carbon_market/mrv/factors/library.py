@@ -22,9 +22,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from carbon_market.kernel.access.policy import authorize
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.audit.service import record, snapshot
-from carbon_market.kernel.auth.policy import authorize
-from carbon_market.kernel.auth.roles import Actor
 from carbon_market.kernel.db import clock_of, transactional
 from carbon_market.kernel.errors import (
     Conflict,
@@ -34,6 +34,7 @@ from carbon_market.kernel.errors import (
     ValidationFailed,
 )
 from carbon_market.kernel.pagination import Page, PageRequest, paginate
+from carbon_market.mrv.calculator.factor_sets import FactorSet
 from carbon_market.mrv.factors import rows as factor_rows
 from carbon_market.mrv.factors.models import (
     EmissionFactor,
@@ -42,7 +43,6 @@ from carbon_market.mrv.factors.models import (
     FactorSetStatus,
 )
 from carbon_market.mrv.factors.rows import FactorRow, SetHeader
-from carbon_market.mrv.factors.sets import FactorSet
 
 SET_FIELDS = ["name", "version", "jurisdiction", "first_year", "last_year", "status"]
 
@@ -298,7 +298,7 @@ def publish_factor_set(session: Session, actor: Actor, set_id: int) -> EmissionF
 def factor_set_for(
     session: Session, *, year: int, name: str | None = None, version: int | None = None
 ) -> FactorSet:
-    """The calculator's :class:`~carbon_market.mrv.factors.sets.FactorSet` for ``year``.
+    """The calculator's :class:`~carbon_market.mrv.calculator.factor_sets.FactorSet` for ``year``.
 
     Without ``name``: the most recently created published set that applies to the year.
     With ``name``: that set's ``version``, or its newest published version. No authorization:

@@ -5,7 +5,8 @@ of the same name, so a report that used version 1 can always be recomputed with 
 factors it used. ``is_frozen`` marks a set a submitted report uses; from then on even a
 service that might one day change a set in place must refuse (see ``factor_library``).
 
-Each factor is one row, as in the packaged CSV (:mod:`carbon_market.mrv.factors.sets`), so that
+Each factor is one row, as in the packaged CSV (:mod:`carbon_market.mrv.calculator.factor_sets`),
+so that
 every value carries its own unit and cited source.
 """
 

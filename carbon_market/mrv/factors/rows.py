@@ -1,14 +1,15 @@
 """Factor rows as regulators send them: checked all at once, read from and written to files.
 
 Pure: no database. A factor set travels as rows, one value a row, with the columns of the
-packaged ``data/cn-default.csv`` (see :mod:`carbon_market.mrv.factors.sets`)::
+packaged ``data/cn-default.csv`` (see :mod:`carbon_market.mrv.calculator.factor_sets`)::
 
     set,jurisdiction,first_year,last_year,category,code,parameter,value,unit,source
 
 :func:`check_rows` reports *every* problem of a set of rows at once, each with a pointer
 (``#/rows/<n>/<field>``): ``n`` is the index in a JSON body, or the spreadsheet row (header =
 row 1) of an import file. Rows that pass are turned into the calculator's
-:class:`~carbon_market.mrv.factors.sets.FactorSet` through :func:`~carbon_market.mrv.factors.sets.
+:class:`~carbon_market.mrv.calculator.factor_sets.FactorSet` through
+:func:`~carbon_market.mrv.calculator.factor_sets.
 parse_factor_sets` itself, so a stored set obeys exactly the rules of the packaged one.
 """
 
@@ -26,15 +27,15 @@ from marshmallow import ValidationError
 
 from carbon_market.kernel.errors import FieldError, UnreadableFile
 from carbon_market.kernel.tabular import MAX_ROWS
-from carbon_market.mrv.calculator.units import BASE_UNITS
-from carbon_market.mrv.factors.schemas import FactorFileRowSchema
-from carbon_market.mrv.factors.sets import (
+from carbon_market.mrv.calculator.factor_sets import (
     COLUMNS,
     FUEL_PARAMETERS,
     POLLUTANTS,
     FactorSet,
     parse_factor_sets,
 )
+from carbon_market.mrv.calculator.units import BASE_UNITS
+from carbon_market.mrv.factors.schemas import FactorFileRowSchema
 
 FIRST_DATA_ROW = 2  # the header is row 1
 HEADER_FIELDS = ("set", "jurisdiction", "first_year", "last_year")

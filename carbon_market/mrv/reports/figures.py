@@ -18,16 +18,16 @@ from carbon_market.emitters.models import Facility
 from carbon_market.kernel.db import config_of
 from carbon_market.kernel.errors import FieldError, ValidationFailed
 from carbon_market.mrv.calculator import emissions as calc
+from carbon_market.mrv.calculator.factor_sets import FactorLibrary
 from carbon_market.mrv.factors.library import as_factor_set, find_factor_set
 from carbon_market.mrv.factors.models import EmissionFactorSet
-from carbon_market.mrv.factors.sets import FactorLibrary
 from carbon_market.mrv.reports import review
+from carbon_market.mrv.reports.enums import ReportStatus
 from carbon_market.mrv.reports.indicators import Output
 from carbon_market.mrv.reports.models import (
     QUANTITY_SCALE,
     EmissionReport,
     ReportFacility,
-    ReportStatus,
     ReportStream,
 )
 from carbon_market.mrv.reports.schemas import stream_as_input

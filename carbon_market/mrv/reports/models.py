@@ -9,7 +9,6 @@ the same whatever later happens to the factor library (the set it used is frozen
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -20,20 +19,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from carbon_market.emitters.models import Enterprise, Facility
 from carbon_market.kernel.db import Base, enum_column_type
 from carbon_market.kernel.types import BigId, ScaledDecimal
+from carbon_market.mrv.reports.enums import ReportStatus
 from carbon_market.mrv.reports.indicators import Output
 
 #: Decimal places of a stored tonne of CO2 (1 g), as the calculator states it.
 CO2_SCALE = 6
 #: Decimal places of stored activity data (``ScaledDecimal(6)``); more places are refused.
 QUANTITY_SCALE = 6
-
-
-class ReportStatus(enum.StrEnum):
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-    VERIFIED = "verified"
-    APPROVED = "approved"
-    RETURNED = "returned"
 
 
 class EmissionReport(Base):

@@ -37,10 +37,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from carbon_market.emitters.models import Enterprise
+from carbon_market.kernel.access.policy import authorize, tenant_scope
+from carbon_market.kernel.access.roles import Actor, Role
 from carbon_market.kernel.audit.service import record, snapshot
 from carbon_market.kernel.auth.models import User
-from carbon_market.kernel.auth.policy import authorize, tenant_scope
-from carbon_market.kernel.auth.roles import Actor, Role
 from carbon_market.kernel.db import clock_of, config_of, transactional
 from carbon_market.kernel.errors import (
     Conflict,
@@ -55,6 +55,7 @@ from carbon_market.kernel.pagination import Page, PageRequest, paginate
 from carbon_market.mrv.calculator import emissions as calc
 from carbon_market.mrv.factors.library import mark_frozen
 from carbon_market.mrv.factors.models import EmissionFactorSet
+from carbon_market.mrv.reports.enums import ReportStatus
 from carbon_market.mrv.reports.events import ReportApproved
 from carbon_market.mrv.reports.figures import (
     apply,
@@ -67,7 +68,7 @@ from carbon_market.mrv.reports.figures import (
     stream_rows,
 )
 from carbon_market.mrv.reports.indicators import Output, monthly_co2
-from carbon_market.mrv.reports.models import EmissionReport, ReportStatus
+from carbon_market.mrv.reports.models import EmissionReport
 from carbon_market.mrv.reports.schemas import stream_as_input
 
 REPORT_FIELDS = [

@@ -7,8 +7,8 @@ from typing import Any
 from marshmallow import fields, post_load, validate
 
 from carbon_market.kernel.schemas import CODE, Schema
+from carbon_market.mrv.calculator.factor_sets import POLLUTANTS
 from carbon_market.mrv.factors.schemas import YEAR
-from carbon_market.mrv.factors.sets import POLLUTANTS
 from carbon_market.mrv.synergy import tables as synergy
 
 #: Both orders of both keys name the same grouping; rows always show sector first.

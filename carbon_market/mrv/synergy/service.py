@@ -25,11 +25,12 @@ from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from carbon_market.emitters.models import District, Enterprise, Sector
-from carbon_market.kernel.auth.policy import authorize
-from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.access.policy import authorize
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.errors import FieldError, ValidationFailed
-from carbon_market.mrv.factors.sets import POLLUTANTS
-from carbon_market.mrv.reports.models import EmissionReport, ReportStatus
+from carbon_market.mrv.calculator.factor_sets import POLLUTANTS
+from carbon_market.mrv.reports.enums import ReportStatus
+from carbon_market.mrv.reports.models import EmissionReport
 from carbon_market.mrv.synergy import tables as synergy
 
 #: The catalogue whose labels follow each group key in a row (``sector_label_zh`` ...).

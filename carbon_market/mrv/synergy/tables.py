@@ -47,8 +47,8 @@ from typing import Any
 
 import pandas as pd
 
+from carbon_market.mrv.calculator.factor_sets import POLLUTANTS
 from carbon_market.mrv.calculator.units import EXACT
-from carbon_market.mrv.factors.sets import POLLUTANTS
 
 #: The keys rows may be grouped by, in the order they appear in a row.
 GROUP_KEYS = ("sector", "district")

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from carbon_market.kernel.errors import FieldError, ValidationFailed, pointer_token
 from carbon_market.mrv.calculator.emissions import OVERRIDES
-from carbon_market.mrv.factors.sets import POLLUTANTS, FactorSet
+from carbon_market.mrv.calculator.factor_sets import POLLUTANTS, FactorSet
 
 STREAMS = "streams"
 FACILITIES = "facilities"

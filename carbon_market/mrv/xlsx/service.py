@@ -35,8 +35,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carbon_market.emitters.models import Enterprise, Facility
-from carbon_market.kernel.auth.policy import authorize
-from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.access.policy import authorize
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.db import transactional
 from carbon_market.kernel.errors import (
     Conflict,

@@ -21,22 +21,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from carbon_market.kernel import rawsql
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.audit.service import record_raw
-from carbon_market.kernel.auth.roles import Actor
 from carbon_market.kernel.db import clock_of
 from carbon_market.kernel.text import json_name, json_text
 from carbon_market.ledger import posting
-from carbon_market.ledger.models import (
-    Account,
-    Holding,
-    LedgerTransaction,
-    TransactionKind,
-    TransactionStatus,
-    UnitKind,
-)
+from carbon_market.ledger.enums import TransactionKind, TransactionStatus
+from carbon_market.ledger.models import Account, Holding, LedgerTransaction, UnitKind
 from carbon_market.trading.checks import LIVE, PRICE_FEN, lock_positions
-from carbon_market.trading.intake.replay import Accepted, Book, Party, Row
 from carbon_market.trading.models import ReferencePrice, Trade, TradeKind, TradeStatus
+from carbon_market.trading.replay import Accepted, Book, Party, Row
 from carbon_market.trading.rules.rulebook import Rulebook, Settlement
 
 #: Values per IN list: under every SQLite's limit of bound parameters.

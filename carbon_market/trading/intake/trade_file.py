@@ -28,15 +28,15 @@ from typing import IO, Any, TypeVar, cast
 from marshmallow import fields, validate
 from sqlalchemy.orm import Session
 
-from carbon_market.kernel.auth.policy import authorize
-from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.access.policy import authorize
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.clock import local_date
 from carbon_market.kernel.db import config_of, transactional
 from carbon_market.kernel.errors import Conflict, DomainError, FieldError, ValidationFailed
 from carbon_market.kernel.tabular import Table, column_errors, duplicate_rows, load_rows, read_csv
-from carbon_market.ledger.transactions.rules import MAX_VINTAGE, MIN_VINTAGE
-from carbon_market.trading import checks, service
-from carbon_market.trading.intake import batch, replay
+from carbon_market.ledger.rules import MAX_VINTAGE, MIN_VINTAGE
+from carbon_market.trading import checks, replay, service
+from carbon_market.trading.intake import batch
 from carbon_market.trading.models import TradeKind
 from carbon_market.trading.schemas import MAX_PRICE, MarketTradeCreateSchema
 

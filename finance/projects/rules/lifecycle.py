@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from itertools import pairwise
 
-from finance.projects.models import INTEREST_BEARING, Instrument, ProjectStatus
+from finance.projects.enums import INTEREST_BEARING, Instrument, ProjectStatus
 
 S = ProjectStatus
 _LADDER = [S.PROPOSED, S.ADMITTED, S.FINANCED, S.UNDER_CONSTRUCTION, S.OPERATING, S.CLOSED]

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from allocation.issuing import whole as issuing
 from allocation.models import AllocationResult
-from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.mrv.reports import workflow as reports
 from tests.api.helpers import OTHER_FUNDED, allowances, assert_problem, moves_nothing
 from tests.factories import make_enterprise

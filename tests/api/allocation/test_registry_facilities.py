@@ -18,9 +18,10 @@ from allocation.rules.engine import RESULT_COLUMNS, compute
 from allocation.rules.plan import parse_plan
 from allocation.service import compute_on_registry
 from carbon_market.emitters import service as emitters
-from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.mrv.reports import workflow as reports
-from carbon_market.mrv.reports.models import ReportFacility, ReportStatus
+from carbon_market.mrv.reports.enums import ReportStatus
+from carbon_market.mrv.reports.models import ReportFacility
 from tests.api.allocation.test_plans import STREAMS
 from tests.api.helpers import assert_problem, moves_nothing
 

@@ -11,7 +11,7 @@ import pytest
 from allocation.issuing import adjustments as adjusting
 from allocation.issuing import stages
 from allocation.models import AllocationAdjustment, Stage
-from carbon_market.kernel.auth.roles import Actor
+from carbon_market.kernel.access.roles import Actor
 from carbon_market.mrv.reports import workflow as reports
 from carbon_market.mrv.reports.indicators import Output
 from tests.api.allocation.test_plans import STREAMS, approved_reports

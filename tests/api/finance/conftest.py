@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from carbon_market.kernel.auth.roles import Role
+from carbon_market.kernel.access.roles import Role
 from tests.conftest import AuthActions
 from tests.factories import make_enterprise, make_user
 

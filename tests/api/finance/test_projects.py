@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from carbon_market.kernel.auth.roles import Role
+from carbon_market.kernel.access.roles import Role
 from tests.api.finance.conftest import PROJECTS, project_body
 from tests.api.helpers import assert_problem, writes_nothing
 from tests.conftest import AuthActions

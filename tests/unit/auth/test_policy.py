@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from carbon_market.kernel.auth.policy import PERMISSIONS, authorize, is_allowed, tenant_scope
-from carbon_market.kernel.auth.roles import Actor, Role
+from carbon_market.kernel.access.policy import PERMISSIONS, authorize, is_allowed, tenant_scope
+from carbon_market.kernel.access.roles import Actor, Role
 from carbon_market.kernel.errors import NotFound, PermissionDenied
 
 R, E, V, F, A, X = "R", "E", "V", "F", "A", "X"

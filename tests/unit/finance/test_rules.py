@@ -8,7 +8,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from finance.projects.models import Instrument, ProjectStatus
+from finance.projects.enums import Instrument, ProjectStatus
 from finance.projects.rules.lifecycle import (
     STATUS_TRANSITIONS,
     financing_errors,

@@ -7,13 +7,9 @@ from decimal import Decimal
 import pytest
 
 from carbon_market.kernel.errors import ValidationFailed
-from carbon_market.ledger.models import AccountKind as K
-from carbon_market.ledger.models import TransactionKind as T
-from carbon_market.ledger.transactions.rules import (
-    check_quantity_and_vintage,
-    needs_delay,
-    transfer_kind,
-)
+from carbon_market.ledger.enums import AccountKind as K
+from carbon_market.ledger.enums import TransactionKind as T
+from carbon_market.ledger.rules import check_quantity_and_vintage, needs_delay, transfer_kind
 
 
 @pytest.mark.parametrize(

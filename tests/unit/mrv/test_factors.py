@@ -10,14 +10,14 @@ from importlib import resources
 
 import pytest
 
-from carbon_market.mrv.calculator.units import Dimension
-from carbon_market.mrv.factors.sets import (
+from carbon_market.mrv.calculator.factor_sets import (
     COLUMNS,
     FactorDataError,
     UnknownFactorSet,
     default_library,
     parse_factor_sets,
 )
+from carbon_market.mrv.calculator.units import Dimension
 
 FUELS = ("natural_gas", "raw_coal", "diesel", "gasoline", "fuel_oil", "lpg")
 

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from carbon_market.kernel.errors import FieldError, UnreadableFile, ValidationFailed
-from carbon_market.mrv.factors.sets import default_library
+from carbon_market.mrv.calculator.factor_sets import default_library
 from carbon_market.mrv.xlsx.layout import (
     COLUMNS,
     FacilityRef,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from carbon_market.mrv.calculator import emissions as calc
-from carbon_market.mrv.factors.sets import default_library
+from carbon_market.mrv.calculator.factor_sets import default_library
 from carbon_market.mrv.reports.review import (
     FUEL_RANGE,
     MONTHLY_JUMP,

@@ -8,7 +8,7 @@ for data that does not exist, so ids cannot be probed (OWASP API1, BOLA).
 
 from __future__ import annotations
 
-from carbon_market.kernel.auth.roles import Actor, Role
+from carbon_market.kernel.access.roles import Actor, Role
 from carbon_market.kernel.errors import NotFound, PermissionDenied
 
 R, E, V, F, A, X = (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from carbon_market.kernel.errors import FieldError, ValidationFailed
-from carbon_market.ledger.models import GOVERNMENT_KINDS, AccountKind, TransactionKind
+from carbon_market.ledger.enums import GOVERNMENT_KINDS, AccountKind, TransactionKind
 
 MIN_VINTAGE, MAX_VINTAGE = 2000, 2100
 #: The most units one transaction may move: a trillion tonnes, some twenty years of the

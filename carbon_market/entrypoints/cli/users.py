@@ -1,12 +1,13 @@
-"""``carbon-market users`` and ``tokens``: bootstrap commands, acting as the system operator."""
+"""``carbon-market users`` and ``tokens``: bootstrap commands, acting as the system operator
+(whoever can run them already holds the database credentials)."""
 
 from __future__ import annotations
 
 import click
 
 from carbon_market.kernel import cli
+from carbon_market.kernel.access.roles import Role
 from carbon_market.kernel.auth import service as auth_service
-from carbon_market.kernel.auth.roles import Role
 
 
 @click.group(help="Users and their roles.")

@@ -28,7 +28,7 @@ from carbon_market.kernel.errors import (
     RuleViolation,
     ValidationFailed,
 )
-from carbon_market.ledger.models import AccountKind, AccountStatus
+from carbon_market.ledger.enums import AccountKind, AccountStatus
 from carbon_market.trading.models import TradeKind
 from carbon_market.trading.rules.price_limits import band, check_price, mode_for, vwap_fen
 from carbon_market.trading.rules.rulebook import Mode, Rulebook, Settlement
