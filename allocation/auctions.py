@@ -35,7 +35,8 @@ from allocation.models import (
     PlanStatus,
 )
 from allocation.rules.clearing import Bid, clear_auction
-from carbon_market.emitters.models import Enterprise, EnterpriseStatus
+from carbon_market.emitters.enums import EnterpriseStatus
+from carbon_market.emitters.models import Enterprise
 from carbon_market.kernel.access.policy import authorize, tenant_scope
 from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.audit.service import record, snapshot

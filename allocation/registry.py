@@ -30,7 +30,8 @@ import pandas as pd
 from sqlalchemy import Executable, Select, func, select
 from sqlalchemy.orm import Session
 
-from carbon_market.emitters.models import Enterprise, EnterpriseStatus, Facility
+from carbon_market.emitters.enums import EnterpriseStatus
+from carbon_market.emitters.models import Enterprise, Facility
 from carbon_market.mrv.reports.enums import ReportStatus
 from carbon_market.mrv.reports.models import EmissionReport, ReportFacility
 

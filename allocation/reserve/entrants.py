@@ -35,7 +35,8 @@ from allocation.rules.entrant_allocation import EntrantAllocation, allocate_entr
 from allocation.rules.inputs import BenchmarkInputs
 from allocation.rules.plan import BENCHMARK, SectorRule
 from allocation.service import plan_of
-from carbon_market.emitters.models import Enterprise, EnterpriseStatus, Facility
+from carbon_market.emitters.enums import EnterpriseStatus
+from carbon_market.emitters.models import Enterprise, Facility
 from carbon_market.kernel.access.policy import authorize
 from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.audit.service import record

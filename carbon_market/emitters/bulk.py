@@ -17,12 +17,12 @@ from typing import Any
 from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
+from carbon_market.emitters.enums import EnterpriseStatus
 from carbon_market.emitters.events import EnterprisesRegistered
 from carbon_market.emitters.importing import CheckedBatch, ImportBatch, check_batch, contacts_of
 from carbon_market.emitters.models import (
     District,
     Enterprise,
-    EnterpriseStatus,
     EnterpriseStatusChange,
     Facility,
     Sector,

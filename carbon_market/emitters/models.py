@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -10,15 +9,9 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from carbon_market.emitters.enums import CapacityUnit, Cooling, EnterpriseStatus
 from carbon_market.kernel.db import Base, enum_column_type
 from carbon_market.kernel.types import BigId, ScaledDecimal
-
-
-class EnterpriseStatus(enum.StrEnum):
-    REGISTERED = "registered"
-    ACTIVE = "active"
-    SUSPENDED = "suspended"
-    EXITED = "exited"
 
 
 class Sector(Base):
@@ -88,24 +81,6 @@ class EnterpriseStatusChange(Base):
     reason: Mapped[str] = mapped_column(String(500), default="")
     changed_at: Mapped[datetime]
     changed_by: Mapped[str] = mapped_column(String(64))
-
-
-class CapacityUnit(enum.StrEnum):
-    MW = "MW"
-    MW_THERMAL = "MWth"
-    TONNES_PER_HOUR = "t/h"
-    TONNES_PER_DAY = "t/d"
-    TONNES_PER_YEAR = "t/a"
-    GJ_PER_HOUR = "GJ/h"
-    SQUARE_METRES = "m2"
-    KVA = "kVA"
-
-
-class Cooling(enum.StrEnum):
-    """A power unit's cooling mode: the benchmark method's cooling correction reads it."""
-
-    AIR = "air"
-    WATER = "water"
 
 
 class Facility(Base):

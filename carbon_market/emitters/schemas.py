@@ -10,7 +10,7 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate
 
 from carbon_market.emitters.credit_code import InvalidCreditCode, normalize_credit_code
-from carbon_market.emitters.models import CapacityUnit, Cooling, EnterpriseStatus
+from carbon_market.emitters.enums import CapacityUnit, Cooling, EnterpriseStatus
 from carbon_market.kernel.schemas import CODE, PageArgsSchema, Schema, max_places
 
 MAX_CONTACTS = 10

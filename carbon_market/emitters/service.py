@@ -15,13 +15,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from carbon_market.emitters.enums import CapacityUnit, Cooling, EnterpriseStatus
 from carbon_market.emitters.events import EnterprisesRegistered
 from carbon_market.emitters.models import (
-    CapacityUnit,
-    Cooling,
     District,
     Enterprise,
-    EnterpriseStatus,
     EnterpriseStatusChange,
     Facility,
     Sector,

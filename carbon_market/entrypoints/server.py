@@ -18,7 +18,7 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        from carbon_market import create_app
+        from carbon_market.entrypoints.app import create_app
 
         return create_app()
 

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from carbon_market.emitters import service as emitters
-from carbon_market.emitters.models import EnterpriseStatus
+from carbon_market.emitters.enums import EnterpriseStatus
 from carbon_market.kernel.access.roles import Actor, Role
 from carbon_market.kernel.clock import FixedClock
 from carbon_market.ledger.accounts.numbers import is_valid_account_number

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from carbon_market.emitters import service as emitters
-from carbon_market.emitters.models import Enterprise, EnterpriseStatus
+from carbon_market.emitters.enums import EnterpriseStatus
+from carbon_market.emitters.models import Enterprise
 from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.errors import Conflict, InvalidStatusTransition
 from carbon_market.ledger.models import Account

@@ -13,14 +13,8 @@ from sqlalchemy import select
 
 from carbon_market.emitters import bulk, importing
 from carbon_market.emitters import service as emitters
-from carbon_market.emitters.models import (
-    CapacityUnit,
-    Cooling,
-    Enterprise,
-    EnterpriseStatus,
-    EnterpriseStatusChange,
-    Facility,
-)
+from carbon_market.emitters.enums import CapacityUnit, Cooling, EnterpriseStatus
+from carbon_market.emitters.models import Enterprise, EnterpriseStatusChange, Facility
 from carbon_market.kernel.access.roles import Role
 from carbon_market.kernel.audit.models import AuditEvent
 from carbon_market.kernel.auth.service import actor_for

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from carbon_market.emitters import service as emitters
-from carbon_market.emitters.models import EnterpriseStatus, Sector
+from carbon_market.emitters.enums import EnterpriseStatus
+from carbon_market.emitters.models import Sector
 from carbon_market.kernel.access.roles import Role
 from carbon_market.kernel.audit.models import AuditEvent
 from carbon_market.kernel.auth.service import actor_for

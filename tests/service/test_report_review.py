@@ -16,8 +16,8 @@ from carbon_market.kernel.errors import FourEyesViolation
 from carbon_market.kernel.pagination import PageRequest
 from carbon_market.mrv.reports import workflow as svc
 from carbon_market.mrv.reports.enums import ReportStatus
-from carbon_market.mrv.reports.indicators import Output
 from carbon_market.mrv.reports.models import EmissionReport
+from carbon_market.mrv.reports.output import Output
 from tests.factories import make_enterprise, make_user
 
 #: cn-default: electricity 400 MWh × 0.5366 = 214.64 t (January), 600 × 0.5366 = 321.96 t

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from carbon_market.entrypoints.web import views
 from carbon_market.kernel.access.roles import Actor
 from carbon_market.mrv.reports import workflow as reports
-from carbon_market.mrv.reports.indicators import Output
+from carbon_market.mrv.reports.output import Output
 from tests.api.helpers import Tenants
 
 YEAR = 2025

@@ -23,13 +23,13 @@ from carbon_market.mrv.factors.library import as_factor_set, find_factor_set
 from carbon_market.mrv.factors.models import EmissionFactorSet
 from carbon_market.mrv.reports import review
 from carbon_market.mrv.reports.enums import ReportStatus
-from carbon_market.mrv.reports.indicators import Output
 from carbon_market.mrv.reports.models import (
     QUANTITY_SCALE,
     EmissionReport,
     ReportFacility,
     ReportStream,
 )
+from carbon_market.mrv.reports.output import Output
 from carbon_market.mrv.reports.schemas import stream_as_input
 from finance.greenpower.claims import ClaimedGreenPower, claimed_for
 

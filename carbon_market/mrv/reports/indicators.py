@@ -11,25 +11,14 @@ digits first. A monthly figure is an exact sum of the stated stream figures.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from typing import Any
 
 from carbon_market.mrv.calculator.emissions import ROUNDING
 from carbon_market.mrv.calculator.units import EXACT
+from carbon_market.mrv.reports.output import Output
 
 INTENSITY_PLACES = 6
-
-
-@dataclass(frozen=True)
-class Output:
-    """What the enterprise produced in the year, as the denominators of its intensities:
-    a physical quantity in a free-text unit (``t clinker``, ``MWh``) and/or the output value
-    in 10⁴ CNY (万元). Both are positive when given."""
-
-    quantity: Decimal | None = None
-    unit: str | None = None
-    value_10k_cny: Decimal | None = None
 
 
 def per(co2_t: Decimal, denominator: Decimal | None) -> Decimal | None:

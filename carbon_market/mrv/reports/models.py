@@ -20,7 +20,7 @@ from carbon_market.emitters.models import Enterprise, Facility
 from carbon_market.kernel.db import Base, enum_column_type
 from carbon_market.kernel.types import BigId, ScaledDecimal
 from carbon_market.mrv.reports.enums import ReportStatus
-from carbon_market.mrv.reports.indicators import Output
+from carbon_market.mrv.reports.output import Output
 
 #: Decimal places of a stored tonne of CO2 (1 g), as the calculator states it.
 CO2_SCALE = 6

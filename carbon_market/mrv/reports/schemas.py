@@ -16,8 +16,9 @@ from carbon_market.kernel.schemas import PageArgsSchema, Schema, max_places
 from carbon_market.mrv.calculator.emissions import CODE_KEY, StreamKind
 from carbon_market.mrv.factors.schemas import YEAR
 from carbon_market.mrv.reports.enums import ReportStatus
-from carbon_market.mrv.reports.indicators import Output, intensity, monthly_document
+from carbon_market.mrv.reports.indicators import intensity, monthly_document
 from carbon_market.mrv.reports.models import CO2_SCALE, QUANTITY_SCALE, EmissionReport, ReportStream
+from carbon_market.mrv.reports.output import Output
 
 #: Stored decimals are ``ScaledDecimal(6)`` in a 64-bit integer: below 10**12.
 MAX_STORED = Decimal("1E12")

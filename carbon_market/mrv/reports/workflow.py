@@ -67,8 +67,9 @@ from carbon_market.mrv.reports.figures import (
     split_errors,
     stream_rows,
 )
-from carbon_market.mrv.reports.indicators import Output, monthly_co2
+from carbon_market.mrv.reports.indicators import monthly_co2
 from carbon_market.mrv.reports.models import EmissionReport
+from carbon_market.mrv.reports.output import Output
 from carbon_market.mrv.reports.schemas import stream_as_input
 
 REPORT_FIELDS = [

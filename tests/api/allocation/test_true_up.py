@@ -13,7 +13,7 @@ from allocation.issuing import stages
 from allocation.models import AllocationAdjustment, Stage
 from carbon_market.kernel.access.roles import Actor
 from carbon_market.mrv.reports import workflow as reports
-from carbon_market.mrv.reports.indicators import Output
+from carbon_market.mrv.reports.output import Output
 from tests.api.allocation.test_plans import STREAMS, approved_reports
 from tests.api.helpers import OTHER_FUNDED, OWN_FUNDED, allowances, assert_problem, moves_nothing
 

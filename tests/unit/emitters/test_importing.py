@@ -15,6 +15,7 @@ import openpyxl
 import pytest
 
 from carbon_market.emitters.credit_code import make_credit_code
+from carbon_market.emitters.enums import CapacityUnit
 from carbon_market.emitters.importing import (
     ENTERPRISE_COLUMNS,
     FACILITY_COLUMNS,
@@ -26,7 +27,6 @@ from carbon_market.emitters.importing import (
     read_batch,
     read_upload,
 )
-from carbon_market.emitters.models import CapacityUnit
 
 CODE_A = make_credit_code("91110000000000001")
 CODE_B = make_credit_code("91110000000000002")

@@ -6,13 +6,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from carbon_market.mrv.reports.indicators import (
-    Output,
-    intensity,
-    monthly_co2,
-    monthly_document,
-    per,
-)
+from carbon_market.mrv.reports.indicators import intensity, monthly_co2, monthly_document, per
+from carbon_market.mrv.reports.output import Output
 
 
 @pytest.mark.parametrize(
