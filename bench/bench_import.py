@@ -41,11 +41,17 @@ from sqlalchemy import func, make_url, select
 from carbon_market.emitters import bulk, importing
 from carbon_market.emitters.credit_code import make_credit_code
 from carbon_market.emitters.models import Enterprise
+from carbon_market.entrypoints.features import load_models, wire
 from carbon_market.kernel import migrate
 from carbon_market.kernel.access.roles import Actor, Role
 from carbon_market.kernel.auth import service as auth_service
 from carbon_market.kernel.auth.models import User
 from carbon_market.kernel.db import make_engine, make_session_factory
+
+# As every entry point does: every model mapped, and the features wired to each other's
+# events (registering an enterprise opens its compliance account through the ledger).
+load_models()
+wire()
 
 SECTORS = ["power", "heat", "cement", "petrochemical", "other_industry", "services", "transport"]
 DISTRICTS = ["dongcheng", "xicheng", "chaoyang", "haidian", "fengtai", "tongzhou", "bda"]

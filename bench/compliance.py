@@ -34,6 +34,7 @@ from sqlalchemy import insert, select  # noqa: E402
 from carbon_market.compliance import service, sweep  # noqa: E402
 from carbon_market.compliance.models import ComplianceSurrender  # noqa: E402
 from carbon_market.emitters.models import Enterprise  # noqa: E402
+from carbon_market.entrypoints.features import load_models, wire  # noqa: E402
 from carbon_market.kernel import migrate  # noqa: E402
 from carbon_market.kernel.access.roles import Actor  # noqa: E402
 from carbon_market.kernel.config import Config  # noqa: E402
@@ -41,6 +42,11 @@ from carbon_market.kernel.db import make_engine, make_session_factory  # noqa: E
 from carbon_market.ledger.models import Account, LedgerTransaction  # noqa: E402
 from carbon_market.mrv.factors.models import EmissionFactorSet  # noqa: E402
 from carbon_market.mrv.reports.models import EmissionReport  # noqa: E402
+
+# As every entry point does: every model mapped, and the features wired to each other's
+# events (registering an enterprise opens its compliance account through the ledger).
+load_models()
+wire()
 
 YEAR = 2025
 NOW = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)

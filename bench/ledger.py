@@ -35,6 +35,7 @@ from sqlalchemy import make_url, select  # noqa: E402  (after the path fix above
 
 from carbon_market.emitters import service as emitters  # noqa: E402
 from carbon_market.emitters.credit_code import make_credit_code  # noqa: E402
+from carbon_market.entrypoints.features import load_models, wire  # noqa: E402
 from carbon_market.kernel import migrate  # noqa: E402
 from carbon_market.kernel.access.roles import Actor  # noqa: E402
 from carbon_market.kernel.config import Config  # noqa: E402
@@ -43,6 +44,11 @@ from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS  # noqa: E
 from carbon_market.ledger.enums import AccountKind  # noqa: E402
 from carbon_market.ledger.models import Account  # noqa: E402
 from carbon_market.ledger.transactions import service as ledger  # noqa: E402
+
+# As every entry point does: every model mapped, and the features wired to each other's
+# events (registering an enterprise opens its compliance account through the ledger).
+load_models()
+wire()
 
 ACCOUNTS = 50
 BALANCE = 10_000_000

@@ -40,6 +40,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 
 from carbon_market.emitters import service as emitters  # noqa: E402
 from carbon_market.emitters.credit_code import make_credit_code  # noqa: E402
+from carbon_market.entrypoints.features import load_models, wire  # noqa: E402
 from carbon_market.kernel import migrate  # noqa: E402
 from carbon_market.kernel.access.roles import Actor, Role  # noqa: E402
 from carbon_market.kernel.auth import service as auth  # noqa: E402
@@ -51,6 +52,11 @@ from carbon_market.ledger.transactions import service as ledger  # noqa: E402
 from carbon_market.trading import service as trading  # noqa: E402
 from carbon_market.trading.intake import trade_file as bulk  # noqa: E402
 from carbon_market.trading.rules import stats  # noqa: E402
+
+# As every entry point does: every model mapped, and the features wired to each other's
+# events (registering an enterprise opens its compliance account through the ledger).
+load_models()
+wire()
 
 ACCOUNTS = 50
 EXCHANGE_USER = "exchange-bench"

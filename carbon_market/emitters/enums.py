@@ -32,3 +32,15 @@ class Cooling(enum.StrEnum):
 
     AIR = "air"
     WATER = "water"
+
+
+class PowerCategory(enum.StrEnum):
+    """A power unit's category, as the power sector's allocation benchmarks and corrections
+    name them (``allocation/data/power-corrections.json``, whose ``fuel_of_category`` a
+    test holds equal to this list): the registry's vocabulary, which allocation, above it,
+    reads."""
+
+    COAL_300MW_PLUS = "coal_300mw_plus"
+    COAL_300MW_BELOW = "coal_300mw_below"
+    COAL_UNCONVENTIONAL = "coal_unconventional"
+    GAS = "gas"

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
-from importlib import resources
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
 from carbon_market.emitters.credit_code import InvalidCreditCode, normalize_credit_code
-from carbon_market.emitters.enums import CapacityUnit, Cooling, EnterpriseStatus
+from carbon_market.emitters.enums import CapacityUnit, Cooling, EnterpriseStatus, PowerCategory
 from carbon_market.kernel.schemas import CODE, PageArgsSchema, Schema, max_places
 
 MAX_CONTACTS = 10
@@ -128,15 +126,9 @@ class EnterpriseQueryArgsSchema(PageArgsSchema):
 
 
 def power_categories() -> list[str]:
-    """The categories the packaged power rulebook knows (``fuel_of_category``): a facility's
-    ``category`` must be one of them, so that the correction factors apply to it.
-
-    Read from the rulebook's data file, not through ``allocation.rules.rulebook``: allocation sits
-    above the registry and imports it, so importing allocation from here made a cycle for
-    any program that imports allocation first (the benchmarks, the offline compute).
-    """
-    packaged = resources.files("allocation").joinpath("data/power-corrections.json")
-    return sorted(json.loads(packaged.read_text("utf-8"))["fuel_of_category"])
+    """The categories a power unit's ``category`` may take (:class:`PowerCategory`): the ones
+    the allocation rulebooks' benchmarks and corrections name, so that they apply to it."""
+    return sorted(category.value for category in PowerCategory)
 
 
 class FacilityCreateSchema(Schema):

@@ -10,7 +10,7 @@ from carbon_market.emitters.schemas import power_categories
 
 
 def test_the_registry_knows_the_categories_the_rulebook_corrects() -> None:
-    # The registry reads them from the rulebook's data file (it may not import allocation);
+    # The registry states them itself (it may not import allocation, nor read its files);
     # the rulebook's own parser must find the same four.
     assert power_categories() == sorted(default_corrections().fuel_of_category)
     assert power_categories() == [
