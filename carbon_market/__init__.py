@@ -1,7 +1,9 @@
 """Carbon market and green finance operations platform.
 
-The core package: the app factory, configuration, database layer, auth, errors, emitter
-registration, MRV, the registry ledger, trading and compliance.
+The core package: the kernel (``kernel/``), the core features (emitter registration, the
+registry ledger, MRV, trading, compliance, notifications, the scheduler) and the entry points
+(``entrypoints/``); ``allocation`` and ``finance`` are features beside it. ``docs/design.md``
+draws the layers.
 
 ``create_app`` is imported on first use (PEP 562), not with the package: importing any
 ``carbon_market.*`` module would otherwise build the whole web layer (Flask, every

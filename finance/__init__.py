@@ -1,5 +1,6 @@
-"""Climate finance (气候投融资): the registry of the pilot projects, their financing, their
-monitoring and the portfolio figures (``finance.projects``).
+"""Climate finance (气候投融资) and green power, two features at two heights of the order.
 
-Green power (plants, certificates, claims) lives in ``carbon_market.greenpower``.
+``finance.projects`` (the registry of the pilot projects, their financing, their monitoring
+and the portfolio figures) is the highest feature; ``finance.greenpower`` (plants,
+certificates, claims) sits below MRV, whose reports read its claims.
 """

@@ -1,4 +1,4 @@
-"""The climate-finance project library (issue 9).
+"""The climate-finance project library: the highest feature, which reads the registry.
 
 Design: finance officers keep the library. A project (sponsor, pilot locality, category,
 sub-sector from a catalogue, total investment, expected annual reduction) moves along
@@ -9,9 +9,10 @@ disbursements, reduction reports per period against the pro-rated expected figur
 milestones that a job flags when overdue. Enterprises read the projects they sponsor;
 regulators and auditors read everything.
 
-Pure modules compute and touch no database: ``interest.py`` (loan and central-bank
-refinancing interest), ``figures.py`` (pro-rating, cost per tonne) and ``analytics.py``
-(portfolio totals over DataFrames, Decimal throughout). ``catalogue.py``, ``service.py``,
+Pure modules compute and touch no database (``rules/``): ``lifecycle`` (the status moves and
+the instrument rules), ``interest`` (loan and central-bank refinancing interest),
+``figures`` (pro-rating, cost per tonne) and ``analytics`` (portfolio totals over
+DataFrames, Decimal throughout); ``enums`` is the vocabulary. ``catalogue.py``, ``service.py``,
 ``financing.py``, ``monitoring.py``, ``portfolio.py`` and ``bulk.py`` hold every rule that
 needs the database.
 The formulas and conventions are explained for newcomers in ``docs/finance.md``.

@@ -122,3 +122,20 @@ def test_every_command_group_and_job_list_is_registered_by_its_feature() -> None
 def test_every_feature_that_subscribes_or_answers_a_hook_is_wired() -> None:
     wired = {m.wiring.partition(":")[0] for m in manifests() if m.wiring}
     assert wired == _modules_named("wiring")
+
+
+def test_the_import_contracts_state_the_feature_order_the_entry_points_use() -> None:
+    # The order lives in FEATURES (what the entry points read) and in two import-linter
+    # contracts (what CI enforces): they must not drift apart.
+    import tomllib
+
+    pyproject = Path(__file__).parents[2] / "pyproject.toml"
+    contracts = tomllib.loads(pyproject.read_text())["tool"]["importlinter"]["contracts"]
+    layered = {c["name"]: c["layers"] for c in contracts if c["type"] == "layers"}
+    three = next(layers for name, layers in layered.items() if name.startswith("Three layers"))
+    order = next(layers for name, layers in layered.items() if name.startswith("The features"))
+    features = [package for package in FEATURES if package != "carbon_market.kernel"]
+    assert three[0] == "carbon_market.entrypoints"
+    assert three[2] == "carbon_market.kernel"
+    assert [s.strip() for s in three[1].split(":")] == features[::-1]
+    assert order == features[::-1]
