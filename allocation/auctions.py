@@ -52,10 +52,10 @@ from carbon_market.kernel.errors import (
     ValidationFailed,
 )
 from carbon_market.kernel.pagination import Page, PageRequest, paginate
+from carbon_market.ledger import transactions as ledger
 from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS, compliance_account_of
 from carbon_market.ledger.enums import AccountKind, AccountStatus, TransactionKind
 from carbon_market.ledger.models import Account, Holding, UnitKind
-from carbon_market.ledger.transactions import service as ledger
 
 AUCTION_ACCOUNT = GOVERNMENT_ACCOUNTS[AccountKind.AUCTION]
 AUDITED = [

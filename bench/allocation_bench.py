@@ -110,7 +110,7 @@ def bench_issue(count: int) -> None:
     from carbon_market.kernel import migrate
     from carbon_market.kernel.access.roles import Actor
     from carbon_market.kernel.db import make_engine, make_session_factory
-    from carbon_market.ledger.transactions import service as ledger
+    from carbon_market.ledger import transactions as ledger
 
     sys.path.append(str(Path(__file__).parent))
     from bench_import import credit_codes, enterprises_csv, facilities_csv
@@ -178,9 +178,9 @@ def bench_auction(bidders: int, bids_each: int = 5) -> None:
     from carbon_market.kernel import migrate
     from carbon_market.kernel.access.roles import Actor, Role
     from carbon_market.kernel.db import make_engine, make_session_factory
+    from carbon_market.ledger import transactions as ledger
     from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS
     from carbon_market.ledger.enums import AccountKind
-    from carbon_market.ledger.transactions import service as ledger
 
     sys.path.append(str(Path(__file__).parent))
     from bench_import import credit_codes, enterprises_csv, facilities_csv

@@ -40,10 +40,10 @@ from carbon_market.kernel import migrate  # noqa: E402
 from carbon_market.kernel.access.roles import Actor  # noqa: E402
 from carbon_market.kernel.config import Config  # noqa: E402
 from carbon_market.kernel.db import make_engine, make_session_factory  # noqa: E402
+from carbon_market.ledger import transactions as ledger  # noqa: E402
 from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS  # noqa: E402
 from carbon_market.ledger.enums import AccountKind  # noqa: E402
 from carbon_market.ledger.models import Account  # noqa: E402
-from carbon_market.ledger.transactions import service as ledger  # noqa: E402
 
 # As every entry point does: every model mapped, and the features wired to each other's
 # events (registering an enterprise opens its compliance account through the ledger).

@@ -46,9 +46,9 @@ from carbon_market.kernel.access.roles import Actor, Role  # noqa: E402
 from carbon_market.kernel.auth import service as auth  # noqa: E402
 from carbon_market.kernel.config import Config  # noqa: E402
 from carbon_market.kernel.db import make_engine, make_session_factory  # noqa: E402
+from carbon_market.ledger import transactions as ledger  # noqa: E402
 from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS  # noqa: E402
 from carbon_market.ledger.enums import AccountKind  # noqa: E402
-from carbon_market.ledger.transactions import service as ledger  # noqa: E402
 from carbon_market.trading import service as trading  # noqa: E402
 from carbon_market.trading.intake import trade_file as bulk  # noqa: E402
 from carbon_market.trading.rules import stats  # noqa: E402

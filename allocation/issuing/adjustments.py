@@ -23,10 +23,10 @@ from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.audit.service import record
 from carbon_market.kernel.db import transactional
 from carbon_market.kernel.errors import FieldError, InsufficientHolding
+from carbon_market.ledger import transactions as ledger
 from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS
 from carbon_market.ledger.enums import AccountKind, TransactionKind
 from carbon_market.ledger.models import Account, Holding
-from carbon_market.ledger.transactions import service as ledger
 
 UNIT_KIND = "allowance"
 RESERVE = GOVERNMENT_ACCOUNTS[AccountKind.GOVERNMENT_RESERVE]

@@ -28,10 +28,10 @@ from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.audit.service import record
 from carbon_market.kernel.db import clock_of, transactional
 from carbon_market.kernel.errors import Conflict, FieldError, InsufficientHolding, NotFound
+from carbon_market.ledger import transactions as ledger
 from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS
 from carbon_market.ledger.enums import AccountKind, TransactionKind
 from carbon_market.ledger.models import Account, Holding
-from carbon_market.ledger.transactions import service as ledger
 
 UNIT_KIND = "allowance"
 BATCH_SIZE = 1000

@@ -44,11 +44,11 @@ from carbon_market.kernel.errors import (
     RuleViolation,
     ValidationFailed,
 )
+from carbon_market.ledger import transactions as ledger
 from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS
 from carbon_market.ledger.enums import AccountKind, TransactionKind
 from carbon_market.ledger.models import Account
 from carbon_market.ledger.rules import check_quantity_and_vintage
-from carbon_market.ledger.transactions import service as ledger
 
 DEADLINES = ("reporting", "verification", "surrender")
 #: How many years after the compliance year a deadline (or an extension) may fall. Generous:

@@ -19,6 +19,7 @@ from carbon_market.kernel.http import (
 )
 from carbon_market.kernel.schemas import dump_page, page_of
 from carbon_market.ledger import queries
+from carbon_market.ledger import transactions as svc
 from carbon_market.ledger.accounts import service as accounts
 from carbon_market.ledger.accounts import trust
 from carbon_market.ledger.schemas import (
@@ -39,7 +40,6 @@ from carbon_market.ledger.schemas import (
     TrustRequestSchema,
     UnitKindSchema,
 )
-from carbon_market.ledger.transactions import service as svc
 from carbon_market.ledger.transactions.idempotency import run_idempotent
 
 accounts_blp = Blueprint(

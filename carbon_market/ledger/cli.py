@@ -49,7 +49,7 @@ def ledger_verify() -> None:
 )
 @cli.reports_errors
 def ledger_run_due() -> None:
-    from carbon_market.ledger.transactions.service import run_due
+    from carbon_market.ledger.transactions import run_due
 
     with cli.session() as session:
         result = run_due(session, cli.system_actor())

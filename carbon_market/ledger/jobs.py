@@ -31,7 +31,7 @@ LISTED_PROBLEMS = 20
 
 def _ledger_run_due(session: Session, actor: Actor, day: date) -> JobResult:
     """Acts on what is due now, whatever the day: a delay ends at an instant, not a date."""
-    from carbon_market.ledger.transactions.service import run_due
+    from carbon_market.ledger.transactions import run_due
 
     result = run_due(session, actor)
     return JobResult(

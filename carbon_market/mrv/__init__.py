@@ -3,12 +3,13 @@
 Four parts, from the bottom up:
 
 * ``calculator/`` (pure: no database) converts activity data between units
-  (``units``), parses and checks a calculation's source streams (``streams``) and computes
-  CO2 and the co-pollutants in exact ``Decimal`` (``emissions``): the formulas of the GB/T
-  32150 family of accounting guides. ``carbon-market mrv calc`` is the offline calculator.
-* ``factors/`` is the emission factor library: the packaged sets (``sets``, pure, from
-  ``data/cn-default.csv``, every value with its published source), the versioned sets in the
-  database that regulators add, import and export (``library``, ``rows``), and their API under
+  (``units``), loads the packaged factor sets (``factor_sets``, from ``data/cn-default.csv``,
+  every value with its published source), parses and checks a calculation's source streams
+  (``streams``) and computes CO2 and the co-pollutants in exact ``Decimal`` (``emissions``):
+  the formulas of the GB/T 32150 family of accounting guides. ``carbon-market mrv calc`` is
+  the offline calculator.
+* ``factors/`` is the emission factor library: the versioned sets in the database that
+  regulators add, import and export (``library``, ``rows``), and their API under
   ``/api/v1/emission-factors``. A set is never edited (a change is a new version); a set used
   by a submitted report is frozen.
 * ``reports/`` is the annual emission report: its workflow draft → submitted → verified →

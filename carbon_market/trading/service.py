@@ -37,11 +37,11 @@ from carbon_market.kernel.errors import (
 )
 from carbon_market.kernel.pagination import Page, PageRequest, paginate
 from carbon_market.kernel.text import clip
+from carbon_market.ledger import transactions as ledger
 from carbon_market.ledger.accounts.service import parse_account_number
 from carbon_market.ledger.enums import TransactionKind
 from carbon_market.ledger.models import Account
 from carbon_market.ledger.rules import check_quantity_and_vintage
-from carbon_market.ledger.transactions import service as ledger
 from carbon_market.trading import checks, replay
 from carbon_market.trading.models import ReferencePrice, Trade, TradeKind, TradeStatus
 from carbon_market.trading.rules.price_limits import cash_amount, check_price, mode_for

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 from carbon_market.emitters import service as emitters
 from carbon_market.kernel.access.roles import Actor, Role
 from carbon_market.kernel.auth import service as auth_service
+from carbon_market.ledger import transactions as ledger
 from carbon_market.ledger.accounts import trust
 from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS
 from carbon_market.ledger.enums import AccountKind
-from carbon_market.ledger.transactions import service as ledger
 from tests.api.helpers import (
     ISSUED,
     LAST_ALLOCATION,

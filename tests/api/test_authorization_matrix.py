@@ -45,11 +45,11 @@ from allocation.models import (
 from carbon_market.compliance import service as compliance_service
 from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.auth import service as auth_service
+from carbon_market.ledger import transactions as ledger_service
 from carbon_market.ledger.accounts import service as ledger_accounts
 from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS
 from carbon_market.ledger.enums import AccountKind
 from carbon_market.ledger.models import Account
-from carbon_market.ledger.transactions import service as ledger_service
 from carbon_market.mrv.factors import library as factor_library
 from carbon_market.mrv.factors.models import EmissionFactorSet, FactorSetStatus
 from carbon_market.mrv.factors.schemas import FactorRowSchema

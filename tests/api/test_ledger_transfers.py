@@ -21,12 +21,12 @@ from sqlalchemy.orm import Session
 
 from carbon_market.kernel.access.roles import Actor, Role
 from carbon_market.kernel.clock import FixedClock
+from carbon_market.ledger import transactions as ledger
 from carbon_market.ledger.accounts import service as ledger_accounts
 from carbon_market.ledger.accounts.numbers import make_account_number
 from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS
 from carbon_market.ledger.enums import AccountKind, AccountStatus
 from carbon_market.ledger.models import IdempotencyRecord
-from carbon_market.ledger.transactions import service as ledger
 from carbon_market.ledger.transactions.idempotency import request_fingerprint
 from carbon_market.ledger.verify import verify_ledger
 from tests.api.helpers import (

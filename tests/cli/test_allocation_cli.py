@@ -146,7 +146,7 @@ def _reserve_plan(session, *, facility_type):
     from allocation import service
     from carbon_market.emitters import service as emitters
     from carbon_market.kernel.access.roles import Actor, Role
-    from carbon_market.ledger.transactions import service as ledger
+    from carbon_market.ledger import transactions as ledger
     from tests.factories import make_enterprise, make_user
 
     make_user(session, role=Role.REGULATOR, name="reg")

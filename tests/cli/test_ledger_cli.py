@@ -6,10 +6,10 @@ from sqlalchemy import select, text
 
 from carbon_market.kernel.access.roles import Actor, Role
 from carbon_market.kernel.auth.service import actor_for
+from carbon_market.ledger import transactions as ledger
 from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS
 from carbon_market.ledger.enums import AccountKind, TransactionStatus
 from carbon_market.ledger.models import LedgerTransaction
-from carbon_market.ledger.transactions import service as ledger
 from tests.factories import make_enterprise, make_user
 
 SYSTEM = Actor.system(name="system:test")

@@ -16,9 +16,9 @@ from carbon_market.emitters.models import Enterprise
 from carbon_market.kernel.access.roles import Actor, Role
 from carbon_market.kernel.auth.service import actor_for
 from carbon_market.kernel.clock import FixedClock
+from carbon_market.ledger import transactions as ledger
 from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS
 from carbon_market.ledger.enums import AccountKind
-from carbon_market.ledger.transactions import service as ledger
 from carbon_market.mrv.reports import workflow as reports
 from tests.factories import make_enterprise, make_user
 

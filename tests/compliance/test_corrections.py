@@ -27,10 +27,10 @@ from carbon_market.entrypoints.jobs import find_job
 from carbon_market.kernel.access.roles import Role
 from carbon_market.kernel.audit.models import AuditEvent
 from carbon_market.kernel.auth.service import actor_for
+from carbon_market.ledger import transactions as ledger
 from carbon_market.ledger.accounts import service as accounts
 from carbon_market.ledger.enums import TransactionKind
 from carbon_market.ledger.models import Holding, LedgerTransaction
-from carbon_market.ledger.transactions import service as ledger
 from carbon_market.ledger.verify import verify_ledger
 from carbon_market.mrv.reports import workflow as reports
 from carbon_market.mrv.reports.models import EmissionReport

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from carbon_market.compliance import service, sweep
 from carbon_market.compliance.models import ComplianceExtension, ComplianceYear
 from carbon_market.kernel.errors import ValidationFailed
-from carbon_market.ledger.transactions import service as ledger
+from carbon_market.ledger import transactions as ledger
 from tests.compliance.conftest import Covered, World, open_beijing
 
 

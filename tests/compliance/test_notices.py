@@ -155,7 +155,7 @@ def test_reminders_and_overdue_flags_go_out_once_per_tier(world: World) -> None:
     # Alpha surrenders 600 of its 1 000 t; after the deadline the sweep finds it 400 t short.
     done = service.surrender(session, alpha.maker, 2025, unit_kind="allowance", vintage=2025,
                              quantity=600)  # fmt: skip
-    from carbon_market.ledger.transactions import service as ledger
+    from carbon_market.ledger import transactions as ledger
 
     ledger.approve(session, alpha.checker, done.transaction_id)
     world.clock.advance(timedelta(days=30))

@@ -131,7 +131,7 @@ def test_the_deduction_from_next_years_allocation_counts_only_what_stays_uncorre
     from allocation.rules.engine import compute
     from allocation.rules.plan import parse_plan
     from allocation.service import with_deductions
-    from carbon_market.ledger.transactions import service as ledger
+    from carbon_market.ledger import transactions as ledger
 
     _national_2023(world)
     short = world.enterprise("某发电企业")

@@ -21,8 +21,8 @@ from carbon_market.kernel.errors import (
     RuleViolation,
     ValidationFailed,
 )
+from carbon_market.ledger import transactions as ledger
 from carbon_market.ledger.models import Holding, LedgerTransaction
-from carbon_market.ledger.transactions import service as ledger
 from tests.compliance.conftest import Covered, World, open_beijing
 
 

@@ -12,9 +12,9 @@ from carbon_market.compliance import penalties, service, sweep
 from carbon_market.compliance.models import CompliancePenalty
 from carbon_market.kernel.access.roles import Role
 from carbon_market.kernel.auth.service import actor_for
+from carbon_market.ledger import transactions as ledger
 from carbon_market.ledger.accounts import service as accounts
 from carbon_market.ledger.enums import TransactionStatus
-from carbon_market.ledger.transactions import service as ledger
 from carbon_market.trading import service as trading
 from carbon_market.trading.models import TradeKind
 from tests.compliance.conftest import World, open_beijing

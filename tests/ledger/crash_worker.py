@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.config import Config
 from carbon_market.kernel.db import make_engine, make_session_factory
-from carbon_market.ledger.transactions import service as ledger
+from carbon_market.ledger import transactions as ledger
 
 
 def main() -> None:

@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from carbon_market.ledger import transactions as ledger
 from carbon_market.ledger.enums import TransactionStatus
 from carbon_market.ledger.models import LedgerTransaction, Posting
-from carbon_market.ledger.transactions import service as ledger
 from tests.ledger.conftest import ISSUANCE, RESERVE, RETIREMENT, Firm, World
 
 

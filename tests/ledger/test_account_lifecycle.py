@@ -16,13 +16,13 @@ from carbon_market.kernel.errors import (
     PermissionDenied,
     RuleViolation,
 )
+from carbon_market.ledger import transactions as ledger
 from carbon_market.ledger.accounts.service import (
     get_account,
     set_account_status,
     set_transfer_limit,
 )
 from carbon_market.ledger.enums import AccountStatus, TransactionStatus
-from carbon_market.ledger.transactions import service as ledger
 from tests.factories import make_user
 from tests.ledger.conftest import RESERVE, RETIREMENT
 from tests.ledger.helpers import complete_transfer, reload, snapshot

@@ -11,9 +11,9 @@ from decimal import Decimal
 import pytest
 
 from carbon_market.kernel.errors import InsufficientHolding, NotFound, ValidationFailed
+from carbon_market.ledger import transactions as ledger
 from carbon_market.ledger.accounts.numbers import make_account_number
 from carbon_market.ledger.rules import MAX_QUANTITY
-from carbon_market.ledger.transactions import service as ledger
 from tests.ledger.conftest import RESERVE
 from tests.ledger.helpers import snapshot
 

@@ -6,6 +6,7 @@ from sqlalchemy import select, text
 
 from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.db import transactional
+from carbon_market.ledger import transactions as ledger
 from carbon_market.ledger.models import ChainHead, LedgerTransaction
 from carbon_market.ledger.posting.chain import (
     CHAIN_STRIPES,
@@ -14,7 +15,6 @@ from carbon_market.ledger.posting.chain import (
     chain_of,
     stripe_of,
 )
-from carbon_market.ledger.transactions import service as ledger
 from carbon_market.ledger.verify import verify_ledger
 from tests.ledger.conftest import RETIREMENT
 

@@ -17,8 +17,8 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from carbon_market.kernel.errors import Conflict
+from carbon_market.ledger import transactions as ledger
 from carbon_market.ledger.enums import TransactionStatus
-from carbon_market.ledger.transactions import service as ledger
 from tests.ledger.helpers import reload
 
 

@@ -12,8 +12,8 @@ import pytest
 
 from carbon_market.kernel.config import Config
 from carbon_market.kernel.db import config_of
+from carbon_market.ledger import transactions as ledger
 from carbon_market.ledger.enums import TransactionStatus
-from carbon_market.ledger.transactions import service as ledger
 
 
 @pytest.fixture

@@ -13,10 +13,10 @@ import pytest
 from carbon_market.kernel.access.roles import Role
 from carbon_market.kernel.auth.service import actor_for
 from carbon_market.kernel.errors import Conflict, FourEyesViolation, NotFound, PermissionDenied
+from carbon_market.ledger import transactions as ledger
 from carbon_market.ledger.accounts import trust
 from carbon_market.ledger.enums import TransactionKind, TransactionStatus
 from carbon_market.ledger.models import TrustStatus
-from carbon_market.ledger.transactions import service as ledger
 from tests.factories import make_user
 from tests.ledger.conftest import RESERVE, RETIREMENT
 from tests.ledger.helpers import reload

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from carbon_market.kernel.errors import Conflict
+from carbon_market.ledger import transactions as ledger
 from carbon_market.ledger.enums import TransactionStatus
-from carbon_market.ledger.transactions import service as ledger
 from tests.ledger.conftest import ISSUANCE, RESERVE
 from tests.ledger.helpers import reload
 

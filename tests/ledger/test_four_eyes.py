@@ -19,9 +19,9 @@ from carbon_market.kernel.errors import (
     NotFound,
     PermissionDenied,
 )
+from carbon_market.ledger import transactions as ledger
 from carbon_market.ledger.enums import TransactionKind, TransactionStatus
 from carbon_market.ledger.models import LedgerTransaction
-from carbon_market.ledger.transactions import service as ledger
 from tests.factories import make_user
 from tests.ledger.helpers import count, reload, snapshot
 

@@ -18,9 +18,9 @@ from carbon_market.kernel.errors import (
     InsufficientHolding,
     ValidationFailed,
 )
+from carbon_market.ledger import transactions as ledger
 from carbon_market.ledger.models import IdempotencyRecord, LedgerTransaction
 from carbon_market.ledger.transactions import idempotency
-from carbon_market.ledger.transactions import service as ledger
 from carbon_market.ledger.transactions.idempotency import (
     STALE_CLAIM,
     request_fingerprint,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from carbon_market.kernel.errors import Conflict, FourEyesViolation, NotFound, PermissionDenied
+from carbon_market.ledger import transactions as ledger
 from carbon_market.ledger.enums import TransactionKind, TransactionStatus
 from carbon_market.ledger.models import LedgerTransaction
-from carbon_market.ledger.transactions import service as ledger
 from tests.ledger.conftest import ISSUANCE, RESERVE
 from tests.ledger.helpers import count, reload, snapshot
 

@@ -100,7 +100,7 @@ def test_running_expiry_twice_for_the_same_day_changes_nothing(
 def test_reserved_units_expire_once_their_transfer_is_gone(
     ccer_world, sessions, assert_ledger_sound
 ):
-    from carbon_market.ledger.transactions import service as ledger
+    from carbon_market.ledger import transactions as ledger
 
     world, pending = ccer_world
     run_job(find_job("unit_expiry"), sessions, date(2026, 1, 1))
@@ -169,7 +169,7 @@ def test_approvals_notify_tells_the_enterprise_once_per_pending_transaction(worl
 
 
 def test_approvals_notify_tells_the_regulators_about_a_pending_issuance(world, sessions):
-    from carbon_market.ledger.transactions import service as ledger
+    from carbon_market.ledger import transactions as ledger
 
     tx = ledger.issue(
         world.session, world.regulator_a, unit_kind="allowance", vintage=2025, quantity=5

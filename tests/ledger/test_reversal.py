@@ -17,9 +17,9 @@ from carbon_market.kernel.errors import (
     NotFound,
     PermissionDenied,
 )
+from carbon_market.ledger import transactions as ledger
 from carbon_market.ledger.accounts.service import set_account_status
 from carbon_market.ledger.enums import AccountStatus, TransactionKind, TransactionStatus
-from carbon_market.ledger.transactions import service as ledger
 from tests.ledger.conftest import ISSUANCE, RESERVE, RETIREMENT
 from tests.ledger.helpers import complete_transfer, reload, snapshot
 

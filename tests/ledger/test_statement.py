@@ -23,8 +23,8 @@ import pytest
 from carbon_market.kernel.auth.service import actor_for
 from carbon_market.kernel.errors import NotFound
 from carbon_market.kernel.pagination import PageRequest
+from carbon_market.ledger import transactions as ledger
 from carbon_market.ledger.queries import statement
-from carbon_market.ledger.transactions import service as ledger
 from tests.ledger.conftest import ISSUANCE, RESERVE, RETIREMENT
 
 

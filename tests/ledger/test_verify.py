@@ -20,9 +20,9 @@ from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from carbon_market.kernel.types import UTCDateTime
+from carbon_market.ledger import transactions as ledger
 from carbon_market.ledger.models import Holding
 from carbon_market.ledger.posting.chain import chain_of
-from carbon_market.ledger.transactions import service as ledger
 from carbon_market.ledger.verify import check_conservation, verify_ledger
 from tests.ledger.conftest import RESERVE, RETIREMENT
 from tests.ledger.helpers import complete_transfer

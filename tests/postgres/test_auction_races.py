@@ -21,10 +21,10 @@ from allocation.rules.inputs import BenchmarkInputs
 from carbon_market.emitters import service as emitters
 from carbon_market.kernel.access.roles import Actor, Role
 from carbon_market.kernel.auth.service import actor_for
+from carbon_market.ledger import transactions as ledger
 from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS
 from carbon_market.ledger.enums import AccountKind
 from carbon_market.ledger.models import LedgerTransaction
-from carbon_market.ledger.transactions import service as ledger
 from carbon_market.ledger.verify import verify_ledger
 from tests.factories import make_enterprise, make_user
 from tests.postgres.test_concurrency import WORKERS, _race

@@ -25,10 +25,10 @@ from carbon_market.kernel.access.roles import Actor, Role
 from carbon_market.kernel.auth.service import actor_for
 from carbon_market.kernel.config import Config
 from carbon_market.kernel.errors import DomainError, InsufficientHolding
+from carbon_market.ledger import transactions as ledger
 from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS
 from carbon_market.ledger.enums import AccountKind, TransactionStatus
 from carbon_market.ledger.models import Account, Holding, LedgerTransaction, Posting
-from carbon_market.ledger.transactions import service as ledger
 from carbon_market.ledger.transactions.idempotency import run_idempotent
 from carbon_market.ledger.verify import verify_ledger
 from tests.factories import make_enterprise, make_user

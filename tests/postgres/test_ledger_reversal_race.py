@@ -22,7 +22,7 @@ from carbon_market.kernel.errors import Conflict
 from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS
 from carbon_market.ledger.enums import AccountKind
 from carbon_market.ledger.models import Holding, LedgerTransaction
-from carbon_market.ledger.transactions import service as ledger
+from carbon_market.ledger.transactions import requests as ledger
 from carbon_market.ledger.verify import verify_ledger
 from tests.factories import make_enterprise, make_user
 

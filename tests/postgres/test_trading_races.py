@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from carbon_market.kernel.clock import FixedClock
-from carbon_market.ledger.transactions import service as ledger
+from carbon_market.ledger import transactions as ledger
 from carbon_market.ledger.verify import verify_ledger
 from carbon_market.trading import service as trading
 from carbon_market.trading.intake import trade_file as bulk

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 from carbon_market.kernel.access.roles import Actor, Role
 from carbon_market.kernel.auth.service import actor_for
 from carbon_market.kernel.clock import FixedClock
+from carbon_market.ledger import transactions as ledger
 from carbon_market.ledger.accounts import service as accounts
 from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS
 from carbon_market.ledger.enums import AccountKind
 from carbon_market.ledger.models import Account, Holding, LedgerTransaction, Posting
-from carbon_market.ledger.transactions import service as ledger
 from carbon_market.trading import service as trading
 from carbon_market.trading.models import ReferencePrice, Trade, TradeKind
 from tests.cli.conftest import cli_env, run_cli  # noqa: F401  (the CLI fixtures, for test_cli)

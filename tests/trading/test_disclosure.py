@@ -10,7 +10,7 @@ from types import SimpleNamespace
 from flask.testing import FlaskClient
 
 from carbon_market.kernel.config import Config
-from carbon_market.ledger.transactions import service as ledger
+from carbon_market.ledger import transactions as ledger
 from carbon_market.trading import disclosure
 from carbon_market.trading.models import TradeKind
 from tests.conftest import AuthActions

@@ -6,10 +6,10 @@ import csv
 import io
 
 from carbon_market.kernel.access.roles import Actor
+from carbon_market.ledger import transactions as ledger
 from carbon_market.ledger.accounts.numbers import make_account_number
 from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS
 from carbon_market.ledger.enums import AccountKind
-from carbon_market.ledger.transactions import service as ledger
 from tests.api.helpers import OWN_FUNDED, VINTAGE
 
 

@@ -31,10 +31,10 @@ from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.db import clock_of
 from carbon_market.kernel.errors import NotFound
 from carbon_market.kernel.text import clip
+from carbon_market.ledger import transactions as ledger
 from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS, compliance_account_of
 from carbon_market.ledger.enums import AccountKind, TransactionKind, TransactionStatus
 from carbon_market.ledger.models import Account, LedgerTransaction
-from carbon_market.ledger.transactions import service as ledger
 
 
 @dataclass

@@ -12,7 +12,7 @@ idempotency mechanism as the API.
 Signing in exchanges the name and password for an ordinary one-day API token (label
 ``web``), kept in Flask's signed session cookie (HttpOnly, SameSite=Lax, Secure in
 production); signing out revokes it. Forms carry a CSRF token (Flask-WTF). Failed sign-ins
-count against the same limits as the API's login (``auth/throttle.py``).
+count against the same limits as the API's login (``kernel/auth/throttle.py``).
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.errors import DomainError, FieldError, ValidationFailed
 from carbon_market.kernel.http import db_session
 from carbon_market.ledger import queries
+from carbon_market.ledger import transactions as svc
 from carbon_market.ledger.accounts import service as accounts
 from carbon_market.ledger.enums import OPEN_STATUSES, TransactionKind, TransactionStatus
 from carbon_market.ledger.models import LedgerTransaction
@@ -36,7 +37,6 @@ from carbon_market.ledger.schemas import (
     TransactionSchema,
     TransferCreateSchema,
 )
-from carbon_market.ledger.transactions import service as svc
 from carbon_market.ledger.transactions.idempotency import run_idempotent
 
 #: The list's filters (the API's query parameters of the same names).

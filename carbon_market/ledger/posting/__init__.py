@@ -1,7 +1,7 @@
 """Posting units: the ledger's one public way for another feature to post in bulk.
 
 A feature that moves units one transaction at a time calls the ledger's workflow
-(``carbon_market.ledger.transactions.service``: request, issue, approve, reverse), which
+(``carbon_market.ledger.transactions``: request, issue, approve, reverse), which
 posts through the engine. A bulk intake that settles tens of thousands of movements in one
 unit of work (the exchange's trade file) calls :func:`post_many` with :class:`Movement` s
 between :class:`Leg` s, as an :class:`Initiator`, and gets one :class:`Posted` per movement.

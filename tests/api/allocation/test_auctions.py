@@ -8,9 +8,9 @@ from typing import Any
 
 from allocation.models import AuctionBid
 from carbon_market.kernel.access.roles import Actor
+from carbon_market.ledger import transactions as ledger
 from carbon_market.ledger.accounts.service import GOVERNMENT_ACCOUNTS
 from carbon_market.ledger.enums import AccountKind
-from carbon_market.ledger.transactions import service as ledger
 from tests.api.allocation.test_plans import PLAN
 from tests.api.helpers import (
     OTHER_FUNDED,
