@@ -1,4 +1,4 @@
-"""The unified social credit code (统一社会信用代码), GB 32100-2015.
+"""The unified social credit code (统一社会信用代码), GB 32100-2015 (pure: no database).
 
 18 characters from a 31-character alphabet (digits and capitals without I, O, S, V, Z):
 registration authority (1), organisation type (1), administrative division (6 digits),

@@ -1,5 +1,7 @@
 """Serial-number ranges of green certificates: one certificate per MWh, one serial each.
 
+Pure: no database, no web: values in, values out.
+
 Certificates are kept as blocks of consecutive serials with one holder and one status. A
 transfer or a claim of part of a block carves the block into the part and what is left
 before and after it, so no serial is ever in two blocks and none is lost.

@@ -86,7 +86,7 @@ def test_the_command_line_does_not_load_the_web_layer_migrations_or_pandas_to_st
 def test_a_command_in_its_own_process_has_every_model_mapped(script_env):
     # The CLI no longer imports the app, which registered every model. A command's session
     # must still know them all, or a query reaching a relationship whose target was never
-    # imported fails at run time: _session() loads carbon_market.entrypoints.models.
+    # imported fails at run time: a command's first session (kernel.cli.session) maps them all.
     import carbon_market.entrypoints.models  # noqa: F401  (the whole schema, in this process)
     from carbon_market.kernel.db import Base
 

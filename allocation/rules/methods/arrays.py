@@ -1,5 +1,7 @@
 """Exact decimal arithmetic over numpy object arrays, and the engine's rounding rules.
 
+Pure: no database, no web: values in, values out.
+
 pandas and numpy apply ``+ - * /`` and comparisons to object arrays element by element in C,
 calling ``Decimal``'s own operators: exact, and no Python loop of ours. Sums and products of
 the inputs are exact under :data:`ENGINE_CONTEXT` (60 significant digits is more than any

@@ -1,6 +1,8 @@
 """Grandfathering: the historical-emissions (历史总量法) and historical-intensity (历史强度法)
 methods.
 
+Pure: no database, no web: values in, values out.
+
 A base year counts for a facility when it has the figure the method needs for that year
 (verified emissions; for intensities also a positive output); the mean is over the base
 years that count, and a facility with none cannot be allocated. Worked examples:

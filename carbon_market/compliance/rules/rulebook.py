@@ -1,5 +1,7 @@
 """Compliance rulebooks as data: the national market's and the Beijing pilot's defaults.
 
+Pure: no database, no web: values in, values out.
+
 A rulebook says when reports, verification and surrender are due, which unit kinds count
 and whether as allowances or offsets, whether banked vintages may be surrendered (borrowing
 from a later year never may), the offset caps, the penalty range and price window, and the

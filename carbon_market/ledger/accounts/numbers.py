@@ -1,4 +1,4 @@
-"""Registry account numbers with ISO 7064 MOD 97-10 check digits.
+"""Registry account numbers with ISO 7064 MOD 97-10 check digits (pure: no database).
 
 Shape: ``BJ`` + a two-digit kind code + a ten-digit serial + two check digits, e.g.
 ``BJ10 0012 3456 78 xx``. The check digits make the whole number ≡ 1 (mod 97) once letters are

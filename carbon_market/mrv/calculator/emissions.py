@@ -1,5 +1,7 @@
 """Emission calculation: CO2 and co-pollutants of source streams, in exact ``Decimal``.
 
+Pure: no database, no web: values in, values out.
+
 Formulas (GB/T 32150-2015 and the national sector accounting guides), per stream, with the
 quantity first converted to the base unit of its dimension
 (:mod:`carbon_market.mrv.calculator.units`):

@@ -1,5 +1,7 @@
 """Emission factor sets: loaded from data files into frozen dataclasses, found by name or year.
 
+Pure: no database, no web: values in, values out.
+
 A factor set has a name, a jurisdiction and the years it applies to (``first_year`` to
 ``last_year``, both included). It holds, per fuel, the net calorific value (NCV, GJ per the
 fuel's unit), the carbon content per unit of heat (tC/GJ), the oxidation rate (a fraction) and

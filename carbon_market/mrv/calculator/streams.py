@@ -1,4 +1,4 @@
-"""Calculator input: the source streams of a calculation, parsed and checked.
+"""Calculator input: the source streams of a calculation, parsed and checked (pure: no database).
 
 A document in the calculator's format (``carbon-market mrv calc``, report streams) becomes a
 :class:`Request` of validated :class:`Stream` s with their quantities in base units, or every

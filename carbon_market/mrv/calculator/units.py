@@ -1,5 +1,7 @@
 """Units of activity data and exact conversions between units of one physical dimension.
 
+Pure: no database, no web: values in, values out.
+
 Every quantity is converted to the *base unit* of its dimension before a factor is applied:
 tonnes (``t``) for mass, ``10^4 Nm3`` for gas volume (the unit of GB/T 32150's gas NCVs),
 ``MWh`` for electricity and ``GJ`` for heat. Conversion factors are powers of ten, so a
