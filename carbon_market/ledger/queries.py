@@ -95,14 +95,6 @@ def transaction_postings(session: Session, actor: Actor, tx_id: int) -> list[Pos
     return [PostingLine(*row) for row in rows]
 
 
-def account_numbers(session: Session, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    return dict(
-        session.execute(select(Account.id, Account.number).where(Account.id.in_(ids))).all()
-    )
-
-
 @dataclass(frozen=True)
 class StatementLine:
     posting_id: int
