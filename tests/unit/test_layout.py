@@ -9,8 +9,12 @@ that nothing it holds is silently left out of the app, the command line or the s
 
 from __future__ import annotations
 
+import ast
+import importlib.util
+import tomllib
 from importlib import import_module
 from pathlib import Path
+from typing import Any
 
 import grimp
 import pytest
@@ -79,6 +83,15 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
     assert _strongly_connected(graph) == [["a.x", "a.y", "a.z"]]
 
 
+def _contracts() -> list[dict[str, Any]]:
+    """The import-linter contracts of ``pyproject.toml``, as CI's ``lint-imports`` reads them."""
+    pyproject = Path(__file__).parents[2] / "pyproject.toml"
+    contracts: list[dict[str, Any]] = tomllib.loads(pyproject.read_text())["tool"]["importlinter"][
+        "contracts"
+    ]
+    return contracts
+
+
 def _modules_named(name: str) -> set[str]:
     """Every module of a feature package (not the kernel, not the entry points) whose last
     part is ``name``, as a dotted path."""
@@ -127,11 +140,7 @@ def test_every_feature_that_subscribes_or_answers_a_hook_is_wired() -> None:
 def test_the_import_contracts_state_the_feature_order_the_entry_points_use() -> None:
     # The order lives in FEATURES (what the entry points read) and in two import-linter
     # contracts (what CI enforces): they must not drift apart.
-    import tomllib
-
-    pyproject = Path(__file__).parents[2] / "pyproject.toml"
-    contracts = tomllib.loads(pyproject.read_text())["tool"]["importlinter"]["contracts"]
-    layered = {c["name"]: c["layers"] for c in contracts if c["type"] == "layers"}
+    layered = {c["name"]: c["layers"] for c in _contracts() if c["type"] == "layers"}
     three = next(layers for name, layers in layered.items() if name.startswith("Three layers"))
     order = next(layers for name, layers in layered.items() if name.startswith("The features"))
     features = [package for package in FEATURES if package != "carbon_market.kernel"]
@@ -144,13 +153,7 @@ def test_the_import_contracts_state_the_feature_order_the_entry_points_use() -> 
 def test_every_pure_module_says_so_in_its_docstring() -> None:
     # The contract "Pure modules ... touch no database" lists them; a reader learns it from
     # the module itself. Packages listed there count with every module inside them.
-    import ast
-    import importlib.util
-    import tomllib
-
-    pyproject = Path(__file__).parents[2] / "pyproject.toml"
-    contracts = tomllib.loads(pyproject.read_text())["tool"]["importlinter"]["contracts"]
-    listed = next(c for c in contracts if c["name"].startswith("Pure modules"))["source_modules"]
+    listed = next(c for c in _contracts() if c["name"].startswith("Pure modules"))["source_modules"]
     silent = []
     for name in listed:
         spec = importlib.util.find_spec(name)
