@@ -36,12 +36,7 @@ from carbon_market.kernel.errors import Conflict, FieldError, RuleViolation, Val
 from carbon_market.kernel.events import publish
 from carbon_market.kernel.pagination import Page, PageRequest, paginate
 from finance.greenpower.events import GreenPowerClaimed
-from finance.greenpower.models import (
-    CertificateBlock,
-    CertificateStatus,
-    GreenClaim,
-    GreenTrade,
-)
+from finance.greenpower.models import CertificateBlock, CertificateStatus, GreenClaim, GreenTrade
 from finance.greenpower.registry import enterprise_by_code, plant_by_id
 from finance.greenpower.serials import SerialRange, carve, covers_exactly
 

@@ -22,13 +22,7 @@ from carbon_market.kernel.audit.service import record, snapshot
 from carbon_market.kernel.db import clock_of, transactional
 from carbon_market.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
 from carbon_market.kernel.pagination import Page, PageRequest, paginate
-from finance.greenpower.models import (
-    GreenPlant,
-    GreenTarget,
-    GreenTrade,
-    PlantKind,
-    TargetMetric,
-)
+from finance.greenpower.models import GreenPlant, GreenTarget, GreenTrade, PlantKind, TargetMetric
 
 #: The province code whose plants are "in the city": green power from elsewhere is imported.
 HOME_PROVINCE = "beijing"

@@ -10,12 +10,7 @@ from marshmallow import fields, validate
 from carbon_market.emitters.schemas import CreditCodeField
 from carbon_market.kernel.schemas import PageArgsSchema, Schema, max_places
 from carbon_market.kernel.types import round_half_up
-from finance.greenpower.models import (
-    ENERGY_SCALE,
-    CertificateStatus,
-    PlantKind,
-    TargetMetric,
-)
+from finance.greenpower.models import ENERGY_SCALE, CertificateStatus, PlantKind, TargetMetric
 
 YEAR = validate.Range(min=2000, max=2100)
 SERIAL = fields.Integer(required=True, validate=validate.Range(min=1, max=10**15))

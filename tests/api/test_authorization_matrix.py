@@ -65,14 +65,7 @@ from finance.projects import financing as finance_financing
 from finance.projects import monitoring as finance_monitoring
 from finance.projects import service as finance_service
 from finance.projects.enums import Instrument, ProjectCategory
-from tests.api.helpers import (
-    ROLES,
-    Tenants,
-    assert_problem,
-    csv_text,
-    moves_nothing,
-    multipart,
-)
+from tests.api.helpers import ROLES, Tenants, assert_problem, csv_text, moves_nothing, multipart
 from tests.factories import PASSWORD, credit_code
 from tests.factories.factors import small_rows, small_set
 

@@ -11,15 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.api.helpers import Tenants, assert_problem, moves_nothing
-from tests.api.test_report_xlsx import (
-    Bearer,
-    R,
-    _draft,
-    _fill,
-    _put,
-    _template,
-    _upload,
-)
+from tests.api.test_report_xlsx import Bearer, R, _draft, _fill, _put, _template, _upload
 
 UNIT_1 = "1号燃煤机组"  # the Tenants fixture's facility of ``own``
 UNIT_2 = "2号燃气机组"

@@ -22,14 +22,7 @@ from carbon_market.trading.intake import trade_file as bulk
 from carbon_market.trading.models import Trade, TradeKind
 from tests.factories import make_enterprise
 from tests.postgres.test_concurrency import _race
-from tests.trading.conftest import (
-    BETA_ALLOCATION,
-    DAY1,
-    SYSTEM,
-    Market,
-    allocate,
-    build_market,
-)
+from tests.trading.conftest import BETA_ALLOCATION, DAY1, SYSTEM, Market, allocate, build_market
 
 pytestmark = pytest.mark.postgres
 HEADER = "external_ref,kind,seller_account,buyer_account,unit_kind,vintage,quantity,price,traded_at"

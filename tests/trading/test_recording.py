@@ -19,14 +19,7 @@ from carbon_market.ledger.enums import AccountStatus, TransactionKind
 from carbon_market.ledger.models import LedgerTransaction
 from carbon_market.ledger.verify import verify_ledger
 from carbon_market.trading.models import TradeKind, TradeStatus
-from tests.trading.conftest import (
-    ALPHA_ALLOCATION,
-    BETA_ALLOCATION,
-    DAY1,
-    SYSTEM,
-    Market,
-    next_day,
-)
+from tests.trading.conftest import ALPHA_ALLOCATION, BETA_ALLOCATION, DAY1, SYSTEM, Market, next_day
 
 
 @pytest.mark.parametrize("price", ["90.00", "110.00", "100.00"])

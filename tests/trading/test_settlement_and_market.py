@@ -22,14 +22,7 @@ from carbon_market.trading import service as trading
 from carbon_market.trading.intake import trade_file as bulk
 from carbon_market.trading.models import Trade, TradeKind, TradeStatus
 from carbon_market.trading.rules import stats
-from tests.trading.conftest import (
-    ALPHA_ALLOCATION,
-    BETA_ALLOCATION,
-    DAY1,
-    SYSTEM,
-    Market,
-    next_day,
-)
+from tests.trading.conftest import ALPHA_ALLOCATION, BETA_ALLOCATION, DAY1, SYSTEM, Market, next_day
 
 JUNE1 = date(2026, 6, 1)
 

@@ -23,9 +23,7 @@ from carbon_market.kernel.errors import (
     NotFound,
     PermissionDenied,
 )
-from carbon_market.ledger.accounts.service import (
-    can_see,
-)
+from carbon_market.ledger.accounts.service import can_see
 from carbon_market.ledger.enums import (
     GOVERNMENT_KINDS,
     OPEN_STATUSES,
@@ -34,12 +32,7 @@ from carbon_market.ledger.enums import (
     TransactionKind,
     TransactionStatus,
 )
-from carbon_market.ledger.models import (
-    Account,
-    LedgerTransaction,
-    TrustedAccount,
-    TrustStatus,
-)
+from carbon_market.ledger.models import Account, LedgerTransaction, TrustedAccount, TrustStatus
 from carbon_market.ledger.posting import engine
 from carbon_market.ledger.rules import needs_delay
 from carbon_market.ledger.transactions.records import (

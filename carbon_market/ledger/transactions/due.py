@@ -12,13 +12,8 @@ from sqlalchemy.orm import Session
 from carbon_market.kernel.access.policy import authorize
 from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.db import clock_of, each_in_own_unit, transactional
-from carbon_market.ledger.enums import (
-    AccountStatus,
-    TransactionStatus,
-)
-from carbon_market.ledger.models import (
-    LedgerTransaction,
-)
+from carbon_market.ledger.enums import AccountStatus, TransactionStatus
+from carbon_market.ledger.models import LedgerTransaction
 from carbon_market.ledger.transactions.decisions import (
     close,
     complete,

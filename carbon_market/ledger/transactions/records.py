@@ -8,19 +8,10 @@ from sqlalchemy.orm import Session
 
 from carbon_market.kernel.access.roles import Actor
 from carbon_market.kernel.audit.service import record
-from carbon_market.kernel.errors import (
-    NotFound,
-)
-from carbon_market.ledger.accounts.service import (
-    AccountRef,
-)
-from carbon_market.ledger.enums import (
-    AccountKind,
-)
-from carbon_market.ledger.models import (
-    Account,
-    LedgerTransaction,
-)
+from carbon_market.kernel.errors import NotFound
+from carbon_market.ledger.accounts.service import AccountRef
+from carbon_market.ledger.enums import AccountKind
+from carbon_market.ledger.models import Account, LedgerTransaction
 from carbon_market.ledger.posting import engine
 
 #: The transfer path reads accounts as plain rows; the decision paths load ORM objects.

@@ -42,11 +42,7 @@ from carbon_market.ledger.enums import (
     TransactionKind,
     TransactionStatus,
 )
-from carbon_market.ledger.models import (
-    Account,
-    LedgerTransaction,
-    UnitKind,
-)
+from carbon_market.ledger.models import Account, LedgerTransaction, UnitKind
 from carbon_market.ledger.posting import engine
 from carbon_market.ledger.rules import check_quantity_and_vintage, transfer_kind
 from carbon_market.ledger.transactions.records import (
